@@ -1,0 +1,41 @@
+/** What the daemon tells the controller about its host in `hello`. */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import type { HelloResult } from '../protocol/messages.js';
+import { PROTOCOL_VERSION } from '../protocol/messages.js';
+import { parseIperfVersion, usableCpus } from './proc.js';
+
+export const DAEMON_VERSION = '0.1.0';
+
+export interface IperfFacts {
+  path: string;
+  version: string | null;
+  error: string | null;
+}
+
+/** Run `iperf3 --version` once; a missing or broken binary is a fact to report, not a crash. */
+export function probeIperf(path: string): IperfFacts {
+  const r = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 5000 });
+  if (r.error) return { path, version: null, error: `cannot run ${path}: ${r.error.message}` };
+  const version = parseIperfVersion(`${r.stdout}\n${r.stderr}`);
+  if (!version) return { path, version: null, error: `${path} --version printed no iperf 3 version` };
+  return { path, version, error: null };
+}
+
+export function hostFacts(iperf: IperfFacts): HelloResult {
+  return {
+    protocol: PROTOCOL_VERSION,
+    daemon_version: DAEMON_VERSION,
+    node_version: process.version,
+    hostname: os.hostname(),
+    pid: process.pid,
+    platform: process.platform,
+    cpus: usableCpus(os.cpus().length),
+    memory_total_bytes: os.totalmem(),
+    memory_free_bytes: os.freemem(),
+    iperf3_path: iperf.path,
+    iperf3_version: iperf.version,
+    iperf3_error: iperf.error,
+    time_ms: Date.now(),
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * The iperf3 processes this daemon started: spawn (argv only, never a shell), pin, watch, reap,
+ * and kill. Each runs in its own process group so that killing the group takes all of it.
+ */
+import { spawn, ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { InstanceLabel, InstanceRecord, InstanceRole, InstanceStatus } from '../protocol/messages.js';
+import { parseFirstJson } from './proc.js';
+
+/** Keep at most this much of a process's output (iperf3 -J of a long test is a few MB). */
+const MAX_STDOUT = 64 * 1024 * 1024;
+const MAX_STDERR = 64 * 1024;
+/** Grace between SIGTERM and SIGKILL when stopping. */
+const KILL_GRACE_MS = 1000;
+
+/**
+ * With util-linux setpriv in front, the kernel kills iperf3 if the daemon itself dies without
+ * cleaning up (SIGKILL, OOM): the backstop to the stdin-EOF cleanup.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
+export interface SpawnSpec extends InstanceLabel {
+  role: InstanceRole;
+  argv: string[];
+  cpu: number | null;
+  port: number;
+  address: string;
+}
+
+export class Instance {
+  readonly record: InstanceRecord;
+  readonly exited: Promise<void>;
+  private readonly child: ChildProcess;
+  private stdout: Buffer[] = [];
+  private stdoutSize = 0;
+  private stderr = '';
+
+  constructor(spec: SpawnSpec, daemonPid: number) {
+    const [cmd, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...spec.argv] : spec.argv;
+    this.child = spawn(cmd!, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { argv, ...label } = spec;
+    this.record = {
+      ...label,
+      argv,
+      state: 'running',
+      daemon_pid: daemonPid,
+      pid: this.child.pid ?? -1,
+      started_at: Date.now(),
+      ended_at: null,
+      exit_code: null,
+      signal: null,
+      stderr: '',
+      iperf3: null,
+    };
+    this.child.stdout!.on('data', (c: Buffer) => {
+      if (this.stdoutSize + c.length <= MAX_STDOUT) {
+        this.stdout.push(c);
+        this.stdoutSize += c.length;
+      }
+    });
+    this.child.stderr!.on('data', (c: Buffer) => {
+      this.stderr = (this.stderr + c.toString('utf8')).slice(-MAX_STDERR);
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.on('error', (err) => {
+        this.stderr += String(err.message);
+        this.finish(null, null);
+        resolve();
+      });
+      this.child.on('close', (code, signal) => {
+        this.finish(code, signal);
+        resolve();
+      });
+    });
+  }
+
+  get running(): boolean {
+    return this.record.state === 'running';
+  }
+
+  status(): InstanceStatus {
+    return { id: this.record.id, role: this.record.role, state: this.record.state, pid: this.record.pid };
+  }
+
+  /** TERM the whole process group, then KILL what is left after a grace. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.signalGroup('SIGTERM');
+    const timer = setTimeout(() => this.signalGroup('SIGKILL'), KILL_GRACE_MS);
+    await this.exited;
+    clearTimeout(timer);
+    // iperf3 may have forked nothing, but make sure no straggler of the group survives.
+    this.signalGroup('SIGKILL');
+  }
+
+  private signalGroup(sig: NodeJS.Signals): void {
+    if (this.record.pid <= 0) return;
+    try {
+      process.kill(-this.record.pid, sig);
+    } catch {
+      // group already gone
+    }
+  }
+
+  private finish(code: number | null, signal: NodeJS.Signals | null): void {
+    if (!this.running) return;
+    const text = Buffer.concat(this.stdout, this.stdoutSize).toString('utf8');
+    Object.assign(this.record, {
+      state: 'exited',
+      ended_at: Date.now(),
+      exit_code: code,
+      signal,
+      stderr: this.stderr,
+      iperf3: parseFirstJson(text),
+    });
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Daemon entry point, run by the loader (lib/transport/loader.ts) inside `node -e`, with
+ * process.argv = [node, length, sha256, options]. Speaks JSON-RPC on stdin/stdout, logs on stderr,
+ * and lives exactly as long as its stdin: when the controller or the SSH channel goes away it
+ * kills every iperf3 it started and exits.
+ */
+import { encodeLine, LineDecoder } from '../protocol/framing.js';
+import { ErrorCode, MAX_LINE_BYTES, PROTOCOL_VERSION, READY_METHOD } from '../protocol/messages.js';
+import { handleLine } from './dispatch.js';
+import { DAEMON_VERSION } from './facts.js';
+import { DaemonService } from './service.js';
+import { checkOptions } from './validate.js';
+
+function log(message: string): void {
+  process.stderr.write(`meshperf-daemon[${process.pid}]: ${message}\n`);
+}
+
+function send(message: unknown): void {
+  process.stdout.write(encodeLine(message));
+}
+
+function main(): void {
+  let options;
+  try {
+    options = checkOptions(process.argv[3]);
+  } catch (err) {
+    log((err as Error).message);
+    process.exit(2);
+  }
+  const service = new DaemonService(options);
+  const decoder = new LineDecoder(MAX_LINE_BYTES);
+  let shuttingDown = false;
+
+  const shutdown = (why: string, code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log(`${why}: stopping every iperf3 and exiting`);
+    service.stop().finally(() => process.exit(code));
+  };
+
+  process.stdin.on('data', (chunk: Buffer) => {
+    for (const ev of decoder.push(chunk)) {
+      if ('tooLong' in ev) {
+        send({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.LineTooLong, message: `line too long: over ${MAX_LINE_BYTES} bytes` } });
+        continue;
+      }
+      handleLine(service, ev.line, options.port_range).then((res) => res && send(res), (err) => log(String(err)));
+    }
+  });
+  process.stdin.on('end', () => shutdown('stdin closed', 0));
+  process.stdin.on('error', () => shutdown('stdin error', 0));
+  // A broken stdout means nobody is listening any more: same as stdin closing.
+  process.stdout.on('error', () => shutdown('stdout closed', 0));
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => shutdown(sig, 143));
+
+  send({ jsonrpc: '2.0', method: READY_METHOD, params: { protocol: PROTOCOL_VERSION, daemon_version: DAEMON_VERSION, pid: process.pid } });
+  // The loader paused stdin after reading the bundle; a 'data' listener alone does not resume it.
+  process.stdin.resume();
+}
+
+main();

@@ -1,0 +1,118 @@
+/**
+ * Checks of every RPC request's params. The daemon has no runtime dependencies, so these are
+ * small hand-written checks; each failure names the field and what is allowed.
+ */
+import type {
+  ClientSpec,
+  CollectParams,
+  DaemonOptions,
+  InstanceLabel,
+  ServerSpec,
+  StartClientsParams,
+  StartServersParams,
+} from '../protocol/messages.js';
+
+export class ParamError extends Error {}
+
+type Obj = Record<string, unknown>;
+
+/** Longest list one request may carry: bounds the work one message can ask for. */
+const MAX_ITEMS = 4096;
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** Host names and IPv4/IPv6 literals; no spaces, quotes or shell metacharacters. */
+const ADDRESS = /^[A-Za-z0-9][A-Za-z0-9.:_-]{0,252}$/;
+const ID = /^[A-Za-z0-9._>#:-]{1,200}$/;
+
+function obj(x: unknown, path: string): Obj {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new ParamError(`${path} must be an object`);
+  return x as Obj;
+}
+
+function optionalObj(x: unknown, path: string): Obj {
+  return x === undefined || x === null ? {} : obj(x, path);
+}
+
+function str(x: unknown, path: string, pattern: RegExp, what: string): string {
+  if (typeof x !== 'string' || !pattern.test(x)) throw new ParamError(`${path} must be ${what}`);
+  return x;
+}
+
+function int(x: unknown, path: string, min: number, max: number): number {
+  if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max) {
+    throw new ParamError(`${path} must be an integer from ${min} to ${max}`);
+  }
+  return x;
+}
+
+function list<T>(x: unknown, path: string, item: (v: unknown, p: string) => T): T[] {
+  if (!Array.isArray(x) || x.length === 0 || x.length > MAX_ITEMS) {
+    throw new ParamError(`${path} must be a list of 1 to ${MAX_ITEMS} items`);
+  }
+  return x.map((v, i) => item(v, `${path}[${i}]`));
+}
+
+function label(o: Obj, path: string): InstanceLabel {
+  return {
+    id: str(o.id, `${path}.id`, ID, 'an instance id (letters, digits and . _ > # : -)'),
+    source: str(o.source, `${path}.source`, LABEL, 'a host name'),
+    destination: str(o.destination, `${path}.destination`, LABEL, 'a host name'),
+    instance: int(o.instance, `${path}.instance`, 0, 65535),
+  };
+}
+
+export function checkStartServers(params: unknown): StartServersParams {
+  const p = obj(params, 'params');
+  const servers = list(p.servers, 'params.servers', (v, path): ServerSpec => {
+    const o = obj(v, path);
+    return { ...label(o, path), bind: str(o.bind, `${path}.bind`, ADDRESS, 'an IP address or host name') };
+  });
+  const idle = p.idle_timeout === undefined ? undefined : int(p.idle_timeout, 'params.idle_timeout', 1, 86400);
+  return idle === undefined ? { servers } : { servers, idle_timeout: idle };
+}
+
+export function checkStartClients(params: unknown, range: readonly [number, number]): StartClientsParams {
+  const p = obj(params, 'params');
+  const clients = list(p.clients, 'params.clients', (v, path): ClientSpec => {
+    const o = obj(v, path);
+    const spec: ClientSpec = {
+      ...label(o, path),
+      host: str(o.host, `${path}.host`, ADDRESS, 'an IP address or host name'),
+      port: int(o.port, `${path}.port`, range[0], range[1]),
+      duration: int(o.duration, `${path}.duration`, 1, 86400),
+      parallel: int(o.parallel, `${path}.parallel`, 1, 128),
+    };
+    if (o.bind !== undefined) spec.bind = str(o.bind, `${path}.bind`, ADDRESS, 'an IP address or host name');
+    return spec;
+  });
+  return { clients };
+}
+
+export function checkCollect(params: unknown): CollectParams {
+  const p = optionalObj(params, 'params');
+  return p.wait_ms === undefined ? {} : { wait_ms: int(p.wait_ms, 'params.wait_ms', 0, 86_400_000) };
+}
+
+export function checkEmpty(params: unknown): void {
+  const p = optionalObj(params, 'params');
+  const extra = Object.keys(p);
+  if (extra.length > 0) throw new ParamError(`params takes no fields, got ${extra.join(', ')}`);
+}
+
+/** The launch options, decoded from base64url JSON on the command line. */
+export function checkOptions(encoded: string | undefined): DaemonOptions {
+  if (!encoded) throw new ParamError('missing daemon options argument');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
+  } catch {
+    throw new ParamError('daemon options are not base64url JSON');
+  }
+  const o = obj(raw, 'options');
+  const iperf3 = str(o.iperf3, 'options.iperf3', /^(iperf3|\/[A-Za-z0-9._+\/-]+)$/, 'an absolute path');
+  if (!Array.isArray(o.port_range) || o.port_range.length !== 2) {
+    throw new ParamError('options.port_range must be [low, high]');
+  }
+  const lo = int(o.port_range[0], 'options.port_range[0]', 1, 65535);
+  const hi = int(o.port_range[1], 'options.port_range[1]', lo, 65535);
+  return { iperf3, port_range: [lo, hi] };
+}

@@ -1,0 +1,62 @@
+/** Reading the numbers a user cares about out of iperf3's -J document. */
+import type { Metrics } from './types.js';
+
+type Doc = Record<string, any>;
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+export function emptyMetrics(): Metrics {
+  return {
+    throughput_bps: null,
+    sent_bps: null,
+    bytes_sent: null,
+    bytes_received: null,
+    retransmits: null,
+    rtt_min_us: null,
+    rtt_mean_us: null,
+    rtt_max_us: null,
+    cpu_local_percent: null,
+    cpu_remote_percent: null,
+  };
+}
+
+/** Metrics of one TCP client run. Missing pieces stay null rather than guessed. */
+export function tcpMetrics(doc: unknown): Metrics {
+  const m = emptyMetrics();
+  if (typeof doc !== 'object' || doc === null) return m;
+  const end: Doc = (doc as Doc).end ?? {};
+  m.throughput_bps = num(end.sum_received?.bits_per_second);
+  m.sent_bps = num(end.sum_sent?.bits_per_second);
+  m.bytes_sent = num(end.sum_sent?.bytes);
+  m.bytes_received = num(end.sum_received?.bytes);
+  m.retransmits = num(end.sum_sent?.retransmits);
+  const senders: Doc[] = Array.isArray(end.streams) ? end.streams.map((s: Doc) => s?.sender ?? {}) : [];
+  const mins = senders.map((s) => num(s.min_rtt)).filter((v): v is number => v !== null);
+  const means = senders.map((s) => num(s.mean_rtt)).filter((v): v is number => v !== null);
+  const maxs = senders.map((s) => num(s.max_rtt)).filter((v): v is number => v !== null);
+  if (mins.length) m.rtt_min_us = Math.min(...mins);
+  if (means.length) m.rtt_mean_us = Math.round(means.reduce((a, b) => a + b, 0) / means.length);
+  if (maxs.length) m.rtt_max_us = Math.max(...maxs);
+  m.cpu_local_percent = num(end.cpu_utilization_percent?.host_total);
+  m.cpu_remote_percent = num(end.cpu_utilization_percent?.remote_total);
+  return m;
+}
+
+/** iperf3's own error text, which is more reliable than its exit code across versions. */
+export function iperfError(doc: unknown): string | null {
+  const e = (doc as Doc | null)?.error;
+  return typeof e === 'string' && e ? e : null;
+}
+
+/** "iperf 3.12" from start.version -> "3.12". */
+export function iperfVersionOf(doc: unknown): string | null {
+  const v = (doc as Doc | null)?.start?.version;
+  const m = typeof v === 'string' ? /(\d+\.\d+(?:\.\d+)?)/.exec(v) : null;
+  return m ? m[1]! : null;
+}
+
+/** The client's local port, from the connection iperf3 reports. */
+export function localPort(doc: unknown): number | null {
+  const c = (doc as Doc | null)?.start?.connected;
+  return Array.isArray(c) && c.length ? num(c[0]?.local_port) : null;
+}

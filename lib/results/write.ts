@@ -1,0 +1,94 @@
+/** Writing results.json and results.csv; each file appears whole or not at all (temp + rename). */
+import { stringify } from 'csv-stringify/sync';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ResultsDocument } from './types.js';
+
+export const CSV_COLUMNS = [
+  'run_id',
+  'source',
+  'destination',
+  'instance',
+  'status',
+  'error_code',
+  'error',
+  'throughput_bps',
+  'sent_bps',
+  'retransmits',
+  'bytes_sent',
+  'bytes_received',
+  'rtt_mean_us',
+  'client_address',
+  'client_port',
+  'client_cpu',
+  'client_pid',
+  'server_address',
+  'server_port',
+  'server_cpu',
+  'server_pid',
+  'started_at',
+  'ended_at',
+  'iperf3_version',
+] as const;
+
+/** One row per instance, in source, destination, instance order. */
+export function csvRows(doc: ResultsDocument): Record<(typeof CSV_COLUMNS)[number], unknown>[] {
+  const rows = [];
+  for (const [source, { destinations }] of Object.entries(doc.sources)) {
+    for (const [destination, pair] of Object.entries(destinations)) {
+      for (const i of pair.instances) {
+        rows.push({
+          run_id: doc.run.id,
+          source,
+          destination,
+          instance: i.instance,
+          status: i.status,
+          error_code: i.error?.code ?? '',
+          error: i.error?.message ?? '',
+          throughput_bps: i.metrics.throughput_bps ?? '',
+          sent_bps: i.metrics.sent_bps ?? '',
+          retransmits: i.metrics.retransmits ?? '',
+          bytes_sent: i.metrics.bytes_sent ?? '',
+          bytes_received: i.metrics.bytes_received ?? '',
+          rtt_mean_us: i.metrics.rtt_mean_us ?? '',
+          client_address: i.client?.address ?? '',
+          client_port: i.client?.port ?? '',
+          client_cpu: i.client?.cpu ?? '',
+          client_pid: i.client?.pid ?? '',
+          server_address: i.server?.address ?? '',
+          server_port: i.server?.port ?? '',
+          server_cpu: i.server?.cpu ?? '',
+          server_pid: i.server?.pid ?? '',
+          started_at: i.started_at ?? '',
+          ended_at: i.ended_at ?? '',
+          iperf3_version: i.client?.iperf3_version ?? '',
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+export function toCsv(doc: ResultsDocument): string {
+  return stringify(csvRows(doc), { header: true, columns: [...CSV_COLUMNS] });
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+export interface WrittenFiles {
+  json: string;
+  csv: string;
+}
+
+/** Write both result files into `dir` (created if needed). */
+export async function writeResults(doc: ResultsDocument, dir: string): Promise<WrittenFiles> {
+  await mkdir(dir, { recursive: true });
+  const files = { json: path.join(dir, 'results.json'), csv: path.join(dir, 'results.csv') };
+  await writeAtomic(files.json, JSON.stringify(doc, null, 2) + '\n');
+  await writeAtomic(files.csv, toCsv(doc));
+  return files;
+}

@@ -1,0 +1,126 @@
+/**
+ * The controller's side of the JSON-RPC stream: waits for the daemon's ready line (skipping any
+ * noise a login script printed before it), then matches answers to requests by id.
+ */
+import { encodeLine, LineDecoder } from '../protocol/framing.js';
+import {
+  JsonRpcResponse,
+  MAX_LINE_BYTES,
+  MethodName,
+  ParamsOf,
+  READY_METHOD,
+  ReadyParams,
+  ResultOf,
+} from '../protocol/messages.js';
+import type { DaemonChannel } from '../transport/types.js';
+
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class RpcClient {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closedError: Error | null = null;
+  private stderrTail = '';
+  readonly ready: Promise<ReadyParams>;
+
+  constructor(
+    private readonly channel: DaemonChannel,
+    readyTimeoutMs = 30_000,
+  ) {
+    const decoder = new LineDecoder(MAX_LINE_BYTES);
+    let onReady: (p: ReadyParams) => void;
+    let onFail: (e: Error) => void;
+    let isReady = false;
+    this.ready = new Promise<ReadyParams>((res, rej) => {
+      onReady = res;
+      onFail = rej;
+    });
+    this.ready.catch(() => {});
+    const readyTimer = setTimeout(
+      () => onFail(new Error(`daemon did not say ready within ${readyTimeoutMs} ms${this.stderrHint()}`)),
+      readyTimeoutMs,
+    );
+    channel.stdout.on('data', (chunk: Buffer) => {
+      for (const ev of decoder.push(chunk)) {
+        if (!('line' in ev)) continue;
+        const msg = tryParse(ev.line);
+        if (!isReady) {
+          if (msg?.method === READY_METHOD) {
+            isReady = true;
+            clearTimeout(readyTimer);
+            onReady(msg.params as ReadyParams);
+          }
+          continue;
+        }
+        if (msg && typeof msg.id === 'number') this.settle(msg as unknown as JsonRpcResponse);
+      }
+    });
+    channel.stderr.on('data', (c: Buffer) => {
+      this.stderrTail = (this.stderrTail + c.toString('utf8')).slice(-2000);
+    });
+    channel.closed.then(() => {
+      clearTimeout(readyTimer);
+      this.closedError = new Error(`daemon connection closed${this.stderrHint()}`);
+      onFail(this.closedError);
+      for (const [id, p] of this.pending) {
+        clearTimeout(p.timer);
+        p.reject(this.closedError);
+        this.pending.delete(id);
+      }
+    });
+  }
+
+  /** Last lines the daemon (or the remote shell) wrote to stderr, for error messages. */
+  get stderr(): string {
+    return this.stderrTail;
+  }
+
+  call<M extends MethodName>(method: M, params: ParamsOf<M>, timeoutMs: number): Promise<ResultOf<M>> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    return new Promise<ResultOf<M>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${method} got no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.channel.stdin.write(encodeLine({ jsonrpc: '2.0', id, method, params }));
+    });
+  }
+
+  private settle(msg: JsonRpcResponse): void {
+    const p = this.pending.get(msg.id as number);
+    if (!p) return;
+    this.pending.delete(msg.id as number);
+    clearTimeout(p.timer);
+    if (msg.error) p.reject(new RpcError(msg.error.code, msg.error.message));
+    else p.resolve(msg.result);
+  }
+
+  private stderrHint(): string {
+    const tail = this.stderrTail.trim();
+    return tail ? `: ${tail.split('\n').slice(-3).join(' | ')}` : '';
+  }
+}
+
+function tryParse(line: string): Record<string, unknown> | null {
+  try {
+    const v = JSON.parse(line);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The `ssh` transport: one ssh2 connection per host, host key checked against known_hosts
+ * (strict), keepalive on, no pty; one exec channel runs the loader and carries the JSON-RPC.
+ * node-ssh is not used: it wraps connect and buffered exec, while we need a raw streaming channel
+ * and our own host key check, which is all ssh2.
+ */
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, ClientChannel, ConnectConfig } from 'ssh2';
+import { daemonBundle, loaderCommand } from './loader.js';
+import { fingerprint, keysFor, keyType, preferredAlgorithms, verify, Verdict } from './known-hosts.js';
+import { DaemonChannel, HostError, OpenRequest, Transport } from './types.js';
+
+/** Seconds between SSH keepalives, and how many may go unanswered before the link is dead. */
+const KEEPALIVE_MS = 5000;
+const KEEPALIVE_COUNT = 3;
+
+export const sshTransport: Transport = {
+  name: 'ssh',
+  async open(req: OpenRequest): Promise<DaemonChannel> {
+    const { host } = req;
+    const conn = new Client();
+    const config = await connectConfig(req);
+    let verdict: { v: Verdict; key: Buffer } | undefined;
+    const known = keysFor(await readKnownHosts(host.ssh.known_hosts), host.address, host.ssh.port);
+    config.hostVerifier = (key: Buffer) => {
+      verdict = { v: verify(known, key), key };
+      return verdict.v === 'ok';
+    };
+    const algos = preferredAlgorithms(known);
+    if (algos) config.algorithms = { serverHostKey: algos as never };
+
+    await new Promise<void>((resolve, reject) => {
+      conn.once('ready', resolve);
+      conn.once('error', (err) => reject(classify(err, verdict, req)));
+      conn.connect(config);
+    });
+    const stream = await new Promise<ClientChannel>((resolve, reject) => {
+      conn.exec(loaderCommand(host.node, daemonBundle(), req.options), { pty: false }, (err, ch) =>
+        err ? reject(new HostError('exec', `cannot start the daemon: ${err.message}`)) : resolve(ch),
+      );
+    }).catch((err) => {
+      conn.end();
+      throw err;
+    });
+    const closed = new Promise<void>((resolve) => {
+      stream.once('close', () => resolve());
+      conn.once('close', () => resolve());
+    });
+    // A late transport error (link cut, keepalive timeout) shows up as 'close'; keep it quiet.
+    conn.on('error', () => {});
+    stream.on('error', () => {});
+    stream.write(daemonBundle().code);
+    return {
+      stdin: stream,
+      stdout: stream,
+      stderr: stream.stderr,
+      closed,
+      async close() {
+        stream.end();
+        const timer = setTimeout(() => conn.end(), 10_000);
+        await closed;
+        clearTimeout(timer);
+        conn.end();
+      },
+    };
+  },
+};
+
+async function readKnownHosts(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+async function connectConfig(req: OpenRequest): Promise<ConnectConfig> {
+  const { host } = req;
+  const config: ConnectConfig = {
+    host: host.address,
+    port: host.ssh.port,
+    username: host.ssh.user,
+    readyTimeout: host.ssh.connect_timeout * 1000,
+    keepaliveInterval: KEEPALIVE_MS,
+    keepaliveCountMax: KEEPALIVE_COUNT,
+  };
+  const passphrase = process.env.MESHPERF_SSH_PASSPHRASE;
+  const keyFile = host.ssh.identity_file ?? (process.env.SSH_AUTH_SOCK ? undefined : defaultIdentity());
+  if (process.env.SSH_AUTH_SOCK && !host.ssh.identity_file) config.agent = process.env.SSH_AUTH_SOCK;
+  if (keyFile) {
+    try {
+      config.privateKey = await readFile(keyFile);
+    } catch (err) {
+      throw new HostError('auth', `cannot read identity_file ${keyFile}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    }
+    if (passphrase) config.passphrase = passphrase;
+  }
+  return config;
+}
+
+function defaultIdentity(): string | undefined {
+  return ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => path.join(os.homedir(), '.ssh', f)).find((f) => existsSync(f));
+}
+
+/** Turn an ssh2 connect error into a stable code and a message an operator can act on. */
+function classify(err: Error & { code?: string; level?: string }, verdict: { v: Verdict; key: Buffer } | undefined, req: OpenRequest): HostError {
+  const { host } = req;
+  const target = `${host.ssh.user}@${host.address}:${host.ssh.port}`;
+  if (verdict && verdict.v !== 'ok') {
+    const fp = `${keyType(verdict.key)} ${fingerprint(verdict.key)}`;
+    const kh = host.ssh.known_hosts;
+    if (verdict.v === 'unknown') {
+      return new HostError('host_key_unknown', `${target}: host key ${fp} is not in ${kh}; add it (ssh-keyscan, or connect once with ssh) after checking the fingerprint`);
+    }
+    if (verdict.v === 'revoked') return new HostError('host_key_mismatch', `${target}: host key ${fp} is marked @revoked in ${kh}`);
+    return new HostError('host_key_mismatch', `${target}: HOST KEY MISMATCH: the host presented ${fp}, which ${kh} does not list for it; someone may be intercepting, or the host was reinstalled`);
+  }
+  if (err.level === 'client-authentication') {
+    return new HostError('auth', `${target}: authentication refused (${host.ssh.identity_file ? 'identity_file ' + host.ssh.identity_file : 'ssh-agent / ~/.ssh/id_*'})`);
+  }
+  const reason = err.code ?? err.message;
+  return new HostError('unreachable', `${target}: cannot connect: ${reason}`);
+}

@@ -1,0 +1,35 @@
+/** What a transport gives the controller: a running daemon's stdio, however it was reached. */
+import type { Readable, Writable } from 'node:stream';
+import type { HostConfig, SshDefaults } from '../inventory/types.js';
+import type { DaemonOptions } from '../protocol/messages.js';
+
+export interface DaemonChannel {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /** Resolves when the daemon's process or channel has ended. */
+  closed: Promise<void>;
+  /** End stdin (the daemon then stops its iperf3s and exits) and release the connection. */
+  close(): Promise<void>;
+}
+
+export interface OpenRequest {
+  host: HostConfig;
+  ssh: SshDefaults;
+  options: DaemonOptions;
+}
+
+export interface Transport {
+  readonly name: 'ssh' | 'local';
+  open(req: OpenRequest): Promise<DaemonChannel>;
+}
+
+/** A failure to reach or start the daemon on one host, with a stable code for results. */
+export class HostError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
