@@ -1,0 +1,65 @@
+/** One OpenSSH server per lab host, in its namespace, with its own hostname (unshare --uts). */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseProcNetTcp, TCP_LISTEN } from '../daemon/ports.js';
+import { run } from './exec.js';
+
+export const SSHD = ['/usr/sbin/sshd', '/usr/bin/sshd'].find((p) => existsSync(p));
+
+export async function keygen(file: string, comment: string): Promise<string> {
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+  return (await readFile(`${file}.pub`, 'utf8')).trim();
+}
+
+export function sshdConfig(o: { address: string; hostKey: string; authorizedKeys: string }): string {
+  // Sessions get the controller's node first on PATH, as a user's nodes would have theirs.
+  const nodeDir = path.dirname(process.execPath);
+  return [
+    'Port 22',
+    `ListenAddress ${o.address}`,
+    `HostKey ${o.hostKey}`,
+    'PidFile none',
+    `AuthorizedKeysFile ${o.authorizedKeys}`,
+    'PermitRootLogin prohibit-password',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    'StrictModes no',
+    'UseDNS no',
+    'MaxStartups 100:30:200',
+    `SetEnv PATH=${nodeDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+    'LogLevel ERROR',
+    '',
+  ].join('\n');
+}
+
+/** Start sshd in `namespace` under hostname `name`; resolves with its pid once it listens. */
+export async function startSshd(o: { namespace: string; name: string; config: string; log: string }): Promise<number> {
+  if (!SSHD) throw new Error('sshd not found: install openssh-server');
+  mkdirSync('/run/sshd', { recursive: true }); // sshd's privilege separation directory
+  const log = openSync(o.log, 'a');
+  // ip netns exec, unshare and sh all exec: the pid we get is sshd's own.
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', o.namespace, 'unshare', '--uts', 'sh', '-c', 'hostname "$1" && exec "$2" -D -e -f "$3"', 'sh', o.name, SSHD, o.config],
+    { detached: true, stdio: ['ignore', log, log] },
+  );
+  closeSync(log);
+  child.unref();
+  const pid = child.pid!;
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const tcp = await run('ip', ['netns', 'exec', o.namespace, 'cat', '/proc/net/tcp']).catch(() => '');
+    if (parseProcNetTcp(tcp).some((s) => s.port === 22 && s.state === TCP_LISTEN)) return pid;
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const text = await readFile(o.log, 'utf8').catch(() => '');
+  throw new Error(`sshd in ${o.namespace} did not start listening: ${text.trim().split('\n').slice(-3).join(' | ')}`);
+}
+
+export async function writeSecret(file: string, text: string): Promise<void> {
+  await writeFile(file, text, { mode: 0o600 });
+}
