@@ -1,0 +1,162 @@
+/**
+ * The meshperf command: a thin shell over the library (runMesh, loadInventory, writeResults,
+ * labUp/labDown). Only this layer prints and decides exit codes.
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import yargs, { Argv } from 'yargs';
+import { InventoryError, loadInventory, normalizeInventory } from '../inventory/load.js';
+import type { Inventory } from '../inventory/types.js';
+import { labDown, labUp } from '../lab/lab.js';
+import { newRunId, runMesh } from '../mesh/run.js';
+import type { ResultsDocument } from '../results/types.js';
+import { writeResults } from '../results/write.js';
+import { formatMatrix } from './matrix.js';
+import { createProgress } from './progress.js';
+
+export const EXIT = { ok: 0, someFailed: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
+
+class UsageError extends Error {}
+
+interface RunArgs {
+  inventory: string;
+  duration?: number;
+  parallel?: number;
+  processes?: string;
+  out?: string;
+  transport?: 'ssh' | 'local';
+}
+
+function positiveInt(name: string, max: number) {
+  return (v: unknown) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+function parseProcesses(v: string | undefined): number | 'auto' | undefined {
+  if (v === undefined || v === 'auto') return v;
+  return positiveInt('processes', 256)(v);
+}
+
+const runOptions = (y: Argv) =>
+  y
+    .option('inventory', { alias: 'i', type: 'string', describe: 'inventory file (TOML)', demandOption: true })
+    .option('duration', { alias: 't', type: 'number', describe: 'seconds per test (overrides [test] duration)' })
+    .option('parallel', { alias: 'P', type: 'number', describe: 'iperf3 -P streams per process' })
+    .option('processes', { alias: 'k', type: 'string', describe: 'iperf3 processes per ordered pair, or "auto"' })
+    .option('out', { alias: 'o', type: 'string', describe: 'output directory (default ./meshperf-results/<run id>)' })
+    .option('transport', { choices: ['ssh', 'local'] as const, describe: 'how to reach hosts (default: inventory, else ssh)' });
+
+export async function main(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
+  let code: number = EXIT.ok;
+  const say = (s: string) => out.write(s + '\n');
+  const cli = yargs(argv)
+    .scriptName('meshperf')
+    .usage('$0 --inventory hosts.toml [options]\n\nFull-mesh iperf3 test over SSH: every host a server and a client to every peer.')
+    .command('$0', 'run a full-mesh test', runOptions, async (a) => {
+      const inventory = await loadInventory(a.inventory);
+      code = await runAndReport(inventory, a as RunArgs, say, err);
+    })
+    .command('lab <action>', 'emulated cluster of network namespaces with sshd (root, Linux)', (y) =>
+      y
+        .positional('action', { choices: ['up', 'down'] as const, demandOption: true })
+        .option('hosts', { alias: 'n', type: 'number', default: 4, describe: 'number of hosts (up)' })
+        .option('dir', { alias: 'd', type: 'string', demandOption: true, describe: 'lab directory (keys, configs, hosts.toml)' })
+        .option('subnet', { type: 'string', describe: 'a /24 inside 198.18.0.0/15 (default 198.18.0.0/24)' }),
+      async (a) => {
+        if (a.action === 'down') {
+          await labDown(a.dir);
+          say(`lab in ${a.dir} is down`);
+          return;
+        }
+        const lab = await labUp({ hosts: positiveInt('hosts', 200)(a.hosts)!, dir: a.dir, subnet: a.subnet });
+        say(`lab up: ${lab.network.hosts.map((h) => `${h.name}=${h.address}`).join(' ')}`);
+        say(`run:  meshperf --inventory ${lab.inventory}`);
+        say(`stop: meshperf lab down --dir ${lab.dir}`);
+      },
+    )
+    .command('demo', 'lab up (4 hosts), run, print the matrix, lab down', (y) =>
+      y.option('hosts', { type: 'number', default: 4 }).option('duration', { type: 'number', default: 5 }).option('out', { type: 'string' }),
+      async (a) => {
+        code = await demo(positiveInt('hosts', 50)(a.hosts)!, positiveInt('duration', 3600)(a.duration)!, a.out, say, err);
+      },
+    )
+    .strict()
+    .help()
+    .version()
+    .exitProcess(false)
+    .fail((msg, e) => {
+      throw e ?? new UsageError(msg);
+    });
+  try {
+    await cli.parseAsync();
+    return code;
+  } catch (e) {
+    if (e instanceof InventoryError || e instanceof UsageError) {
+      err.write(`meshperf: ${e.message}\n`);
+      if (e instanceof UsageError) err.write('Run meshperf --help for usage.\n');
+      return EXIT.usage;
+    }
+    err.write(`meshperf: ${(e as Error).message}\n`);
+    return EXIT.someFailed;
+  }
+}
+
+async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) => void, err: NodeJS.WriteStream): Promise<number> {
+  const duration = positiveInt('duration', 86400)(a.duration);
+  const parallel = positiveInt('parallel', 128)(a.parallel);
+  const processes = parseProcesses(a.processes);
+  const runId = newRunId();
+  const outDir = path.resolve(a.out ?? path.join('meshperf-results', runId));
+  const controller = new AbortController();
+  let signalCode: number = EXIT.interrupted;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(signalCode); // a second Ctrl-C: leave at once
+    signalCode = sig === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
+    err.write(`\nmeshperf: ${sig}: stopping every iperf3, keeping what finished (again to quit at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const progress = createProgress(err, inventory.hosts.length);
+  let doc: ResultsDocument;
+  try {
+    doc = await runMesh({ inventory, duration, parallel, processes, transport: a.transport, runId, onEvent: progress.listener, signal: controller.signal });
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const files = await writeResults(doc, outDir);
+  say(formatMatrix(doc));
+  say(`\nresults: ${files.json}\n         ${files.csv}`);
+  if (doc.run.interrupted) return signalCode;
+  const s = doc.summary;
+  return s.hosts_failed === 0 && s.pairs_ok === s.pairs ? EXIT.ok : EXIT.someFailed;
+}
+
+/** The lab when root is available; otherwise the local transport on 127.0.0.x, said so. */
+async function demo(hosts: number, duration: number, out: string | undefined, say: (s: string) => void, err: NodeJS.WriteStream): Promise<number> {
+  const args: RunArgs = { inventory: '', duration, out };
+  if (process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/sbin/sshd')) {
+    const dir = path.join(os.tmpdir(), `meshperf-demo-${process.pid}`);
+    say(`demo: building a ${hosts}-host emulated cluster in ${dir} (namespaces + sshd)`);
+    const lab = await labUp({ hosts, dir });
+    try {
+      return await runAndReport(await loadInventory(lab.inventory), args, say, err);
+    } finally {
+      await labDown(dir);
+      say('demo: lab removed');
+    }
+  }
+  say('demo: not root on Linux with sshd, so no emulated cluster: running the same daemon locally on 127.0.0.x (transport "local")');
+  const inventory = normalizeInventory({
+    transport: 'local',
+    hosts: Array.from({ length: hosts }, (_, i) => ({ name: `h${i + 1}`, address: `127.0.0.${11 + i}` })),
+  }, 'demo');
+  return runAndReport(inventory, args, say, err);
+}

@@ -1,0 +1,53 @@
+/** Progress for people: a bar on a terminal, plain lines (on stderr) otherwise. */
+import cliProgress from 'cli-progress';
+import type { MeshEvent, MeshEventListener } from '../mesh/events.js';
+
+export interface Progress {
+  listener: MeshEventListener;
+  stop(): void;
+}
+
+export function describe(e: MeshEvent): string | null {
+  switch (e.type) {
+    case 'host-ready':
+      return `${e.host}: ready (${e.hello.hostname}, iperf3 ${e.hello.iperf3_version}, ${e.hello.cpus.length} cpus, node ${e.hello.node_version})`;
+    case 'host-failed':
+      return `${e.host}: FAILED ${e.error.code}: ${e.error.message}`;
+    case 'servers-listening':
+      return `${e.host}: ${e.count} iperf3 servers listening`;
+    case 'clients-started':
+      return `${e.host}: ${e.count} iperf3 clients started`;
+    case 'host-collected':
+      return `${e.host}: collected ${e.instances} instance results`;
+    default:
+      return null;
+  }
+}
+
+export function createProgress(stream: NodeJS.WriteStream, hostCount: number): Progress {
+  if (!stream.isTTY) {
+    return {
+      listener: (e) => {
+        const line = describe(e) ?? (e.type === 'test-running' ? `test: ${Math.round(e.elapsed_s)}/${e.duration_s} s` : null);
+        if (line) stream.write(line + '\n');
+      },
+      stop: () => {},
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    { stream, format: ' {phase} [{bar}] {value}/{total} {unit}', hideCursor: true, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let ready = 0;
+  bar.start(hostCount, 0, { phase: 'connect', unit: 'hosts' });
+  return {
+    listener: (e) => {
+      if (e.type === 'host-ready' || e.type === 'host-failed') bar.update(++ready);
+      if (e.type === 'test-running') {
+        bar.setTotal(e.duration_s);
+        bar.update(Math.round(e.elapsed_s), { phase: 'test   ', unit: 's' });
+      }
+    },
+    stop: () => bar.stop(),
+  };
+}
