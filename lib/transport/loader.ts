@@ -4,7 +4,7 @@
  * sha256, and runs them in the same process. The same stdin/stdout then carry the JSON-RPC.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DaemonOptions } from '../protocol/messages.js';
 
@@ -31,10 +31,16 @@ export interface DaemonBundle {
 
 let cached: DaemonBundle | undefined;
 
-/** The bundled daemon (dist/daemon.cjs), read once. */
+/**
+ * The bundled daemon, read once: dist/daemon.cjs beside the compiled controller, or, when the
+ * controller runs from its TypeScript source (tests), the one `npm run build` made.
+ */
 export function daemonBundle(): DaemonBundle {
   if (!cached) {
-    const code = readFileSync(fileURLToPath(new URL('../daemon.cjs', import.meta.url)));
+    const candidates = ['../daemon.cjs', '../../dist/daemon.cjs'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+    const file = candidates.find((f) => existsSync(f));
+    if (!file) throw new Error(`daemon bundle not found (${candidates.join(', ')}): run npm run build`);
+    const code = readFileSync(file);
     cached = { code, sha256: createHash('sha256').update(code).digest('hex') };
   }
   return cached;

@@ -1,0 +1,127 @@
+// The real daemon bundle, started through the real loader as a child process, driven over stdio.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { LineDecoder, encodeLine } from '../lib/protocol/framing.js';
+import type { CollectResult, HelloResult, StartServersResult } from '../lib/protocol/messages.js';
+import { parseProcNetTcp, TCP_LISTEN } from '../lib/daemon/ports.js';
+import { localTransport } from '../lib/transport/local.js';
+import { normalizeInventory } from '../lib/inventory/load.js';
+import { alive, eventually, isIperf, processes } from './helpers/procs.js';
+
+const ADDR = '127.0.77.1';
+const RANGE: [number, number] = [6101, 6199];
+
+type Msg = { id?: number | null; method?: string; result?: any; error?: { code: number; message: string }; params?: any };
+
+async function startDaemon() {
+  const host = normalizeInventory({ transport: 'local', hosts: [{ name: 'a', address: ADDR }, { name: 'b', address: '127.0.77.2' }] }).hosts[0]!;
+  const ch = await localTransport.open({ host, ssh: {} as never, options: { iperf3: 'iperf3', port_range: RANGE } });
+  const decoder = new LineDecoder(1 << 24);
+  const inbox: Msg[] = [];
+  const waiters: (() => void)[] = [];
+  ch.stdout.on('data', (c: Buffer) => {
+    for (const ev of decoder.push(c)) if ('line' in ev) inbox.push(JSON.parse(ev.line));
+    waiters.splice(0).forEach((w) => w());
+  });
+  const next = async (): Promise<Msg> => {
+    while (inbox.length === 0) await new Promise<void>((r) => waiters.push(r));
+    return inbox.shift()!;
+  };
+  let id = 0;
+  const call = async (method: string, params?: unknown): Promise<Msg> => {
+    ch.stdin.write(encodeLine({ jsonrpc: '2.0', id: ++id, method, params }));
+    return next();
+  };
+  return { ch, next, call, raw: (s: string) => ch.stdin.write(s) };
+}
+
+t.test('daemon over stdio: hello, two servers, a client, collect, stdin closed', async (t) => {
+  const d = await startDaemon();
+  t.teardown(() => d.ch.close());
+  const ready = await d.next();
+  t.equal(ready.method, 'meshperf.ready', 'first line is the ready notification');
+  const daemonPid: number = ready.params.pid;
+
+  const garbage = (d.raw('this is not json\n'), await d.next());
+  t.equal(garbage.error?.code, -32700, 'a garbage line gets a JSON-RPC parse error');
+  t.equal(garbage.id, null);
+
+  const hello = (await d.call('hello')).result as HelloResult;
+  t.match(hello.iperf3_version, /^3\.\d+/, 'the daemon found iperf3 and says its version');
+  t.equal(hello.pid, daemonPid, 'and it is still the same process after the garbage');
+  t.ok(hello.cpus.length >= 1);
+
+  const servers = [0, 1].map((k) => ({ id: `a>b#${k}`, source: 'b', destination: 'a', instance: k, bind: ADDR }));
+  const started = (await d.call('start_servers', { servers })).result as StartServersResult;
+  t.equal(started.servers.length, 2);
+  const ports = started.servers.map((s) => s.port);
+  t.not(ports[0], ports[1], 'each server has its own port');
+  for (const s of started.servers) {
+    t.ok(s.port >= RANGE[0] && s.port <= RANGE[1], `port ${s.port} is inside the range`);
+    const listening = [...parseProcNetTcp(readFileSync('/proc/net/tcp', 'utf8'))].some((e) => e.port === s.port && e.state === TCP_LISTEN);
+    t.ok(listening, `port ${s.port} is in LISTEN state when start_servers answers`);
+    const allowed = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/${s.pid}/status`, 'utf8'))?.[1];
+    t.equal(allowed, String(s.cpu), `server ${s.pid} is pinned to cpu ${s.cpu}`);
+  }
+
+  const bad = await d.call('start_clients', { clients: [{ id: 'x', source: 'a', destination: 'b', instance: 0, host: ADDR, port: 80, duration: 1, parallel: 1 }] });
+  t.equal(bad.error?.code, -32602, 'a port outside the range is refused');
+  t.match(bad.error?.message, /params\.clients\[0\]\.port must be an integer from 6101 to 6199/);
+
+  const client = { id: 'b>a#0', source: 'b', destination: 'a', instance: 0, host: ADDR, port: ports[0], duration: 1, parallel: 2 };
+  const cs = await d.call('start_clients', { clients: [client] });
+  t.equal(cs.result.clients.length, 1);
+
+  const collected = (await d.call('collect', { wait_ms: 800 })).result as CollectResult;
+  const byRole = (role: string, id: string) => collected.instances.find((i) => i.role === role && i.id === id)!;
+  t.equal(collected.instances.length, 3);
+  // wait_ms 800 < the 1 s test: the answer comes back with the client still running.
+  t.equal(byRole('client', 'b>a#0').state, 'running', 'collect answers after wait_ms even if instances still run');
+
+  const done = (await d.call('collect', { wait_ms: 10_000 })).result as CollectResult;
+  const c = done.instances.find((i) => i.role === 'client')!;
+  t.equal(c.state, 'exited');
+  t.equal(c.exit_code, 0);
+  t.equal(c.daemon_pid, daemonPid);
+  t.ok(c.ended_at! - c.started_at >= 900, 'the client ran for its duration');
+  const doc = c.iperf3 as any;
+  t.ok(doc.end.sum_received.bits_per_second > 0, 'collect returns the client iperf3 JSON with a throughput');
+  t.equal(doc.start.test_start.num_streams, 2, 'with -P 2');
+  t.same(c.argv.slice(1, 3), ['-c', ADDR]);
+  const s0 = done.instances.find((i) => i.role === 'server' && i.port === ports[0])!;
+  t.equal(s0.state, 'exited', 'the one-off server exits after its test');
+  t.ok((s0.iperf3 as any).end, 'and its JSON is collected too');
+  const s1 = done.instances.find((i) => i.role === 'server' && i.port === ports[1])!;
+  t.equal(s1.state, 'running', 'the server nobody used still runs');
+
+  d.ch.stdin.end();
+  await d.ch.closed;
+  t.ok(await eventually(() => !alive(s1.pid)), 'stdin closed: the idle server is gone');
+  t.notOk(alive(daemonPid), 'and the daemon has exited');
+  t.same(processes().filter((p) => isIperf(p) && p.cmdline.includes(ADDR)), [], 'no iperf3 of this test is left');
+});
+
+t.test('the daemon refuses bad requests and stays up', async (t) => {
+  const d = await startDaemon();
+  t.teardown(() => d.ch.close());
+  await d.next();
+  const cases: [string, number, RegExp][] = [
+    ['{"jsonrpc":"2.0","id":1,"method":"rm -rf"}', -32601, /method not found/],
+    ['[1,2,3]', -32600, /invalid request/],
+    ['{"jsonrpc":"1.0","id":2,"method":"hello"}', -32600, /invalid request/],
+    ['{"jsonrpc":"2.0","id":3,"method":"start_servers","params":{"servers":[{"id":"a","source":"x","destination":"y","instance":0,"bind":"1.2.3.4; reboot"}]}}', -32602, /params\.servers\[0\]\.bind must be an IP address/],
+    ['{"jsonrpc":"2.0","id":4,"method":"collect","params":{"wait_ms":-1}}', -32602, /wait_ms/],
+    ['{"jsonrpc":"2.0","id":5,"method":"hello","params":{"extra":1}}', -32602, /takes no fields/],
+  ];
+  for (const [line, code, msg] of cases) {
+    d.raw(line + '\n');
+    const res = await d.next();
+    t.equal(res.error?.code, code, line.slice(0, 60));
+    t.match(res.error?.message, msg);
+  }
+  d.raw('x'.repeat(17 * 1024 * 1024) + '\n');
+  const long = await d.next();
+  t.equal(long.error?.code, -32003, 'an over-long line is refused');
+  const hello = await d.call('hello');
+  t.ok(hello.result.pid, 'and the daemon still answers');
+});

@@ -1,0 +1,34 @@
+/** An emulated cluster for one test, on the test's own /24, removed when the test ends. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Test } from 'tap';
+import { labDown, labUp, LabState } from '../../lib/lab/lab.js';
+import { namespacePids } from '../../lib/lab/network.js';
+import { processes, Proc } from './procs.js';
+
+export const canRunLab = process.platform === 'linux' && process.getuid?.() === 0;
+export const NO_LAB_REASON = 'needs root on Linux for network namespaces and sshd';
+
+export async function withLab(t: Test, hosts: number, subnet: string): Promise<LabState & { tmp: string }> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshperf-test-'));
+  t.teardown(async () => {
+    await labDown(path.join(tmp, 'lab')).catch(() => {});
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  const lab = await labUp({ hosts, dir: path.join(tmp, 'lab'), subnet, test: { duration: 2 } });
+  return { ...lab, tmp };
+}
+
+/** Every process inside each lab host but its sshd listener. */
+export async function leftovers(lab: LabState): Promise<Proc[]> {
+  const all = processes();
+  const out: Proc[] = [];
+  for (const h of lab.network.hosts) {
+    for (const pid of await namespacePids(h.namespace)) {
+      if (lab.sshdPids.includes(pid)) continue;
+      out.push(all.find((p) => p.pid === pid) ?? { pid, cmdline: '?' });
+    }
+  }
+  return out;
+}
