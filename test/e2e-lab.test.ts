@@ -2,21 +2,26 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { loadInventory, runMesh, writeResults, type MeshEvent } from 'meshperf';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
 import { schemaErrors } from './helpers/schema.js';
 
-/** Files under the places a daemon could write, changed since `since` (our own test dir aside). */
-function filesChangedSince(since: number, exclude: string): string[] {
-  const out = execFileSync('find', ['/tmp', '/var/tmp', '/root', '-xdev', '-newermt', `@${since / 1000}`, '-not', '-type', 'd'], { encoding: 'utf8' });
-  return out.split('\n').filter((f) => f && !f.startsWith(exclude) && !f.startsWith('/root/.npm/') && !f.includes('/.tap/'));
+/**
+ * Every file under the places a daemon could write. Compared before and after a run, new paths
+ * are what the run wrote (whatever else runs on this machine may modify its own existing files).
+ */
+function filesOnHost(exclude: string): Set<string> {
+  const find = (args: string[]) => execFileSync('find', args, { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const out = find(['/tmp', '/var/tmp', '-xdev', '-not', '-type', 'd']) + find([os.homedir(), '-xdev', '-maxdepth', '2', '-not', '-type', 'd']);
+  return new Set(out.split('\n').filter((f) => f && !f.startsWith(exclude)));
 }
 
 t.test('4-host lab over SSH: 12 pairs measured, valid results, nothing left behind', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
   const lab = await withLab(t, 4, '198.19.101.0/24');
   const inventory = await loadInventory(lab.inventory);
   const events: MeshEvent[] = [];
-  const before = Date.now() - 1000;
+  const filesBefore = filesOnHost(lab.tmp);
 
   const doc = await runMesh({ inventory, duration: 2, onEvent: (e) => events.push(e) });
 
@@ -42,6 +47,9 @@ t.test('4-host lab over SSH: 12 pairs measured, valid results, nothing left behi
   t.ok(events.some((e) => e.type === 'clients-started'), 'progress events were emitted');
   t.equal(events.at(-1)!.type, 'done');
 
+  const created = [...filesOnHost(lab.tmp)].filter((f) => !filesBefore.has(f));
+  t.same(created, [], 'no file written on any host (/tmp, /var/tmp, home)');
+
   const files = await writeResults(doc, `${lab.tmp}/out`);
   const written = JSON.parse(readFileSync(files.json, 'utf8'));
   t.equal(schemaErrors(written), '', 'the written file is valid too');
@@ -49,5 +57,4 @@ t.test('4-host lab over SSH: 12 pairs measured, valid results, nothing left behi
   t.equal(csv.length - 1, doc.summary.instances, 'one CSV row per instance');
 
   t.same(await leftovers(lab), [], 'no iperf3 or daemon left on any host');
-  t.same(filesChangedSince(before, lab.tmp), [], 'no file written on any host');
 });

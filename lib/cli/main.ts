@@ -80,9 +80,14 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
       },
     )
     .command('demo', 'lab up (4 hosts), run, print the matrix, lab down', (y) =>
-      y.option('hosts', { type: 'number', default: 4 }).option('duration', { type: 'number', default: 5 }).option('out', { type: 'string' }),
+      y
+        .option('hosts', { type: 'number', default: 4 })
+        .option('duration', { type: 'number', default: 5 })
+        .option('out', { type: 'string' })
+        .option('subnet', { type: 'string', describe: 'the lab\'s /24 inside 198.18.0.0/15 (default 198.18.0.0/24)' }),
       async (a) => {
-        code = await demo(positiveInt('hosts', 50)(a.hosts)!, positiveInt('duration', 3600)(a.duration)!, a.out, say, err);
+        const hosts = positiveInt('hosts', 50)(a.hosts)!;
+        code = await demo(hosts, positiveInt('duration', 3600)(a.duration)!, a.out, a.subnet, say, err);
       },
     )
     .strict()
@@ -140,12 +145,12 @@ async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) =
 }
 
 /** The lab when root is available; otherwise the local transport on 127.0.0.x, said so. */
-async function demo(hosts: number, duration: number, out: string | undefined, say: (s: string) => void, err: NodeJS.WriteStream): Promise<number> {
+async function demo(hosts: number, duration: number, out: string | undefined, subnet: string | undefined, say: (s: string) => void, err: NodeJS.WriteStream): Promise<number> {
   const args: RunArgs = { inventory: '', duration, out };
   if (process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/sbin/sshd')) {
     const dir = path.join(os.tmpdir(), `meshperf-demo-${process.pid}`);
     say(`demo: building a ${hosts}-host emulated cluster in ${dir} (namespaces + sshd)`);
-    const lab = await labUp({ hosts, dir });
+    const lab = await labUp({ hosts, dir, subnet });
     try {
       return await runAndReport(await loadInventory(lab.inventory), args, say, err);
     } finally {

@@ -1,0 +1,86 @@
+// The meshperf command as a user runs it: exit codes, the matrix, files, failed hosts named.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
+import { schemaErrors } from './helpers/schema.js';
+
+const BIN = new URL('../bin/meshperf.js', import.meta.url).pathname;
+
+function meshperf(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+t.test('bad usage exits 2 with a message and connects to nothing', async (t) => {
+  const inv = path.join(t.testdir(), 'hosts.toml');
+  writeFileSync(inv, '[[hosts]]\nname = "a"\naddress = "198.19.102.11"\n[[hosts]]\nname = "b"\naddress = "198.19.102.12"\n');
+  const cases: [string[], RegExp][] = [
+    [['--inventory', inv, '--duration', 'abc'], /--duration must be a whole number from 1 to 86400, got "?NaN"?|--duration must be a whole number/],
+    [['--inventory', inv, '--processes', '0'], /--processes must be a whole number from 1 to 256/],
+    [['--inventory', inv, '--bogus'], /Unknown argument: bogus/],
+    [[], /Missing required argument: inventory/],
+    [['--inventory', '/nonexistent.toml'], /\/nonexistent\.toml: cannot read the inventory: ENOENT/],
+  ];
+  for (const [args, msg] of cases) {
+    const r = meshperf(...args);
+    t.equal(r.code, 2, `exit 2 for ${args.join(' ') || '(no arguments)'}`);
+    t.match(r.stderr, msg);
+  }
+});
+
+t.test('a run over SSH prints the matrix and writes both files; exit 0', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
+  const lab = await withLab(t, 3, '198.19.102.0/24');
+  const out = path.join(lab.tmp, 'out');
+  const r = meshperf('--inventory', lab.inventory, '--duration', '1', '--processes', '2', '--out', out);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /src \\ dst\s+h1\s+h2\s+h3/);
+  t.match(r.stdout, /6\/6 pairs ok, 12\/12 iperf3 instances ok/);
+  const doc = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+  t.equal(schemaErrors(doc), '');
+  t.equal(doc.run.parameters.processes, 2, '--processes overrides the inventory');
+  t.equal(doc.run.parameters.duration, 1, '--duration overrides the inventory');
+  t.equal(readFileSync(path.join(out, 'results.csv'), 'utf8').trim().split('\n').length, 13, 'header + 12 instance rows');
+  t.same(await leftovers(lab), []);
+});
+
+t.test('hosts that cannot take part are named; the rest still run; exit 1', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
+  const lab = await withLab(t, 4, '198.19.103.0/24');
+  const empty = path.join(lab.tmp, 'empty_known_hosts');
+  writeFileSync(empty, '');
+  // h4 with a known_hosts that lacks its key; h5 where nothing listens.
+  const text = readFileSync(lab.inventory, 'utf8')
+    .replace('name = "h4"\naddress = "198.19.103.14"', `name = "h4"\naddress = "198.19.103.14"\nknown_hosts = "${empty}"`)
+    .replace('[ssh]', '[ssh]\nconnect_timeout = 3') + '[[hosts]]\nname = "h5"\naddress = "198.19.103.99"\n';
+  const inv = path.join(lab.tmp, 'faulty.toml');
+  writeFileSync(inv, text);
+  const out = path.join(lab.tmp, 'out');
+  const r = meshperf('--inventory', inv, '--duration', '1', '--out', out);
+  t.equal(r.code, 1, 'exit 1: the run finished but some hosts failed');
+  const doc = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+  t.equal(schemaErrors(doc), '', 'partial results are still valid');
+  const host = (n: string) => doc.run.hosts.find((h: { name: string }) => h.name === n);
+  t.equal(host('h4').error.code, 'host_key_unknown');
+  t.match(host('h4').error.message, new RegExp(`ssh-ed25519 SHA256:\\S+ is not in ${empty}`), 'names the key and the file');
+  t.equal(host('h5').error.code, 'unreachable');
+  t.equal(doc.sources.h1.destinations.h5.summary.status, 'skipped');
+  t.equal(doc.sources.h4.destinations.h2.summary.status, 'skipped');
+  t.equal(doc.summary.pairs, 20);
+  t.equal(doc.summary.pairs_ok, 6, 'h1, h2, h3 still measured their 6 pairs');
+  t.match(r.stdout, /skip:host_key_unknown/);
+  t.match(r.stdout, /h5: unreachable: root@198\.19\.103\.99:22: cannot connect/);
+  t.same(await leftovers(lab), []);
+});
+
+t.test('meshperf demo builds a lab, runs, prints the matrix and removes the lab', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
+  const out = path.join(t.testdir(), 'out');
+  const r = meshperf('demo', '--hosts', '3', '--duration', '1', '--subnet', '198.19.104.0/24', '--out', out);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /building a 3-host emulated cluster/);
+  t.match(r.stdout, /6\/6 pairs ok/);
+  t.match(r.stdout, /demo: lab removed/);
+  t.ok(existsSync(path.join(out, 'results.json')));
+  const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+  t.notMatch(ns, /meshperf-168-/, 'its namespaces are gone');
+});
