@@ -127,7 +127,7 @@ async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) =
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const progress = createProgress(err, inventory.hosts.length);
+  const progress = createProgress(err, Boolean(process.stdout.isTTY), inventory.hosts.length);
   let doc: ResultsDocument;
   try {
     doc = await runMesh({ inventory, duration, parallel, processes, transport: a.transport, runId, onEvent: progress.listener, signal: controller.signal });

@@ -24,8 +24,9 @@ export function describe(e: MeshEvent): string | null {
   }
 }
 
-export function createProgress(stream: NodeJS.WriteStream, hostCount: number): Progress {
-  if (!stream.isTTY) {
+/** A bar (drawn on `stream`) when `tty`, i.e. stdout is a terminal; plain lines otherwise. */
+export function createProgress(stream: NodeJS.WriteStream, tty: boolean, hostCount: number): Progress {
+  if (!tty) {
     return {
       listener: (e) => {
         const line = describe(e) ?? (e.type === 'test-running' ? `test: ${Math.round(e.elapsed_s)}/${e.duration_s} s` : null);

@@ -1,0 +1,64 @@
+// The controller's JSON-RPC client over an in-process stream pair standing in for a channel.
+import t from 'tap';
+import { PassThrough } from 'node:stream';
+import { RpcClient, RpcError } from '../lib/rpc/client.js';
+import type { DaemonChannel } from '../lib/transport/types.js';
+
+function channel() {
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let close!: () => void;
+  const closed = new Promise<void>((r) => (close = r));
+  const ch: DaemonChannel = { stdin, stdout, stderr, closed, close: async () => close() };
+  const sent: any[] = [];
+  stdin.on('data', (c: Buffer) => c.toString().split('\n').filter(Boolean).forEach((l) => sent.push(JSON.parse(l))));
+  return { ch, stdout, stderr, sent, close };
+}
+
+const READY = '{"jsonrpc":"2.0","method":"meshperf.ready","params":{"protocol":1,"daemon_version":"0.1.0","pid":42}}\n';
+
+t.test('noise from login scripts before the ready line is skipped', async (t) => {
+  const c = channel();
+  const rpc = new RpcClient(c.ch, 5000);
+  c.stdout.write('Welcome to node7!\n{"not":"ready"}\nlast login: today\n');
+  c.stdout.write(READY);
+  t.same(await rpc.ready, { protocol: 1, daemon_version: '0.1.0', pid: 42 });
+});
+
+t.test('answers are matched by id, in any order; errors reject with their code', async (t) => {
+  const c = channel();
+  const rpc = new RpcClient(c.ch, 5000);
+  c.stdout.write(READY);
+  await rpc.ready;
+  const a = rpc.call('status', {}, 5000);
+  const b = rpc.call('stop', {}, 5000);
+  await new Promise((r) => setImmediate(r));
+  t.same(c.sent.map((m) => [m.id, m.method]), [[1, 'status'], [2, 'stop']]);
+  c.stdout.write('{"jsonrpc":"2.0","id":2,"result":{"killed":3}}\n{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"bad"}}\n');
+  t.same(await b, { killed: 3 });
+  const err = await a.catch((e) => e);
+  t.ok(err instanceof RpcError);
+  t.equal(err.code, -32602);
+});
+
+t.test('a call times out; a closed channel rejects what is pending with the daemon stderr', async (t) => {
+  const c = channel();
+  const rpc = new RpcClient(c.ch, 5000);
+  c.stdout.write(READY);
+  await rpc.ready;
+  await t.rejects(rpc.call('hello', {}, 50), /hello got no answer within 50 ms/);
+  const pending = rpc.call('collect', {}, 5000);
+  c.stderr.write('meshperf-daemon[42]: something broke\n');
+  await new Promise((r) => setImmediate(r));
+  c.close();
+  await t.rejects(pending, /daemon connection closed: meshperf-daemon\[42\]: something broke/);
+  await t.rejects(rpc.call('status', {}, 5000), /closed/);
+});
+
+t.test('no ready line in time is an error naming what the host printed', async (t) => {
+  const c = channel();
+  const rpc = new RpcClient(c.ch, 100);
+  c.stderr.write('sh: 1: exec: node: not found\n');
+  await t.rejects(rpc.ready, /daemon did not say ready within 100 ms: sh: 1: exec: node: not found/);
+});
