@@ -1,7 +1,8 @@
 // The meshperf command as a user runs it: exit codes, the matrix, files, failed hosts named.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
 import { schemaErrors } from './helpers/schema.js';
@@ -83,4 +84,22 @@ t.test('meshperf demo builds a lab, runs, prints the matrix and removes the lab'
   t.ok(existsSync(path.join(out, 'results.json')));
   const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
   t.notMatch(ns, /meshperf-168-/, 'its namespaces are gone');
+});
+
+t.test('without root the demo falls back to the local transport and says so', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
+  // Run as the unprivileged user "nobody" (setpriv drops root), as a user without root would.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshperf-nobody-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  chmodSync(dir, 0o777);
+  const r = spawnSync(
+    'setpriv',
+    ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'env', `HOME=${dir}`, process.execPath, BIN, 'demo', '--hosts', '3', '--duration', '1', '--out', path.join(dir, 'out')],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /not root on Linux with sshd, so no emulated cluster: running the same daemon locally on 127\.0\.0\.x/);
+  t.match(r.stdout, /6\/6 pairs ok/);
+  const doc = JSON.parse(readFileSync(path.join(dir, 'out', 'results.json'), 'utf8'));
+  t.equal(doc.run.parameters.transport, 'local');
+  t.equal(schemaErrors(doc), '');
 });
