@@ -15,18 +15,25 @@ export function autoProcesses(usableCpus: number[], hostCount: number): number {
   return Math.max(1, Math.floor(fewest / (2 * (hostCount - 1))));
 }
 
+/** Every (source, destination, instance) of the mesh, in a stable order. */
+function* instances(hosts: HostConfig[], processes: number): Generator<[HostConfig, HostConfig, number]> {
+  for (const src of hosts) {
+    for (const dst of hosts) {
+      if (src.name === dst.name) continue;
+      for (let k = 0; k < processes; k++) yield [src, dst, k];
+    }
+  }
+}
+
+function byHost<T>(hosts: HostConfig[]): Map<string, T[]> {
+  return new Map(hosts.map((h) => [h.name, []]));
+}
+
 /** For each host, the servers it runs: K per peer, bound to its own address. */
 export function planServers(hosts: HostConfig[], processes: number): Map<string, ServerSpec[]> {
-  const plan = new Map<string, ServerSpec[]>();
-  for (const dst of hosts) {
-    const specs: ServerSpec[] = [];
-    for (const src of hosts) {
-      if (src.name === dst.name) continue;
-      for (let k = 0; k < processes; k++) {
-        specs.push({ id: instanceId(src.name, dst.name, k), source: src.name, destination: dst.name, instance: k, bind: dst.address });
-      }
-    }
-    plan.set(dst.name, specs);
+  const plan = byHost<ServerSpec>(hosts);
+  for (const [src, dst, k] of instances(hosts, processes)) {
+    plan.get(dst.name)!.push({ id: instanceId(src.name, dst.name, k), source: src.name, destination: dst.name, instance: k, bind: dst.address });
   }
   return plan;
 }
@@ -41,29 +48,22 @@ export function planClients(
   serverPorts: ReadonlyMap<string, number>,
   test: { duration: number; parallel: number },
 ): Map<string, ClientSpec[]> {
-  const plan = new Map<string, ClientSpec[]>();
-  for (const src of hosts) {
-    const specs: ClientSpec[] = [];
-    for (const dst of hosts) {
-      if (src.name === dst.name) continue;
-      for (let k = 0; k < processes; k++) {
-        const id = instanceId(src.name, dst.name, k);
-        const port = serverPorts.get(id);
-        if (port === undefined) continue;
-        specs.push({
-          id,
-          source: src.name,
-          destination: dst.name,
-          instance: k,
-          host: dst.address,
-          port,
-          bind: src.address,
-          duration: test.duration,
-          parallel: test.parallel,
-        });
-      }
-    }
-    plan.set(src.name, specs);
+  const plan = byHost<ClientSpec>(hosts);
+  for (const [src, dst, k] of instances(hosts, processes)) {
+    const id = instanceId(src.name, dst.name, k);
+    const port = serverPorts.get(id);
+    if (port === undefined) continue;
+    plan.get(src.name)!.push({
+      id,
+      source: src.name,
+      destination: dst.name,
+      instance: k,
+      host: dst.address,
+      port,
+      bind: src.address,
+      duration: test.duration,
+      parallel: test.parallel,
+    });
   }
   return plan;
 }
