@@ -15,7 +15,7 @@ type Msg = { id?: number | null; method?: string; result?: any; error?: { code: 
 
 async function startDaemon() {
   const host = normalizeInventory({ transport: 'local', hosts: [{ name: 'a', address: ADDR }, { name: 'b', address: '127.0.77.2' }] }).hosts[0]!;
-  const ch = await localTransport.open({ host, ssh: {} as never, options: { iperf3: 'iperf3', port_range: RANGE } });
+  const ch = await localTransport.open({ host, ssh: {} as never, options: { iperf3: 'iperf3', port_range: RANGE, heartbeat_ms: 60_000 } });
   const decoder = new LineDecoder(1 << 24);
   const inbox: Msg[] = [];
   const waiters: (() => void)[] = [];

@@ -2,7 +2,7 @@
  * The meshperf command: a thin shell over the library (runMesh, loadInventory, writeResults,
  * labUp/labDown). Only this layer prints and decides exit codes.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yargs, { Argv } from 'yargs';
@@ -11,7 +11,8 @@ import type { Inventory } from '../inventory/types.js';
 import { labDown, labUp } from '../lab/lab.js';
 import { newRunId, runMesh } from '../mesh/run.js';
 import type { ResultsDocument } from '../results/types.js';
-import { writeResults } from '../results/write.js';
+import { writePartial, writeResults } from '../results/write.js';
+import type { MeshEventListener } from '../mesh/events.js';
 import { formatMatrix } from './matrix.js';
 import { createProgress } from './progress.js';
 
@@ -25,7 +26,9 @@ interface RunArgs {
   parallel?: number;
   processes?: string;
   out?: string;
+  force?: boolean;
   transport?: 'ssh' | 'local';
+  acceptNewHostKeys?: boolean;
 }
 
 function positiveInt(name: string, max: number) {
@@ -49,7 +52,9 @@ const runOptions = (y: Argv) =>
     .option('parallel', { alias: 'P', type: 'number', describe: 'iperf3 -P streams per process' })
     .option('processes', { alias: 'k', type: 'string', describe: 'iperf3 processes per ordered pair, or "auto"' })
     .option('out', { alias: 'o', type: 'string', describe: 'output directory (default ./meshperf-results/<run id>)' })
-    .option('transport', { choices: ['ssh', 'local'] as const, describe: 'how to reach hosts (default: inventory, else ssh)' });
+    .option('force', { type: 'boolean', describe: 'write into an --out directory that is not empty' })
+    .option('transport', { choices: ['ssh', 'local'] as const, describe: 'how to reach hosts (default: inventory, else ssh)' })
+    .option('accept-new-host-keys', { type: 'boolean', describe: 'add unknown host keys to known_hosts (changed keys are still refused)' });
 
 export async function main(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
   let code: number = EXIT.ok;
@@ -117,6 +122,11 @@ async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) =
   const processes = parseProcesses(a.processes);
   const runId = newRunId();
   const outDir = path.resolve(a.out ?? path.join('meshperf-results', runId));
+  checkOutDir(outDir, Boolean(a.force));
+  if (a.acceptNewHostKeys) {
+    inventory.ssh.accept_new_host_keys = true;
+    for (const h of inventory.hosts) h.ssh.accept_new_host_keys = true;
+  }
   const controller = new AbortController();
   let signalCode: number = EXIT.interrupted;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -130,7 +140,13 @@ async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) =
   const progress = createProgress(err, Boolean(process.stdout.isTTY), inventory.hosts.length);
   let doc: ResultsDocument;
   try {
-    doc = await runMesh({ inventory, duration, parallel, processes, transport: a.transport, runId, onEvent: progress.listener, signal: controller.signal });
+    const saving: Promise<unknown>[] = [];
+    const onEvent: MeshEventListener = (e) => {
+      progress.listener(e);
+      if (e.type === 'host-collected') saving.push(writePartial(outDir, e.host, e.records).catch(() => {}));
+    };
+    doc = await runMesh({ inventory, duration, parallel, processes, transport: a.transport, runId, onEvent, signal: controller.signal });
+    await Promise.all(saving);
   } finally {
     progress.stop();
     process.off('SIGINT', onSignal);
@@ -142,6 +158,13 @@ async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) =
   if (doc.run.interrupted) return signalCode;
   const s = doc.summary;
   return s.hosts_failed === 0 && s.pairs_ok === s.pairs ? EXIT.ok : EXIT.someFailed;
+}
+
+/** An --out that holds files is refused unless --force: results of another run are never mixed. */
+function checkOutDir(dir: string, force: boolean): void {
+  if (force || !existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new UsageError(`--out ${dir} exists and is not a directory`);
+  if (readdirSync(dir).length > 0) throw new UsageError(`--out ${dir} is not empty; choose another directory or add --force`);
 }
 
 /** The lab when root is available; otherwise the local transport on 127.0.0.x, said so. */

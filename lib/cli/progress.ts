@@ -18,7 +18,9 @@ export function describe(e: MeshEvent): string | null {
     case 'clients-started':
       return `${e.host}: ${e.count} iperf3 clients started`;
     case 'host-collected':
-      return `${e.host}: collected ${e.instances} instance results`;
+      return `${e.host}: collected ${e.records.length} instance results`;
+    case 'host-retry':
+      return `${e.host}: attempt ${e.attempt} failed (${e.error.message}); retrying`;
     default:
       return null;
   }

@@ -18,6 +18,7 @@ const HANDLERS: Record<string, Handler> = {
   status: (s, p) => (checkEmpty(p), s.status()),
   collect: (s, p) => s.collect(checkCollect(p).wait_ms),
   stop: (s, p) => (checkEmpty(p), s.stop()),
+  ping: (_s, p) => (checkEmpty(p), { time_ms: Date.now() }),
 };
 
 function failure(id: JsonRpcId | null, code: number, message: string): JsonRpcResponse {

@@ -51,6 +51,7 @@ export class Instance {
       signal: null,
       stderr: '',
       iperf3: null,
+      timed_out: false,
     };
     this.child.stdout!.on('data', (c: Buffer) => {
       if (this.stdoutSize + c.length <= MAX_STDOUT) {
@@ -80,6 +81,17 @@ export class Instance {
 
   status(): InstanceStatus {
     return { id: this.record.id, role: this.record.role, state: this.record.state, pid: this.record.pid };
+  }
+
+  /** Kill it if it still runs after `ms` (a client that hangs past its duration), and say so. */
+  deadline(ms: number): void {
+    const timer = setTimeout(() => {
+      if (!this.running) return;
+      this.record.timed_out = true;
+      void this.kill();
+    }, ms);
+    timer.unref();
+    void this.exited.then(() => clearTimeout(timer));
   }
 
   /** TERM the whole process group, then KILL what is left after a grace. */

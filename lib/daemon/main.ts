@@ -38,7 +38,16 @@ function main(): void {
     service.stop().finally(() => process.exit(code));
   };
 
+  // Heartbeat: any line from the controller counts. A cut link closes nothing for hours (TCP
+  // keepalive), so silence is the only sign; then behave as if stdin had closed.
+  let lastHeard = Date.now();
+  const watchdog = setInterval(() => {
+    if (Date.now() - lastHeard > options.heartbeat_ms) shutdown(`no word from the controller for ${options.heartbeat_ms} ms`, 0);
+  }, Math.min(1000, options.heartbeat_ms / 4));
+  watchdog.unref();
+
   process.stdin.on('data', (chunk: Buffer) => {
+    lastHeard = Date.now();
     for (const ev of decoder.push(chunk)) {
       if ('tooLong' in ev) {
         send({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.LineTooLong, message: `line too long: over ${MAX_LINE_BYTES} bytes` } });

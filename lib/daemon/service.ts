@@ -14,7 +14,7 @@ import type {
   StatusResult,
   StopResult,
 } from '../protocol/messages.js';
-import { ErrorCode } from '../protocol/messages.js';
+import { CLIENT_GRACE_MS, ErrorCode } from '../protocol/messages.js';
 import { hostFacts, IperfFacts, probeIperf } from './facts.js';
 import { Instance, SpawnSpec } from './instances.js';
 import { pickPorts } from './ports.js';
@@ -59,22 +59,30 @@ export class DaemonService {
   async startServers(servers: ServerSpec[], idleTimeout?: number): Promise<StartServersResult> {
     this.checkNew(servers);
     const iperf = this.iperfFacts();
-    const taken = new Set([...this.portsGiven, ...tcpSockets().map((s) => s.port)]);
     let ports: number[];
     try {
-      ports = pickPorts(this.options.port_range, servers.length, taken);
+      ports = pickPorts(this.options.port_range, servers.length, this.takenPorts());
     } catch (err) {
       throw new RpcFailure(ErrorCode.NoFreePort, (err as Error).message);
     }
     ports.forEach((p) => this.portsGiven.add(p));
+    const serverArgv = (spec: ServerSpec, port: number, cpu: number | null) => {
+      const argv = [this.options.iperf3, '-s', '-1', '-J', '-p', String(port), '-B', spec.bind];
+      if (cpu !== null) argv.push('-A', String(cpu));
+      if (idleTimeout && versionAtLeast(iperf.version, '3.10')) argv.push('--idle-timeout', String(idleTimeout));
+      return argv;
+    };
     const started = await Promise.all(
-      servers.map((spec, i) => {
-        const port = ports[i]!;
+      servers.map(async (spec, i) => {
         const cpu = this.takeCpu();
-        const argv = [this.options.iperf3, '-s', '-1', '-J', '-p', String(port), '-B', spec.bind];
-        if (cpu !== null) argv.push('-A', String(cpu));
-        if (idleTimeout && versionAtLeast(iperf.version, '3.10')) argv.push('--idle-timeout', String(idleTimeout));
-        return this.launchServer({ ...spec, role: 'server', argv, cpu, port, address: spec.bind });
+        const first = await this.launchServer({ ...spec, role: 'server', argv: serverArgv(spec, ports[i]!, cpu), cpu, port: ports[i]!, address: spec.bind });
+        if (!('failed' in first)) return first;
+        // Lost a race for the port (another program bound it after we looked): once more on
+        // another free port; the failed attempt stays in collect's records under its own id.
+        const port = this.freshPort(spec.id, first.failed);
+        const retry = await this.launchServer({ ...spec, role: 'server', argv: serverArgv(spec, port, cpu), cpu, port, address: spec.bind });
+        if ('failed' in retry) throw new RpcFailure(ErrorCode.SpawnFailed, `${first.failed}; retried on port ${port}: ${retry.failed}`);
+        return retry;
       }),
     );
     return { servers: started };
@@ -89,6 +97,7 @@ export class DaemonService {
       if (spec.bind) argv.push('-B', spec.bind);
       if (cpu !== null) argv.push('-A', String(cpu));
       const inst = this.launch({ ...spec, role: 'client', argv, cpu, port: spec.port, address: spec.host });
+      inst.deadline(spec.duration * 1000 + CLIENT_GRACE_MS);
       return started_(inst);
     });
     return { clients: started };
@@ -126,6 +135,11 @@ export class DaemonService {
     }
   }
 
+  /** Ports in use on this host (any TCP state) or already handed out by us. */
+  private takenPorts(): Set<number> {
+    return new Set([...this.portsGiven, ...tcpSockets().map((s) => s.port)]);
+  }
+
   /** Cores round-robin over the affinity list, so servers and clients interleave across cores. */
   private takeCpu(): number | null {
     if (this.cpus.length === 0) return null;
@@ -138,20 +152,36 @@ export class DaemonService {
     return inst;
   }
 
-  /** Start a server and resolve once its own socket is in LISTEN state. */
-  private async launchServer(spec: SpawnSpec): Promise<StartedInstance> {
+  /** Start a server; resolve once its own socket is in LISTEN state, or with why it is not. */
+  private async launchServer(spec: SpawnSpec): Promise<StartedInstance | { failed: string }> {
     const inst = this.launch(spec);
     const deadline = Date.now() + LISTEN_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (!inst.running) {
-        const why = inst.record.stderr.trim() || errorOf(inst.record.iperf3) || `exit ${inst.record.exit_code}`;
-        throw new RpcFailure(ErrorCode.SpawnFailed, `iperf3 server for ${spec.id} on port ${spec.port} exited before listening: ${why}`);
+        const why = errorOf(inst.record.iperf3) || inst.record.stderr.trim() || `exit ${inst.record.exit_code}`;
+        return { failed: `iperf3 server for ${spec.id} on port ${spec.port} exited before listening: ${why}` };
       }
       if (isListening(inst.record.pid, spec.port)) return started_(inst);
       await sleep(LISTEN_POLL_MS);
     }
     await inst.kill();
-    throw new RpcFailure(ErrorCode.SpawnFailed, `iperf3 server for ${spec.id} did not listen on port ${spec.port} within ${LISTEN_TIMEOUT_MS} ms`);
+    return { failed: `iperf3 server for ${spec.id} did not listen on port ${spec.port} within ${LISTEN_TIMEOUT_MS} ms` };
+  }
+
+  /** A free port for a second attempt; the first attempt's record moves to "<id>~failed". */
+  private freshPort(id: string, why: string): number {
+    const failed = this.instances.get(id)!;
+    this.instances.delete(id);
+    failed.record.id = `${id}~failed`;
+    failed.record.stderr ||= why;
+    this.instances.set(failed.record.id, failed);
+    try {
+      const [port] = pickPorts(this.options.port_range, 1, this.takenPorts());
+      this.portsGiven.add(port!);
+      return port!;
+    } catch (err) {
+      throw new RpcFailure(ErrorCode.NoFreePort, `${why}; no other free port to retry on: ${(err as Error).message}`);
+    }
   }
 }
 

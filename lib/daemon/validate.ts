@@ -114,5 +114,6 @@ export function checkOptions(encoded: string | undefined): DaemonOptions {
   }
   const lo = int(o.port_range[0], 'options.port_range[0]', 1, 65535);
   const hi = int(o.port_range[1], 'options.port_range[1]', lo, 65535);
-  return { iperf3, port_range: [lo, hi] };
+  const heartbeat_ms = int(o.heartbeat_ms, 'options.heartbeat_ms', 1000, 3_600_000);
+  return { iperf3, port_range: [lo, hi], heartbeat_ms };
 }

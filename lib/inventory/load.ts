@@ -64,6 +64,8 @@ export function normalizeInventory(raw: unknown, source = 'inventory'): Inventor
     known_hosts: expandHome(r.ssh?.known_hosts ?? '~/.ssh/known_hosts'),
     connect_timeout: r.ssh?.connect_timeout ?? 10,
     concurrency: r.ssh?.concurrency ?? 8,
+    connect_attempts: r.ssh?.connect_attempts ?? 3,
+    accept_new_host_keys: r.ssh?.accept_new_host_keys ?? false,
   };
   const test: TestParams = {
     duration: r.test?.duration ?? TEST_DEFAULTS.duration,
@@ -87,6 +89,8 @@ export function normalizeInventory(raw: unknown, source = 'inventory'): Inventor
       identity_file: h.identity_file ? expandHome(h.identity_file) : ssh.identity_file,
       known_hosts: h.known_hosts ? expandHome(h.known_hosts) : ssh.known_hosts,
       connect_timeout: ssh.connect_timeout,
+      connect_attempts: ssh.connect_attempts,
+      accept_new_host_keys: ssh.accept_new_host_keys,
     },
   }));
   problems.push(...duplicates(hosts, 'name'), ...duplicates(hosts, 'address'));
@@ -186,7 +190,7 @@ function valueAt(raw: unknown, pointer: string): unknown {
 
 const KEYS: Record<string, string[]> = {
   '': ['transport', 'ssh', 'test', 'hosts'],
-  ssh: ['user', 'port', 'identity_file', 'known_hosts', 'connect_timeout', 'concurrency'],
+  ssh: ['user', 'port', 'identity_file', 'known_hosts', 'connect_timeout', 'concurrency', 'connect_attempts', 'accept_new_host_keys'],
   test: ['duration', 'parallel', 'processes', 'port_range'],
   hosts: ['name', 'address', 'iperf3', 'node', 'user', 'port', 'identity_file', 'known_hosts'],
 };

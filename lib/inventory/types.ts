@@ -11,6 +11,10 @@ export interface SshDefaults {
   connect_timeout: number;
   /** Hosts connected to at once (OpenSSH throttles many simultaneous handshakes). */
   concurrency: number;
+  /** Tries to connect, with backoff, on refused, timeout or throttled handshakes. */
+  connect_attempts: number;
+  /** Like OpenSSH's StrictHostKeyChecking=accept-new: add unknown host keys, refuse changed ones. */
+  accept_new_host_keys: boolean;
 }
 
 export interface HostConfig {

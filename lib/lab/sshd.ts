@@ -29,6 +29,9 @@ export function sshdConfig(o: { address: string; hostKey: string; authorizedKeys
     'StrictModes no',
     'UseDNS no',
     'MaxStartups 100:30:200',
+    // Drop sessions whose client vanished (a cut link), as a production sshd should.
+    'ClientAliveInterval 5',
+    'ClientAliveCountMax 3',
     `SetEnv PATH=${nodeDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     'LogLevel ERROR',
     '',

@@ -1,15 +1,16 @@
 /** What runMesh reports while it works, for progress displays and other automation. */
-import type { HelloResult } from '../protocol/messages.js';
+import type { HelloResult, InstanceRecord } from '../protocol/messages.js';
 import type { ErrorInfo, RunSummary } from '../results/types.js';
 
 export type MeshEvent =
   | { type: 'host-connecting'; host: string }
+  | { type: 'host-retry'; host: string; attempt: number; error: ErrorInfo }
   | { type: 'host-ready'; host: string; hello: HelloResult }
   | { type: 'host-failed'; host: string; error: ErrorInfo }
   | { type: 'servers-listening'; host: string; count: number }
   | { type: 'clients-started'; host: string; count: number }
   | { type: 'test-running'; elapsed_s: number; duration_s: number }
-  | { type: 'host-collected'; host: string; instances: number }
+  | { type: 'host-collected'; host: string; records: InstanceRecord[] }
   | { type: 'done'; summary: RunSummary };
 
 export type MeshEventListener = (event: MeshEvent) => void;

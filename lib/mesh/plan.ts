@@ -67,3 +67,13 @@ export function planClients(
   }
   return plan;
 }
+
+/** Servers one host runs: K per peer. */
+export function serversPerHost(hostCount: number, processes: number): number {
+  return processes * (hostCount - 1);
+}
+
+/** Ports in an inclusive range. */
+export function rangeSize(range: readonly [number, number]): number {
+  return range[1] - range[0] + 1;
+}

@@ -1,19 +1,21 @@
 /**
  * runMesh: the whole run for a library user or the CLI. Connect to every host (a bounded queue),
  * start every server, start every client once all servers listen, wait, collect, stop, and build
- * the results document. A host that fails is recorded and the rest still run.
+ * the results document. A host that fails is recorded and the rest still run; whatever happens,
+ * every daemon is stopped and disconnected before runMesh returns.
  */
 import PQueue from 'p-queue';
 import { randomBytes } from 'node:crypto';
+import { InventoryError } from '../inventory/load.js';
 import type { HostConfig, Inventory } from '../inventory/types.js';
-import type { InstanceRecord } from '../protocol/messages.js';
+import { CLIENT_GRACE_MS, ClientSpec, InstanceRecord } from '../protocol/messages.js';
 import { buildResults } from '../results/build.js';
 import type { ErrorInfo, HostResult, ResultsDocument, RunParameters } from '../results/types.js';
 import { localTransport } from '../transport/local.js';
 import { sshTransport } from '../transport/ssh.js';
 import { HostError, Transport } from '../transport/types.js';
 import type { MeshEventListener } from './events.js';
-import { autoProcesses, planClients, planServers } from './plan.js';
+import { autoProcesses, planClients, planServers, rangeSize, serversPerHost } from './plan.js';
 import { HostSession } from './session.js';
 
 export interface RunOptions {
@@ -30,8 +32,11 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-/** Slack after the planned end for iperf3 to exchange results and exit. */
-const COLLECT_GRACE_MS = 15_000;
+/**
+ * After the planned end, how long collect waits for clients: the daemon kills a client hung past
+ * its duration at CLIENT_GRACE_MS, so by then every instance has an outcome.
+ */
+const COLLECT_WAIT_MS = CLIENT_GRACE_MS + 2000;
 const RPC_TIMEOUT_MS = 30_000;
 
 export function newRunId(now = new Date()): string {
@@ -43,8 +48,21 @@ function asError(err: unknown, fallbackCode: string): ErrorInfo {
   return { code: fallbackCode, message: err instanceof Error ? err.message : String(err) };
 }
 
+/** Refuse, before connecting, a port range that cannot hold one host's servers. */
+function checkPortRange(inventory: Inventory, processes: number | 'auto'): void {
+  const k = processes === 'auto' ? 1 : processes;
+  const need = serversPerHost(inventory.hosts.length, k);
+  const have = rangeSize(inventory.test.port_range);
+  if (need > have) {
+    const [lo, hi] = inventory.test.port_range;
+    throw new InventoryError(inventory.source ?? 'inventory', [
+      `test.port_range: "${lo}-${hi}" holds ${have} ports, but each host runs ${need} iperf3 servers (${k} per peer × ${inventory.hosts.length - 1} peers); widen it to at least ${need} ports`,
+    ]);
+  }
+}
+
 export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
-  const { inventory } = opts;
+  const { inventory, signal } = opts;
   const emit: MeshEventListener = opts.onEvent ?? (() => {});
   const startedAt = new Date();
   const transport = pickTransport(opts.transport ?? inventory.transport);
@@ -53,6 +71,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     parallel: opts.parallel ?? inventory.test.parallel,
     processes: opts.processes ?? inventory.test.processes,
   };
+  checkPortRange(inventory, test.processes);
   const hostResults = new Map<string, HostResult>(
     inventory.hosts.map((h) => [h.name, { name: h.name, address: h.address, status: 'ok', error: null }]),
   );
@@ -64,62 +83,31 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   const records: InstanceRecord[] = [];
   const clientErrors = new Map<string, ErrorInfo>();
   let processes = typeof test.processes === 'number' ? test.processes : 1;
+  const live = () => inventory.hosts.filter((h) => sessions.has(h.name) && hostResults.get(h.name)!.status === 'ok');
 
   try {
     // 1. Connect and hello, a bounded number of handshakes at once.
-    const queue = new PQueue({ concurrency: inventory.ssh.concurrency });
-    await Promise.all(
-      inventory.hosts.map((host) =>
-        queue.add(async () => {
-          if (opts.signal?.aborted) return fail(host.name, { code: 'interrupted', message: 'run interrupted before connecting' });
-          emit({ type: 'host-connecting', host: host.name });
-          try {
-            const s = await HostSession.open(transport, host, inventory.ssh, {
-              iperf3: host.iperf3,
-              port_range: inventory.test.port_range,
-            });
-            sessions.set(host.name, s);
-            Object.assign(hostResults.get(host.name)!, helloFacts(s));
-            emit({ type: 'host-ready', host: host.name, hello: s.hello });
-          } catch (err) {
-            fail(host.name, asError(err, 'unreachable'));
-          }
-        }),
-      ),
-    );
-    const live = () => inventory.hosts.filter((h) => sessions.has(h.name) && hostResults.get(h.name)!.status === 'ok');
+    await connectAll(inventory, transport, sessions, hostResults, fail, emit, signal);
     if (test.processes === 'auto') {
-      processes = autoProcesses([...sessions.values()].map((s) => s.hello.cpus.length), live().length);
+      const auto = autoProcesses([...sessions.values()].map((s) => s.hello.cpus.length), live().length);
+      processes = Math.max(1, Math.min(auto, Math.floor(rangeSize(inventory.test.port_range) / Math.max(1, live().length - 1))));
     }
-
     // 2. Servers everywhere; a host whose servers cannot start is out of the mesh.
-    if (!opts.signal?.aborted && live().length >= 2) {
+    if (!signal?.aborted && live().length >= 2) {
       const serverPorts = await startServers(live(), processes, sessions, test.duration, fail, emit);
-      // 3. All clients at once, once every server listens.
-      if (!opts.signal?.aborted) {
-        const hosts = live();
-        const clientPlan = planClients(hosts, processes, serverPorts, test);
-        await Promise.all(
-          hosts.map(async (h) => {
-            const clients = clientPlan.get(h.name)!;
-            if (clients.length === 0) return;
-            try {
-              await sessions.get(h.name)!.call('start_clients', { clients }, RPC_TIMEOUT_MS);
-              emit({ type: 'clients-started', host: h.name, count: clients.length });
-            } catch (err) {
-              clientErrors.set(h.name, asError(err, 'start_clients'));
-            }
-          }),
-        );
-        // 4. Wait for the test, then collect from every host.
-        await waitForTest(test.duration, emit, opts.signal);
+      // 3. All clients at once, once every server listens; then wait out the test.
+      if (!signal?.aborted) {
+        await startClients(live(), planClients(live(), processes, serverPorts, test), sessions, clientErrors, emit);
+        await waitForTest(test.duration, emit, signal);
       }
     }
-    await collectAll(sessions, records, clientErrors, opts.signal?.aborted ? 0 : COLLECT_GRACE_MS, emit);
+    // 4. Collect from every host (after an interrupt: stop first, keep what finished).
+    await collectAll(sessions, records, clientErrors, signal?.aborted ? 0 : COLLECT_WAIT_MS, emit);
   } finally {
     // 5. Stop and disconnect, whatever happened above: nothing stays running on a host.
     await Promise.all([...sessions.values()].map((s) => s.close().catch(() => {})));
   }
+  for (const [name, s] of sessions) if (s.lost) fail(name, { code: 'host_lost', message: s.lost });
 
   const parameters: RunParameters = {
     duration: test.duration,
@@ -134,7 +122,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     runId: opts.runId ?? newRunId(startedAt),
     startedAt,
     finishedAt: new Date(),
-    interrupted: opts.signal?.aborted ?? false,
+    interrupted: signal?.aborted ?? false,
     parameters,
     hosts: [...hostResults.values()],
     records,
@@ -150,9 +138,40 @@ function pickTransport(t: 'ssh' | 'local' | Transport): Transport {
   return t;
 }
 
-function helloFacts(s: HostSession): Partial<HostResult> {
-  const { protocol: _p, time_ms: _t, ...facts } = s.hello;
-  return facts;
+async function connectAll(
+  inventory: Inventory,
+  transport: Transport,
+  sessions: Map<string, HostSession>,
+  hostResults: Map<string, HostResult>,
+  fail: (host: string, e: ErrorInfo) => void,
+  emit: MeshEventListener,
+  signal?: AbortSignal,
+): Promise<void> {
+  const queue = new PQueue({ concurrency: inventory.ssh.concurrency });
+  await Promise.all(
+    inventory.hosts.map((host) =>
+      queue.add(async () => {
+        if (signal?.aborted) return fail(host.name, { code: 'interrupted', message: 'run interrupted before connecting' });
+        emit({ type: 'host-connecting', host: host.name });
+        try {
+          const s = await HostSession.open({
+            transport,
+            host,
+            ssh: inventory.ssh,
+            options: { iperf3: host.iperf3, port_range: inventory.test.port_range },
+            signal,
+            onRetry: (attempt, err) => emit({ type: 'host-retry', host: host.name, attempt, error: asError(err, 'unreachable') }),
+          });
+          sessions.set(host.name, s);
+          const { protocol: _p, time_ms: _t, ...facts } = s.hello;
+          Object.assign(hostResults.get(host.name)!, facts);
+          emit({ type: 'host-ready', host: host.name, hello: s.hello });
+        } catch (err) {
+          fail(host.name, asError(err, 'unreachable'));
+        }
+      }),
+    ),
+  );
 }
 
 async function startServers(
@@ -180,6 +199,27 @@ async function startServers(
     }),
   );
   return ports;
+}
+
+async function startClients(
+  hosts: HostConfig[],
+  plan: Map<string, ClientSpec[]>,
+  sessions: Map<string, HostSession>,
+  clientErrors: Map<string, ErrorInfo>,
+  emit: MeshEventListener,
+): Promise<void> {
+  await Promise.all(
+    hosts.map(async (h) => {
+      const clients = plan.get(h.name)!;
+      if (clients.length === 0) return;
+      try {
+        await sessions.get(h.name)!.call('start_clients', { clients }, RPC_TIMEOUT_MS);
+        emit({ type: 'clients-started', host: h.name, count: clients.length });
+      } catch (err) {
+        clientErrors.set(h.name, asError(err, 'start_clients'));
+      }
+    }),
+  );
 }
 
 async function waitForTest(duration: number, emit: MeshEventListener, signal?: AbortSignal): Promise<void> {
@@ -210,10 +250,10 @@ async function collectAll(
   await Promise.all(
     [...sessions.entries()].map(async ([name, s]) => {
       try {
-        if (waitMs === 0) await s.call('stop', {}, RPC_TIMEOUT_MS);
+        if (waitMs === 0) await s.call('stop', {}, 5000);
         const res = await s.call('collect', { wait_ms: waitMs }, waitMs + RPC_TIMEOUT_MS);
         records.push(...res.instances);
-        emit({ type: 'host-collected', host: name, instances: res.instances.length });
+        emit({ type: 'host-collected', host: name, records: res.instances });
       } catch (err) {
         if (!clientErrors.has(name)) clientErrors.set(name, asError(err, 'collect'));
       }

@@ -10,6 +10,9 @@ export const PROTOCOL_VERSION = 1;
 /** Longest line either side accepts; longer lines are refused, so memory stays bounded. */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
+/** A client still running this long after its duration is hung (peer gone, link cut): killed. */
+export const CLIENT_GRACE_MS = 10_000;
+
 /** The notification the daemon writes first, so noise from login scripts before it is skipped. */
 export const READY_METHOD = 'meshperf.ready';
 
@@ -25,6 +28,11 @@ export interface DaemonOptions {
   iperf3: string;
   /** Inclusive port range the daemon may give to servers. */
   port_range: [number, number];
+  /**
+   * With no line from the controller for this long, the daemon assumes it is cut off, kills
+   * every iperf3 it started and exits. The controller pings well within it.
+   */
+  heartbeat_ms: number;
 }
 
 // ---- JSON-RPC 2.0 envelope ----
@@ -179,6 +187,8 @@ export interface InstanceRecord extends InstanceLabel {
   stderr: string;
   /** iperf3's -J document, parsed; null when it printed none that parses. */
   iperf3: unknown;
+  /** True when the daemon killed it for running past its duration plus a grace. */
+  timed_out: boolean;
 }
 
 export interface CollectResult {
@@ -189,6 +199,11 @@ export interface StopResult {
   killed: number;
 }
 
+export interface PingResult {
+  /** Host clock, milliseconds since the epoch. */
+  time_ms: number;
+}
+
 /** Method name -> [params, result]: the table both sides are typed by. */
 export interface Methods {
   hello: [Record<string, never> | undefined, HelloResult];
@@ -197,6 +212,7 @@ export interface Methods {
   status: [Record<string, never> | undefined, StatusResult];
   collect: [CollectParams | undefined, CollectResult];
   stop: [Record<string, never> | undefined, StopResult];
+  ping: [Record<string, never> | undefined, PingResult];
 }
 
 export type MethodName = keyof Methods;

@@ -44,18 +44,16 @@ export function buildResults(input: BuildInput): ResultsDocument {
     const destinations: Record<string, PairResult> = {};
     for (const dst of input.hosts) {
       if (dst.name === src.name) continue;
+      const ids = Array.from({ length: input.parameters.processes }, (_, k) => instanceId(src.name, dst.name, k));
+      const measured = ids.some((id) => byKey.has(`client:${id}`) || byKey.has(`server:${id}`));
       const down = [src, dst].find((h) => h.status !== 'ok');
-      if (down) {
+      // A host that never joined: its pairs were skipped. One lost mid-run: its pairs ran and failed.
+      if (down && !measured) {
         destinations[dst.name] = skippedPair(down);
         continue;
       }
-      const instances: InstanceResult[] = [];
-      for (let k = 0; k < input.parameters.processes; k++) {
-        const id = instanceId(src.name, dst.name, k);
-        instances.push(
-          instanceResult(k, byKey.get(`client:${id}`), byKey.get(`server:${id}`), hostsByName, input.clientErrors.get(src.name)),
-        );
-      }
+      const blame = down?.error ?? input.clientErrors.get(src.name);
+      const instances = ids.map((id, k) => instanceResult(k, byKey.get(`client:${id}`), byKey.get(`server:${id}`), hostsByName, blame));
       destinations[dst.name] = { summary: pairSummary(instances), instances };
     }
     sources[src.name] = { destinations };
@@ -109,12 +107,15 @@ function instanceResult(
   client: InstanceRecord | undefined,
   server: InstanceRecord | undefined,
   hosts: Map<string, HostResult>,
-  clientError: ErrorInfo | undefined,
+  blame: ErrorInfo | undefined,
 ): InstanceResult {
   const metrics = client ? tcpMetrics(client.iperf3) : emptyMetrics();
+  const result = outcome(client, server, blame, metrics.throughput_bps);
   return {
     instance: k,
-    ...outcome(client, server, clientError, metrics.throughput_bps),
+    status: result.status,
+    // When a host of the pair failed, that is the reason, whatever iperf3 said about it.
+    error: result.error && blame ? blame : result.error,
     started_at: iso(client?.started_at),
     ended_at: iso(client?.ended_at),
     client: client ? endpoint(client, hosts, localPort(client.iperf3)) : null,
@@ -128,13 +129,16 @@ function instanceResult(
 function outcome(
   client: InstanceRecord | undefined,
   server: InstanceRecord | undefined,
-  clientError: ErrorInfo | undefined,
+  blame: ErrorInfo | undefined,
   throughput: number | null,
 ): { status: 'ok' | 'failed'; error: ErrorInfo | null } {
   const fail = (code: string, message: string) => ({ status: 'failed' as const, error: { code, message } });
   if (!client) {
-    if (clientError) return { status: 'failed', error: clientError };
+    if (blame) return { status: 'failed', error: blame };
     return server ? fail('no_client', 'the client was never started') : fail('no_server', 'no server was started for this instance');
+  }
+  if (client.timed_out) {
+    return fail('timeout', `iperf3 client still ran well past its ${client.argv[client.argv.indexOf('-t') + 1]} s duration; killed. ${client.stderr.trim()}`.trim());
   }
   if (client.state === 'running') return fail('timeout', 'the client was still running when results were collected');
   const err = iperfError(client.iperf3);

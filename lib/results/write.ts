@@ -1,7 +1,8 @@
 /** Writing results.json and results.csv; each file appears whole or not at all (temp + rename). */
 import { stringify } from 'csv-stringify/sync';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { InstanceRecord } from '../protocol/messages.js';
 import type { ResultsDocument } from './types.js';
 
 export const CSV_COLUMNS = [
@@ -73,7 +74,7 @@ export function toCsv(doc: ResultsDocument): string {
   return stringify(csvRows(doc), { header: true, columns: [...CSV_COLUMNS] });
 }
 
-async function writeAtomic(file: string, text: string): Promise<void> {
+export async function writeAtomic(file: string, text: string): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, text);
   await rename(tmp, file);
@@ -84,11 +85,25 @@ export interface WrittenFiles {
   csv: string;
 }
 
-/** Write both result files into `dir` (created if needed). */
+/**
+ * Save one host's raw collected records as they arrive (`<dir>/partial/<host>.json`), so that a
+ * controller that crashes before the end still leaves what it had.
+ */
+export async function writePartial(dir: string, host: string, records: InstanceRecord[]): Promise<string> {
+  const file = path.join(dir, PARTIAL_DIR, `${host}.json`);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeAtomic(file, JSON.stringify({ host, records }, null, 2) + '\n');
+  return file;
+}
+
+export const PARTIAL_DIR = 'partial';
+
+/** Write both result files into `dir` (created if needed); the partial files are then redundant. */
 export async function writeResults(doc: ResultsDocument, dir: string): Promise<WrittenFiles> {
   await mkdir(dir, { recursive: true });
   const files = { json: path.join(dir, 'results.json'), csv: path.join(dir, 'results.csv') };
   await writeAtomic(files.json, JSON.stringify(doc, null, 2) + '\n');
   await writeAtomic(files.csv, toCsv(doc));
+  await rm(path.join(dir, PARTIAL_DIR), { recursive: true, force: true });
   return files;
 }

@@ -29,6 +29,9 @@ export const localTransport: Transport = {
         await closed;
         clearTimeout(timer);
       },
+      abort() {
+        child.stdin.destroy();
+      },
     };
   },
 };

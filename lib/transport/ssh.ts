@@ -4,18 +4,20 @@
  * node-ssh is not used: it wraps connect and buffered exec, while we need a raw streaming channel
  * and our own host key check, which is all ssh2.
  */
-import { readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { daemonBundle, loaderCommand } from './loader.js';
-import { fingerprint, keysFor, keyType, preferredAlgorithms, verify, Verdict } from './known-hosts.js';
+import { fingerprint, keysFor, keyType, lookupName, preferredAlgorithms, verify, Verdict } from './known-hosts.js';
 import { DaemonChannel, HostError, OpenRequest, Transport } from './types.js';
 
-/** Seconds between SSH keepalives, and how many may go unanswered before the link is dead. */
-const KEEPALIVE_MS = 5000;
+/** Keepalive interval, and how many may go unanswered before the link is declared dead. */
+const KEEPALIVE_MS = 2000;
 const KEEPALIVE_COUNT = 3;
+/** How long close() waits for the daemon to exit before dropping the connection. */
+const CLOSE_WAIT_MS = 5000;
 
 export const sshTransport: Transport = {
   name: 'ssh',
@@ -27,7 +29,7 @@ export const sshTransport: Transport = {
     const known = keysFor(await readKnownHosts(host.ssh.known_hosts), host.address, host.ssh.port);
     config.hostVerifier = (key: Buffer) => {
       verdict = { v: verify(known, key), key };
-      return verdict.v === 'ok';
+      return verdict.v === 'ok' || (verdict.v === 'unknown' && host.ssh.accept_new_host_keys);
     };
     const algos = preferredAlgorithms(known);
     if (algos) config.algorithms = { serverHostKey: algos as never };
@@ -37,6 +39,8 @@ export const sshTransport: Transport = {
       conn.once('error', (err) => reject(classify(err, verdict, req)));
       conn.connect(config);
     });
+    // Accepted as new: remember it, as OpenSSH's accept-new does, so a later change is caught.
+    if (verdict?.v === 'unknown') await addKnownHost(host.ssh.known_hosts, host.address, host.ssh.port, verdict.key);
     const stream = await new Promise<ClientChannel>((resolve, reject) => {
       conn.exec(loaderCommand(host.node, daemonBundle(), req.options), { pty: false }, (err, ch) =>
         err ? reject(new HostError('exec', `cannot start the daemon: ${err.message}`)) : resolve(ch),
@@ -60,14 +64,22 @@ export const sshTransport: Transport = {
       closed,
       async close() {
         stream.end();
-        const timer = setTimeout(() => conn.end(), 10_000);
+        const timer = setTimeout(() => conn.destroy(), CLOSE_WAIT_MS);
         await closed;
         clearTimeout(timer);
         conn.end();
       },
+      abort() {
+        conn.destroy();
+      },
     };
   },
 };
+
+async function addKnownHost(file: string, address: string, port: number, key: Buffer): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await appendFile(file, `${lookupName(address, port)} ${keyType(key)} ${key.toString('base64')}\n`, { mode: 0o600 });
+}
 
 async function readKnownHosts(file: string): Promise<string> {
   try {
@@ -113,7 +125,7 @@ function classify(err: Error & { code?: string; level?: string }, verdict: { v: 
     const fp = `${keyType(verdict.key)} ${fingerprint(verdict.key)}`;
     const kh = host.ssh.known_hosts;
     if (verdict.v === 'unknown') {
-      return new HostError('host_key_unknown', `${target}: host key ${fp} is not in ${kh}; add it (ssh-keyscan, or connect once with ssh) after checking the fingerprint`);
+      return new HostError('host_key_unknown', `${target}: host key ${fp} is not in ${kh}; check the fingerprint and add it (ssh-keyscan, or one ssh login), or run with --accept-new-host-keys`);
     }
     if (verdict.v === 'revoked') return new HostError('host_key_mismatch', `${target}: host key ${fp} is marked @revoked in ${kh}`);
     return new HostError('host_key_mismatch', `${target}: HOST KEY MISMATCH: the host presented ${fp}, which ${kh} does not list for it; someone may be intercepting, or the host was reinstalled`);

@@ -11,6 +11,8 @@ export interface DaemonChannel {
   closed: Promise<void>;
   /** End stdin (the daemon then stops its iperf3s and exits) and release the connection. */
   close(): Promise<void>;
+  /** Drop the connection at once, without waiting for anything (a host that stopped answering). */
+  abort(): void;
 }
 
 export interface OpenRequest {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Test } from 'tap';
 import { labDown, labUp, LabState } from '../../lib/lab/lab.js';
 import { namespacePids } from '../../lib/lab/network.js';
-import { processes, Proc } from './procs.js';
+import { isDaemon, isIperf, processes, Proc } from './procs.js';
 
 export const canRunLab = process.platform === 'linux' && process.getuid?.() === 0;
 export const NO_LAB_REASON = 'needs root on Linux for network namespaces and sshd';
@@ -20,14 +20,14 @@ export async function withLab(t: Test, hosts: number, subnet: string): Promise<L
   return { ...lab, tmp };
 }
 
-/** Every process inside each lab host but its sshd listener. */
+/** Every iperf3 or meshperf daemon still running inside a lab host. */
 export async function leftovers(lab: LabState): Promise<Proc[]> {
   const all = processes();
   const out: Proc[] = [];
   for (const h of lab.network.hosts) {
     for (const pid of await namespacePids(h.namespace)) {
-      if (lab.sshdPids.includes(pid)) continue;
-      out.push(all.find((p) => p.pid === pid) ?? { pid, cmdline: '?' });
+      const p = all.find((q) => q.pid === pid);
+      if (p && (isIperf(p) || isDaemon(p))) out.push(p);
     }
   }
   return out;
