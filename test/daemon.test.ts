@@ -1,46 +1,19 @@
 // The real daemon bundle, started through the real loader as a child process, driven over stdio.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { LineDecoder, encodeLine } from '../lib/protocol/framing.js';
 import type { CollectResult, HelloResult, StartServersResult } from '../lib/protocol/messages.js';
 import { parseProcNetTcp, TCP_LISTEN } from '../lib/daemon/ports.js';
-import { localTransport } from '../lib/transport/local.js';
-import { normalizeInventory } from '../lib/inventory/load.js';
+import { startDaemon as start } from './helpers/daemon.js';
 import { alive, eventually, isIperf, processes } from './helpers/procs.js';
 
 const ADDR = '127.0.77.1';
 const RANGE: [number, number] = [6101, 6199];
-
-type Msg = { id?: number | null; method?: string; result?: any; error?: { code: number; message: string }; params?: any };
-
-async function startDaemon() {
-  const host = normalizeInventory({ transport: 'local', hosts: [{ name: 'a', address: ADDR }, { name: 'b', address: '127.0.77.2' }] }).hosts[0]!;
-  const ch = await localTransport.open({ host, ssh: {} as never, options: { iperf3: 'iperf3', port_range: RANGE, heartbeat_ms: 60_000 } });
-  const decoder = new LineDecoder(1 << 24);
-  const inbox: Msg[] = [];
-  const waiters: (() => void)[] = [];
-  ch.stdout.on('data', (c: Buffer) => {
-    for (const ev of decoder.push(c)) if ('line' in ev) inbox.push(JSON.parse(ev.line));
-    waiters.splice(0).forEach((w) => w());
-  });
-  const next = async (): Promise<Msg> => {
-    while (inbox.length === 0) await new Promise<void>((r) => waiters.push(r));
-    return inbox.shift()!;
-  };
-  let id = 0;
-  const call = async (method: string, params?: unknown): Promise<Msg> => {
-    ch.stdin.write(encodeLine({ jsonrpc: '2.0', id: ++id, method, params }));
-    return next();
-  };
-  return { ch, next, call, raw: (s: string) => ch.stdin.write(s) };
-}
+const startDaemon = () => start({ iperf3: 'iperf3', port_range: RANGE, heartbeat_ms: 60_000 });
 
 t.test('daemon over stdio: hello, two servers, a client, collect, stdin closed', async (t) => {
   const d = await startDaemon();
-  t.teardown(() => d.ch.close());
-  const ready = await d.next();
-  t.equal(ready.method, 'meshperf.ready', 'first line is the ready notification');
-  const daemonPid: number = ready.params.pid;
+  t.teardown(() => d.close());
+  const daemonPid = d.pid;
 
   const garbage = (d.raw('this is not json\n'), await d.next());
   t.equal(garbage.error?.code, -32700, 'a garbage line gets a JSON-RPC parse error');
@@ -94,8 +67,8 @@ t.test('daemon over stdio: hello, two servers, a client, collect, stdin closed',
   const s1 = done.instances.find((i) => i.role === 'server' && i.port === ports[1])!;
   t.equal(s1.state, 'running', 'the server nobody used still runs');
 
-  d.ch.stdin.end();
-  await d.ch.closed;
+  d.child.stdin.end();
+  await d.exited;
   t.ok(await eventually(() => !alive(s1.pid)), 'stdin closed: the idle server is gone');
   t.notOk(alive(daemonPid), 'and the daemon has exited');
   t.same(processes().filter((p) => isIperf(p) && p.cmdline.includes(ADDR)), [], 'no iperf3 of this test is left');
@@ -103,8 +76,7 @@ t.test('daemon over stdio: hello, two servers, a client, collect, stdin closed',
 
 t.test('the daemon refuses bad requests and stays up', async (t) => {
   const d = await startDaemon();
-  t.teardown(() => d.ch.close());
-  await d.next();
+  t.teardown(() => d.close());
   const cases: [string, number, RegExp][] = [
     ['{"jsonrpc":"2.0","id":1,"method":"rm -rf"}', -32601, /method not found/],
     ['[1,2,3]', -32600, /invalid request/],
