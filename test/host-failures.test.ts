@@ -1,0 +1,66 @@
+// Hosts that cannot take part, each for its own reason, on a real lab: named with a stable
+// code, retried only when the cause is transient, and the rest of the mesh still measured.
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseInventory } from '../lib/inventory/load.js';
+import { runMesh, type MeshEvent } from '../lib/index.js';
+import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
+import { schemaErrors } from './helpers/schema.js';
+
+const skip = !canRunLab && NO_LAB_REASON;
+
+function hostBlock(name: string, address: string, extra: Record<string, string> = {}): string {
+  return ['[[hosts]]', `name = "${name}"`, `address = "${address}"`, ...Object.entries(extra).map(([k, v]) => `${k} = ${JSON.stringify(v)}`), ''].join('\n');
+}
+
+t.test('each reason a host cannot take part gets its code; the others are measured', { skip }, async (t) => {
+  const lab = await withLab(t, 7, '198.19.105.0/24');
+  const [h1, h2, h3, h4, h5, h6, h7] = lab.network.hosts.map((h) => h.address);
+  // A key the hosts do not authorize, and a known_hosts that lists h1's key for h6.
+  const strangerKey = path.join(lab.tmp, 'stranger');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', strangerKey]);
+  const known = readFileSync(path.join(lab.dir, 'known_hosts'), 'utf8');
+  const h1Key = known.split('\n').find((l) => l.startsWith(`${h1} `))!.split(' ').slice(1).join(' ');
+  const forged = path.join(lab.tmp, 'forged_known_hosts');
+  writeFileSync(forged, known.replace(new RegExp(`^${h6.replace(/\./g, '\\.')} .*$`, 'm'), `${h6} ${h1Key}`));
+  const h6Fingerprint = execFileSync('ssh-keygen', ['-lf', path.join(lab.dir, 'h6', 'ssh_host_ed25519_key.pub')], { encoding: 'utf8' }).split(' ')[1]!;
+
+  const toml = readFileSync(lab.inventory, 'utf8').replace(/\[\[hosts\]\][\s\S]*$/, '').replace('[ssh]', '[ssh]\nconnect_timeout = 2\nconnect_attempts = 2') + [
+    hostBlock('h1', h1!),
+    hostBlock('h2', h2!),
+    hostBlock('h3', h3!, { identity_file: strangerKey }),
+    hostBlock('h4', h4!, { node: '/nonexistent/node' }),
+    hostBlock('h5', h5!, { iperf3: '/nonexistent/iperf3' }),
+    hostBlock('h6', h6!, { known_hosts: forged }),
+    hostBlock('h7', h7!, { iperf3: '/bin/false' }),
+    hostBlock('h8', '198.19.105.99'),
+  ].join('');
+  const inventory = parseInventory(toml, 'faulty.toml');
+  const events: MeshEvent[] = [];
+  const doc = await runMesh({ inventory, duration: 1, onEvent: (e) => events.push(e) });
+
+  const host = (n: string) => doc.run.hosts.find((h) => h.name === n)!;
+  t.equal(host('h1').status, 'ok');
+  t.equal(host('h2').status, 'ok');
+  t.equal(host('h3').error?.code, 'auth');
+  t.equal(host('h4').error?.code, 'no_node');
+  t.match(host('h4').error?.message, /Node\.js not found on the host as "\/nonexistent\/node"/);
+  t.equal(host('h5').error?.code, 'no_iperf3', 'no iperf3 at that path');
+  t.match(host('h5').error?.message, /\/nonexistent\/iperf3/);
+  t.equal(host('h6').error?.code, 'host_key_mismatch');
+  t.match(host('h6').error?.message, new RegExp(`presented ssh-ed25519 ${h6Fingerprint.replace(/[+/]/g, '\\$&')}, which ${forged} does not list`), 'names the fingerprint presented and the file');
+  t.equal(host('h7').error?.code, 'no_iperf3', 'an iperf3 that does not run');
+  t.equal(host('h8').error?.code, 'unreachable');
+
+  const retried = events.filter((e) => e.type === 'host-retry').map((e) => (e as { host: string }).host);
+  t.same(retried, ['h8'], 'only the unreachable host is retried: never auth, host key or missing software');
+
+  t.equal(doc.sources.h1.destinations.h2.summary.status, 'ok', 'the two good hosts measured each other');
+  t.equal(doc.sources.h2.destinations.h1.summary.status, 'ok');
+  t.equal(doc.sources.h3.destinations.h1.summary.status, 'skipped');
+  t.equal(doc.sources.h1.destinations.h6.summary.error?.code, 'host_key_mismatch', 'a skipped pair carries its host\'s reason');
+  t.equal(schemaErrors(doc), '');
+  t.same(await leftovers(lab), []);
+});

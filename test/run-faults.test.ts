@@ -1,0 +1,88 @@
+// Faults during a run on a real lab: late sshd, unknown host keys, a cut link. Each test checks
+// every host for leftover iperf3 and daemon processes afterwards.
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { loadInventory, runMesh, type MeshEvent } from '../lib/index.js';
+import { startSshd } from '../lib/lab/sshd.js';
+import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
+import { eventually } from './helpers/procs.js';
+import { schemaErrors } from './helpers/schema.js';
+
+const skip = !canRunLab && NO_LAB_REASON;
+
+t.test('a host whose sshd comes up late is retried with backoff and joins', { skip }, async (t) => {
+  const lab = await withLab(t, 3, '198.19.106.0/24');
+  const h2 = lab.network.hosts[1]!;
+  process.kill(lab.sshdPids[1]!, 'SIGKILL');
+  // sshd returns after 1.2 s: the first attempt is refused, a later one gets in.
+  const restart = new Promise((r) => setTimeout(r, 1200)).then(() =>
+    startSshd({ namespace: h2.namespace, name: h2.name, config: path.join(lab.dir, 'h2', 'sshd_config'), log: path.join(lab.dir, 'h2', 'sshd.log') }),
+  );
+  const events: MeshEvent[] = [];
+  const doc = await runMesh({ inventory: await loadInventory(lab.inventory), duration: 1, onEvent: (e) => events.push(e) });
+  await restart;
+  const retries = events.filter((e): e is Extract<MeshEvent, { type: 'host-retry' }> => e.type === 'host-retry');
+  t.ok(retries.length >= 1 && retries.every((e) => e.host === 'h2'), `h2 was retried (${retries.length}x)`);
+  t.equal(retries[0]!.error.code, 'unreachable');
+  t.equal(doc.summary.pairs_ok, 6, 'and the full mesh was measured');
+  t.same(await leftovers(lab), []);
+});
+
+t.test('unknown host keys: refused by default, added with accept_new_host_keys, then checked', { skip }, async (t) => {
+  const lab = await withLab(t, 2, '198.19.107.0/24');
+  const inventory = await loadInventory(lab.inventory);
+  const kh = path.join(lab.dir, 'known_hosts');
+  rmSync(kh);
+  const strict = await runMesh({ inventory, duration: 1 });
+  t.same(strict.run.hosts.map((h) => h.error?.code), ['host_key_unknown', 'host_key_unknown'], 'strict by default');
+
+  for (const h of inventory.hosts) h.ssh.accept_new_host_keys = true;
+  const accepted = await runMesh({ inventory, duration: 1 });
+  t.equal(accepted.summary.pairs_ok, 2, 'accept-new lets them in');
+  const lines = readFileSync(kh, 'utf8').trim().split('\n');
+  t.equal(lines.length, 2, 'and records both keys');
+  const real = execFileSync('ssh-keygen', ['-lf', kh], { encoding: 'utf8' });
+  t.match(real, /ED25519/, 'in a known_hosts file OpenSSH reads');
+
+  for (const h of inventory.hosts) h.ssh.accept_new_host_keys = false;
+  const again = await runMesh({ inventory, duration: 1 });
+  t.equal(again.summary.pairs_ok, 2, 'strict again, the recorded keys are accepted');
+  t.same(await leftovers(lab), []);
+});
+
+t.test('a link cut mid-run: noticed, its pairs failed with the reason, the rest kept, the cut host cleans up', { skip }, async (t) => {
+  const lab = await withLab(t, 3, '198.19.108.0/24');
+  const inventory = await loadInventory(lab.inventory);
+  const h3 = lab.network.hosts[2]!;
+  const DURATION = 8;
+  let cutAt = 0;
+  const run = runMesh({
+    inventory,
+    duration: DURATION,
+    onEvent: (e) => {
+      if (e.type === 'test-running' && e.elapsed_s >= 2 && !cutAt) {
+        cutAt = Date.now();
+        execFileSync('ip', ['link', 'set', h3.veth, 'down']);
+      }
+    },
+  });
+  const doc = await run;
+  const afterPlannedEnd = (Date.now() - cutAt) / 1000 - (DURATION - 2);
+  t.ok(cutAt > 0, 'the link was cut during the test');
+  t.ok(afterPlannedEnd <= 20, `the run ended ${afterPlannedEnd.toFixed(1)} s after its planned end (bound: 20 s)`);
+  const host3 = doc.run.hosts.find((h) => h.name === 'h3')!;
+  t.equal(host3.status, 'failed');
+  t.equal(host3.error?.code, 'host_lost');
+  t.equal(doc.sources.h1.destinations.h2.summary.status, 'ok', 'pairs away from the cut host are measured');
+  t.equal(doc.sources.h2.destinations.h1.summary.status, 'ok');
+  for (const [s, d] of [['h1', 'h3'], ['h3', 'h1'], ['h2', 'h3'], ['h3', 'h2']] as const) {
+    const p = doc.sources[s]!.destinations[d]!;
+    t.equal(p.summary.status, 'failed', `${s} -> ${d} failed`);
+    t.equal(p.summary.error?.code, 'host_lost', `${s} -> ${d} says why`);
+  }
+  t.equal(schemaErrors(doc), '');
+  // The cut-off daemon hears nothing more: its heartbeat deadline (10 s) ends it and its iperf3s.
+  t.ok(await eventually(async () => (await leftovers(lab)).length === 0, 20_000), 'no iperf3 or daemon left on any host, the cut one included');
+});
