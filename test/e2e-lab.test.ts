@@ -1,21 +1,9 @@
 // End to end, as a library user would: import from 'meshperf', real sshd, real iperf3, 4 hosts.
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import { loadInventory, runMesh, writeResults, type MeshEvent } from 'meshperf';
-import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
+import { canRunLab, filesOnHost, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
 import { schemaErrors } from './helpers/schema.js';
-
-/**
- * Every file under the places a daemon could write. Compared before and after a run, new paths
- * are what the run wrote (whatever else runs on this machine may modify its own existing files).
- */
-function filesOnHost(exclude: string): Set<string> {
-  const find = (args: string[]) => execFileSync('find', args, { encoding: 'utf8', maxBuffer: 256 << 20 });
-  const out = find(['/tmp', '/var/tmp', '-xdev', '-not', '-type', 'd']) + find([os.homedir(), '-xdev', '-maxdepth', '2', '-not', '-type', 'd']);
-  return new Set(out.split('\n').filter((f) => f && !f.startsWith(exclude)));
-}
 
 t.test('4-host lab over SSH: 12 pairs measured, valid results, nothing left behind', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
   const lab = await withLab(t, 4, '198.19.101.0/24');

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseInventory } from '../lib/inventory/load.js';
 import { runMesh, type MeshEvent } from '../lib/index.js';
-import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
+import { canRunLab, filesOnHost, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
 import { schemaErrors } from './helpers/schema.js';
 
 const skip = !canRunLab && NO_LAB_REASON;
@@ -38,6 +38,7 @@ t.test('each reason a host cannot take part gets its code; the others are measur
     hostBlock('h8', '198.19.105.99'),
   ].join('');
   const inventory = parseInventory(toml, 'faulty.toml');
+  const filesBefore = filesOnHost(lab.tmp);
   const events: MeshEvent[] = [];
   const doc = await runMesh({ inventory, duration: 1, onEvent: (e) => events.push(e) });
 
@@ -63,4 +64,6 @@ t.test('each reason a host cannot take part gets its code; the others are measur
   t.equal(doc.sources.h1.destinations.h6.summary.error?.code, 'host_key_mismatch', 'a skipped pair carries its host\'s reason');
   t.equal(schemaErrors(doc), '');
   t.same(await leftovers(lab), []);
+
+  t.same([...filesOnHost(lab.tmp)].filter((f) => !filesBefore.has(f)), [], 'no file written on any host (/tmp, /var/tmp, home)');
 });

@@ -10,7 +10,7 @@ function channel() {
   const stderr = new PassThrough();
   let close!: () => void;
   const closed = new Promise<void>((r) => (close = r));
-  const ch: DaemonChannel = { stdin, stdout, stderr, closed, close: async () => close() };
+  const ch: DaemonChannel = { stdin, stdout, stderr, closed, close: async () => close(), abort: () => close() };
   const sent: any[] = [];
   stdin.on('data', (c: Buffer) => c.toString().split('\n').filter(Boolean).forEach((l) => sent.push(JSON.parse(l))));
   return { ch, stdout, stderr, sent, close };

@@ -142,8 +142,9 @@ async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) =
   try {
     const saving: Promise<unknown>[] = [];
     const onEvent: MeshEventListener = (e) => {
-      progress.listener(e);
-      if (e.type === 'host-collected') saving.push(writePartial(outDir, e.host, e.records).catch(() => {}));
+      if (e.type !== 'host-collected') return progress.listener(e);
+      // Reported once it is on disk, so "collected" means "safe from a crash of ours".
+      saving.push(writePartial(outDir, e.host, e.records).then(() => progress.listener(e), () => progress.listener(e)));
     };
     doc = await runMesh({ inventory, duration, parallel, processes, transport: a.transport, runId, onEvent, signal: controller.signal });
     await Promise.all(saving);

@@ -1,4 +1,5 @@
 /** An emulated cluster for one test, on the test's own /24, removed when the test ends. */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,3 +33,14 @@ export async function leftovers(lab: LabState): Promise<Proc[]> {
   }
   return out;
 }
+
+/**
+ * Every file under the places a daemon could write. Compared before and after a run, new paths
+ * are what the run wrote (whatever else runs on this machine may modify its own existing files).
+ */
+export function filesOnHost(exclude: string): Set<string> {
+  const find = (args: string[]) => execFileSync('find', args, { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const out = find(['/tmp', '/var/tmp', '-xdev', '-not', '-type', 'd']) + find([os.homedir(), '-xdev', '-maxdepth', '2', '-not', '-type', 'd']);
+  return new Set(out.split('\n').filter((f) => f && !f.startsWith(exclude)));
+}
+
