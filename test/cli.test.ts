@@ -18,7 +18,10 @@ t.test('bad usage exits 2 with a message and connects to nothing', async (t) => 
   const inv = path.join(t.testdir(), 'hosts.toml');
   writeFileSync(inv, '[[hosts]]\nname = "a"\naddress = "198.19.102.11"\n[[hosts]]\nname = "b"\naddress = "198.19.102.12"\n');
   const cases: [string[], RegExp][] = [
-    [['--inventory', inv, '--duration', 'abc'], /--duration must be a whole number from 1 to 86400, got "?NaN"?|--duration must be a whole number/],
+    [['--inventory', inv, '--duration', 'abc'], /--duration must be a whole number from 1 to 86400, got "abc"/],
+    [['--inventory', inv, '--duration', '0'], /--duration must be a whole number from 1 to 86400, got "0"/],
+    [['--inventory', inv, '--parallel', '1.5'], /--parallel must be a whole number from 1 to 128, got "1\.5"/],
+    [['--inventory', inv, '--parallel', '500'], /--parallel must be a whole number from 1 to 128, got "500"/],
     [['--inventory', inv, '--processes', '0'], /--processes must be a whole number from 1 to 256/],
     [['--inventory', inv, '--bogus'], /Unknown argument: bogus/],
     [[], /Missing required argument: inventory/],

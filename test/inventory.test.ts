@@ -47,6 +47,10 @@ t.test('a TOML syntax error names the file, line and column', async (t) => {
 t.test('schema errors name the host and field and say what is allowed', async (t) => {
   const bad = HOSTS.replace('address = "198.18.0.12"', 'address = "198.18.0.12; rm -rf /"');
   t.match(problems(bad), /hosts\[1\] \("h2"\)\.address: "198\.18\.0\.12; rm -rf \/" is not allowed; use an IP address or DNS name/);
+  t.match(problems(HOSTS.replace('name = "h1"', 'name = "h 1"')), /hosts\[0\] \("h 1"\)\.name: "h 1" is not allowed; use letters, digits and \. _ -/);
+  t.match(problems(HOSTS.replace('name = "h1"', 'name = "h1\\u0007"')), /hosts\[0\] .*\.name: "h1\\u0007" is not allowed/);
+  t.match(problems(HOSTS.replace('address = "198.18.0.11"', 'address = "$(reboot)"')), /hosts\[0\] \("h1"\)\.address: "\$\(reboot\)" is not allowed/);
+  t.match(problems(HOSTS + 'iperf3 = "/usr/bin/iperf3 -c evil"\n'), /hosts\[1\] \("h2"\)\.iperf3: "\/usr\/bin\/iperf3 -c evil" is not allowed; use an absolute path/);
   t.match(problems('[test]\nprocesses = "many"\n' + HOSTS), /test\.processes: must be "auto" or a whole number from 1 to 256/);
   t.match(problems('[test]\nduration = 0\n' + HOSTS), /test\.duration: must be >= 1/);
   t.match(problems('[[hosts]]\nname = "h1"\naddress = "198.18.0.11"\n'), /hosts: needs at least 2 hosts/);

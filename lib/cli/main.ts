@@ -22,8 +22,8 @@ class UsageError extends Error {}
 
 interface RunArgs {
   inventory: string;
-  duration?: number;
-  parallel?: number;
+  duration?: string;
+  parallel?: string;
   processes?: string;
   out?: string;
   force?: boolean;
@@ -32,9 +32,9 @@ interface RunArgs {
 }
 
 function positiveInt(name: string, max: number) {
-  return (v: unknown) => {
+  return (v: string | undefined) => {
     if (v === undefined) return undefined;
-    const n = Number(v);
+    const n = /^\d+$/.test(String(v).trim()) ? Number(v) : NaN;
     if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(v)}`);
     return n;
   };
@@ -48,8 +48,9 @@ function parseProcesses(v: string | undefined): number | 'auto' | undefined {
 const runOptions = (y: Argv) =>
   y
     .option('inventory', { alias: 'i', type: 'string', describe: 'inventory file (TOML)', demandOption: true })
-    .option('duration', { alias: 't', type: 'number', describe: 'seconds per test (overrides [test] duration)' })
-    .option('parallel', { alias: 'P', type: 'number', describe: 'iperf3 -P streams per process' })
+    // Numbers are read as strings and checked here, so an error can quote what was typed.
+    .option('duration', { alias: 't', type: 'string', describe: 'seconds per test (overrides [test] duration)' })
+    .option('parallel', { alias: 'P', type: 'string', describe: 'iperf3 -P streams per process' })
     .option('processes', { alias: 'k', type: 'string', describe: 'iperf3 processes per ordered pair, or "auto"' })
     .option('out', { alias: 'o', type: 'string', describe: 'output directory (default ./meshperf-results/<run id>)' })
     .option('force', { type: 'boolean', describe: 'write into an --out directory that is not empty' })
@@ -69,7 +70,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     .command('lab <action>', 'emulated cluster of network namespaces with sshd (root, Linux)', (y) =>
       y
         .positional('action', { choices: ['up', 'down'] as const, demandOption: true })
-        .option('hosts', { alias: 'n', type: 'number', default: 4, describe: 'number of hosts (up)' })
+        .option('hosts', { alias: 'n', type: 'string', default: '4', describe: 'number of hosts (up)' })
         .option('dir', { alias: 'd', type: 'string', demandOption: true, describe: 'lab directory (keys, configs, hosts.toml)' })
         .option('subnet', { type: 'string', describe: 'a /24 inside 198.18.0.0/15 (default 198.18.0.0/24)' }),
       async (a) => {
@@ -86,8 +87,8 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     )
     .command('demo', 'lab up (4 hosts), run, print the matrix, lab down', (y) =>
       y
-        .option('hosts', { type: 'number', default: 4 })
-        .option('duration', { type: 'number', default: 5 })
+        .option('hosts', { type: 'string', default: '4' })
+        .option('duration', { type: 'string', default: '5' })
         .option('out', { type: 'string' })
         .option('subnet', { type: 'string', describe: 'the lab\'s /24 inside 198.18.0.0/15 (default 198.18.0.0/24)' }),
       async (a) => {
@@ -170,7 +171,7 @@ function checkOutDir(dir: string, force: boolean): void {
 
 /** The lab when root is available; otherwise the local transport on 127.0.0.x, said so. */
 async function demo(hosts: number, duration: number, out: string | undefined, subnet: string | undefined, say: (s: string) => void, err: NodeJS.WriteStream): Promise<number> {
-  const args: RunArgs = { inventory: '', duration, out };
+  const args: RunArgs = { inventory: '', duration: String(duration), out };
   if (process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/sbin/sshd')) {
     const dir = path.join(os.tmpdir(), `meshperf-demo-${process.pid}`);
     say(`demo: building a ${hosts}-host emulated cluster in ${dir} (namespaces + sshd)`);

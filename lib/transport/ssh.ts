@@ -8,7 +8,8 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, ClientChannel, ConnectConfig } from 'ssh2';
+import ssh2 from 'ssh2';
+import type { ClientChannel, ConnectConfig } from 'ssh2';
 import { daemonBundle, loaderCommand } from './loader.js';
 import { fingerprint, keysFor, keyType, lookupName, preferredAlgorithms, verify, Verdict } from './known-hosts.js';
 import { DaemonChannel, HostError, OpenRequest, Transport } from './types.js';
@@ -23,7 +24,7 @@ export const sshTransport: Transport = {
   name: 'ssh',
   async open(req: OpenRequest): Promise<DaemonChannel> {
     const { host } = req;
-    const conn = new Client();
+    const conn = new ssh2.Client();
     const config = await connectConfig(req);
     let verdict: { v: Verdict; key: Buffer } | undefined;
     const known = keysFor(await readKnownHosts(host.ssh.known_hosts), host.address, host.ssh.port);
@@ -109,6 +110,17 @@ async function connectConfig(req: OpenRequest): Promise<ConnectConfig> {
       throw new HostError('auth', `cannot read identity_file ${keyFile}: ${(err as NodeJS.ErrnoException).code ?? err}`);
     }
     if (passphrase) config.passphrase = passphrase;
+    // Check the key here, so an encrypted one without its passphrase is an error that says so.
+    const parsed = ssh2.utils.parseKey(config.privateKey, passphrase);
+    if (parsed instanceof Error) {
+      const encrypted = /encrypted|passphrase|decrypt/i.test(parsed.message);
+      throw new HostError(
+        'auth',
+        encrypted && !passphrase
+          ? `identity_file ${keyFile} is encrypted: set MESHPERF_SSH_PASSPHRASE in the environment, or load the key into ssh-agent`
+          : `cannot use identity_file ${keyFile}: ${parsed.message}${encrypted ? ' (is MESHPERF_SSH_PASSPHRASE right?)' : ''}`,
+      );
+    }
   }
   return config;
 }
