@@ -35,7 +35,7 @@ t.test('a killed iperf3 is recorded with its signal; a hung one is killed after 
   const servers = [0, 1].map((k) => ({ id: `b>a#${k}`, source: 'b', destination: 'a', instance: k, bind: ADDR }));
   const ports = (await d.call('start_servers', { servers })).result.servers.map((s: { port: number }) => s.port);
   const pids = (await d.call('start_clients', {
-    clients: [0, 1].map((k) => ({ id: `c>a#${k}`, source: 'c', destination: 'a', instance: k, host: ADDR, port: ports[k], duration: 1, parallel: 1 })),
+    clients: [0, 1].map((k) => ({ id: `c>a#${k}`, source: 'c', destination: 'a', instance: k, host: ADDR, port: ports[k], options: { duration: 1, parallel: 1, protocol: 'tcp' } })),
   })).result.clients.map((c: { pid: number }) => c.pid);
   // Client 0 dies mid-test. Client 1's server freezes, so client 1 never gets its results: it hangs.
   process.kill(pids[0], 'SIGKILL');
@@ -110,7 +110,7 @@ t.test('fuzz: thousands of random and mutated lines, and the daemon still answer
     { jsonrpc: '2.0', id: 3, method: 'collect', params: { wait_ms: 0 } },
     { jsonrpc: '2.0', id: 4, method: 'ping' },
     { jsonrpc: '2.0', id: 5, method: 'start_servers', params: { servers: [{ ...label, bind: '127.0.0.1' }] } },
-    { jsonrpc: '2.0', id: 6, method: 'start_clients', params: { clients: [{ ...label, host: '127.0.0.1', port: 7601, duration: 1, parallel: 1 }] } },
+    { jsonrpc: '2.0', id: 6, method: 'start_clients', params: { clients: [{ ...label, host: '127.0.0.1', port: 7601, options: { duration: 1, parallel: 1, protocol: 'tcp' } }] } },
   ];
   const junk = [null, true, -1, 1e308, 2 ** 53, '', 'x'.repeat(300), '; rm -rf /', [], {}, { __proto__: { a: 1 } }, '\u0000', NaN];
   const pick = <T>(a: T[]): T => a[Math.floor(Math.random() * a.length)]!;

@@ -37,11 +37,11 @@ t.test('daemon over stdio: hello, two servers, a client, collect, stdin closed',
     t.equal(allowed, String(s.cpu), `server ${s.pid} is pinned to cpu ${s.cpu}`);
   }
 
-  const bad = await d.call('start_clients', { clients: [{ id: 'x', source: 'a', destination: 'b', instance: 0, host: ADDR, port: 80, duration: 1, parallel: 1 }] });
+  const bad = await d.call('start_clients', { clients: [{ id: 'x', source: 'a', destination: 'b', instance: 0, host: ADDR, port: 80, options: { duration: 1, parallel: 1, protocol: 'tcp' } }] });
   t.equal(bad.error?.code, -32602, 'a port outside the range is refused');
   t.match(bad.error?.message, /params\.clients\[0\]\.port must be an integer from 6101 to 6199/);
 
-  const client = { id: 'b>a#0', source: 'b', destination: 'a', instance: 0, host: ADDR, port: ports[0], duration: 1, parallel: 2 };
+  const client = { id: 'b>a#0', source: 'b', destination: 'a', instance: 0, host: ADDR, port: ports[0], options: { duration: 1, parallel: 2, protocol: 'tcp' } };
   const cs = await d.call('start_clients', { clients: [client] });
   t.equal(cs.result.clients.length, 1);
 

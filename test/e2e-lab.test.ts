@@ -11,7 +11,7 @@ t.test('4-host lab over SSH: 12 pairs measured, valid results, nothing left behi
   const events: MeshEvent[] = [];
   const filesBefore = filesOnHost(lab.tmp);
 
-  const doc = await runMesh({ inventory, duration: 2, onEvent: (e) => events.push(e) });
+  const doc = await runMesh({ inventory, test: { duration: 2 }, onEvent: (e) => events.push(e) });
 
   t.equal(doc.summary.pairs, 12);
   t.equal(doc.summary.pairs_ok, 12, 'all 12 ordered pairs ok');

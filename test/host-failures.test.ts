@@ -40,7 +40,7 @@ t.test('each reason a host cannot take part gets its code; the others are measur
   const inventory = parseInventory(toml, 'faulty.toml');
   const filesBefore = filesOnHost(lab.tmp);
   const events: MeshEvent[] = [];
-  const doc = await runMesh({ inventory, duration: 1, onEvent: (e) => events.push(e) });
+  const doc = await runMesh({ inventory, test: { duration: 1 }, onEvent: (e) => events.push(e) });
 
   const host = (n: string) => doc.run.hosts.find((h) => h.name === n)!;
   t.equal(host('h1').status, 'ok');

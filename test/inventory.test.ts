@@ -35,7 +35,7 @@ t.test('the example inventory loads with its defaults filled in', async (t) => {
 
 t.test('defaults when [ssh] and [test] are absent', async (t) => {
   const inv = parseInventory(HOSTS);
-  t.same(inv.test, { duration: 10, parallel: 1, processes: 'auto', port_range: [5201, 5999] });
+  t.same(inv.test, { duration: 10, parallel: 1, processes: 'auto', port_range: [5201, 5999], protocol: 'tcp', reverse: false, bidir: false, schedule: 'all' });
   t.equal(inv.hosts[0]!.iperf3, 'iperf3');
   t.equal(inv.transport, 'ssh');
 });
@@ -78,4 +78,37 @@ t.test('duplicate names and addresses are refused', async (t) => {
 
 t.test('a missing file is named', async (t) => {
   await t.rejects(loadInventory('/nonexistent/hosts.toml'), /\/nonexistent\/hosts\.toml: cannot read the inventory: ENOENT/);
+});
+
+t.test('measurement options, per-host overrides and limits', async (t) => {
+  const inv = parseInventory(`
+[test]
+protocol = "udp"
+bitrate = "1.5G"
+window = "256K"
+schedule = "rounds"
+omit = 2
+dscp = 46
+[[hosts]]
+name = "h1"
+address = "198.18.0.11"
+cpus = "0,2-3"
+max_processes = 8
+[hosts.test]
+bitrate = "100M"
+[[hosts]]
+name = "h2"
+address = "198.18.0.12"
+`);
+  t.equal(inv.test.bitrate, 1.5e9, 'rates in powers of 1000');
+  t.equal(inv.test.window, 262144, 'sizes in powers of 1024');
+  t.equal(inv.test.schedule, 'rounds');
+  t.same(inv.hosts[0]!.cpus, [0, 2, 3]);
+  t.equal(inv.hosts[0]!.max_processes, 8);
+  t.same(inv.hosts[0]!.test, { bitrate: 100e6 });
+  t.match(problems('[test]\nbitrate = "fast"\n' + HOSTS), /test\.bitrate: must be bits per second per process: a number, or one with K, M or G \(e\.g\. "500M"\)/);
+  t.match(problems('[test]\nschedule = "sometimes"\n' + HOSTS), /test\.schedule: must be one of "all", "rounds", "pairwise"/);
+  t.match(problems('[test]\nreverse = true\nbidir = true\n' + HOSTS), /reverse and bidir exclude each other/);
+  t.match(problems(HOSTS + 'cpus = "all"\n'), /hosts\[1\] \("h2"\)\.cpus: "all" is not allowed; use a CPU list like "2-15"/);
+  t.match(problems(HOSTS + '[hosts.test]\nduraton = 3\n'), /hosts\[1\] \("h2"\)\.test: unknown key "duraton"; allowed: parallel, bitrate/);
 });

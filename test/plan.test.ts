@@ -1,34 +1,67 @@
 import t from 'tap';
 import { normalizeInventory } from '../lib/inventory/load.js';
-import { autoProcesses, planClients, planServers } from '../lib/mesh/plan.js';
+import { autoProcesses, planClients, planFlows, planServers, scheduleRounds } from '../lib/mesh/plan.js';
 
-const hosts = normalizeInventory({
+const inv = normalizeInventory({
+  test: { duration: 3, parallel: 4 },
   hosts: [
     { name: 'a', address: '198.19.1.1' },
-    { name: 'b', address: '198.19.1.2' },
+    { name: 'b', address: '198.19.1.2', test: { bitrate: '500M', window: '256K' } },
     { name: 'c', address: '198.19.1.3' },
   ],
-}).hosts;
+});
+const hosts = inv.hosts;
 
 t.test('each host serves K instances for every peer, on its own address', async (t) => {
-  const plan = planServers(hosts, 2);
+  const plan = planServers(hosts, planFlows(hosts, 2, inv.test));
   t.same(plan.get('a')!.map((s) => s.id), ['b>a#0', 'b>a#1', 'c>a#0', 'c>a#1']);
   t.ok(plan.get('a')!.every((s) => s.bind === '198.19.1.1' && s.destination === 'a'));
   t.equal([...plan.values()].flat().length, 3 * 2 * 2, 'N·(N−1)·K servers in all');
 });
 
-t.test('clients go only to servers that started, at the port their daemon chose', async (t) => {
-  const ports = new Map([['a>b#0', 5201], ['a>c#0', 5300]]);
-  const plan = planClients(hosts, 1, ports, { duration: 3, parallel: 4 });
+t.test('clients go only to servers that started, at the port their daemon chose, with their host\'s options', async (t) => {
+  const ports = new Map([['a>b#0', 5201], ['a>c#0', 5300], ['b>a#0', 5400]]);
+  const plan = planClients(hosts, planFlows(hosts, 1, inv.test), ports);
   t.same(plan.get('a'), [
-    { id: 'a>b#0', source: 'a', destination: 'b', instance: 0, host: '198.19.1.2', port: 5201, bind: '198.19.1.1', duration: 3, parallel: 4 },
-    { id: 'a>c#0', source: 'a', destination: 'c', instance: 0, host: '198.19.1.3', port: 5300, bind: '198.19.1.1', duration: 3, parallel: 4 },
+    { id: 'a>b#0', source: 'a', destination: 'b', instance: 0, host: '198.19.1.2', port: 5201, bind: '198.19.1.1', options: { duration: 3, parallel: 4, protocol: 'tcp' } },
+    { id: 'a>c#0', source: 'a', destination: 'c', instance: 0, host: '198.19.1.3', port: 5300, bind: '198.19.1.1', options: { duration: 3, parallel: 4, protocol: 'tcp' } },
   ]);
-  t.same(plan.get('b'), [], 'no server for b, no client');
+  t.same(plan.get('b')![0]!.options, { duration: 3, parallel: 4, protocol: 'tcp', bitrate: 500e6, window: 262144 }, 'b\'s own bitrate and window apply to its clients');
+  t.same(plan.get('c'), [], 'no server for c\'s clients, no client');
+});
+
+t.test('reverse puts the client on the receiver; bidir plans each unordered pair once', async (t) => {
+  const rev = planFlows(hosts, 1, { ...inv.test, reverse: true });
+  const ab = rev.find((f) => f.id === 'a>b#0')!;
+  t.equal(ab.client.name, 'b', 'data a -> b, measured by a client on b with -R');
+  t.equal(ab.server.name, 'a');
+  t.equal(ab.options.reverse, true);
+  const bidir = planFlows(hosts, 1, { ...inv.test, bidir: true });
+  t.same(bidir.map((f) => f.id), ['a>b#0', 'a>c#0', 'b>c#0']);
+});
+
+t.test('schedules: all at once, contention-free rounds, one pair at a time', async (t) => {
+  t.same(scheduleRounds(3, 'all'), [[[0, 1], [0, 2], [1, 0], [1, 2], [2, 0], [2, 1]]]);
+  for (const n of [2, 3, 4, 5, 8]) {
+    const rounds = scheduleRounds(n, 'rounds');
+    t.equal(rounds.length, n - 1, `${n} hosts: ${n - 1} rounds`);
+    for (const r of rounds) {
+      t.same(r.map(([s]) => s).sort(), [...Array(n).keys()], 'every host sends once per round');
+      t.same(r.map(([, d]) => d).sort((a, b) => a - b), [...Array(n).keys()], 'every host receives once per round');
+      t.ok(r.every(([s, d]) => s !== d));
+    }
+    const all = rounds.flat().map(([s, d]) => `${s}>${d}`);
+    t.equal(new Set(all).size, n * (n - 1), 'every ordered pair exactly once');
+  }
+  const pw = scheduleRounds(3, 'pairwise');
+  t.equal(pw.length, 6);
+  t.ok(pw.every((r) => r.length === 1));
 });
 
 t.test('auto sizing keeps 2·K·(N−1) processes within the smallest host', async (t) => {
-  t.equal(autoProcesses([16, 32], 2), 8, '16 cpus, 1 peer: 8 clients + 8 servers');
-  t.equal(autoProcesses([64, 16, 64, 64, 64], 5), 2, 'the smallest host decides');
-  t.equal(autoProcesses([2, 2, 2, 2], 4), 1, 'never below 1');
+  t.equal(autoProcesses([{ cpus: 16 }, { cpus: 32 }], 2), 8, '16 cpus, 1 peer: 8 clients + 8 servers');
+  t.equal(autoProcesses([{ cpus: 64 }, { cpus: 16 }, { cpus: 64 }, { cpus: 64 }, { cpus: 64 }], 5), 2, 'the smallest host decides');
+  t.equal(autoProcesses([{ cpus: 2 }, { cpus: 2 }, { cpus: 2 }, { cpus: 2 }], 4), 1, 'never below 1');
+  t.equal(autoProcesses([{ cpus: 64, maxProcesses: 8 }, { cpus: 64 }], 2), 4, 'max_processes bounds it');
+  t.equal(autoProcesses([{ cpus: 64, freeMemory: 1024 ** 3 }, { cpus: 64 }], 2), 4, 'so does memory: 64 MiB per process out of half the free memory');
 });

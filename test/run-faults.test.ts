@@ -21,7 +21,7 @@ t.test('a host whose sshd comes up late is retried with backoff and joins', { sk
     startSshd({ namespace: h2.namespace, name: h2.name, config: path.join(lab.dir, 'h2', 'sshd_config'), log: path.join(lab.dir, 'h2', 'sshd.log') }),
   );
   const events: MeshEvent[] = [];
-  const doc = await runMesh({ inventory: await loadInventory(lab.inventory), duration: 1, onEvent: (e) => events.push(e) });
+  const doc = await runMesh({ inventory: await loadInventory(lab.inventory), test: { duration: 1 }, onEvent: (e) => events.push(e) });
   await restart;
   const retries = events.filter((e): e is Extract<MeshEvent, { type: 'host-retry' }> => e.type === 'host-retry');
   t.ok(retries.length >= 1 && retries.every((e) => e.host === 'h2'), `h2 was retried (${retries.length}x)`);
@@ -35,11 +35,11 @@ t.test('unknown host keys: refused by default, added with accept_new_host_keys, 
   const inventory = await loadInventory(lab.inventory);
   const kh = path.join(lab.dir, 'known_hosts');
   rmSync(kh);
-  const strict = await runMesh({ inventory, duration: 1 });
+  const strict = await runMesh({ inventory, test: { duration: 1 } });
   t.same(strict.run.hosts.map((h) => h.error?.code), ['host_key_unknown', 'host_key_unknown'], 'strict by default');
 
   for (const h of inventory.hosts) h.ssh.accept_new_host_keys = true;
-  const accepted = await runMesh({ inventory, duration: 1 });
+  const accepted = await runMesh({ inventory, test: { duration: 1 } });
   t.equal(accepted.summary.pairs_ok, 2, 'accept-new lets them in');
   const lines = readFileSync(kh, 'utf8').trim().split('\n');
   t.equal(lines.length, 2, 'and records both keys');
@@ -47,7 +47,7 @@ t.test('unknown host keys: refused by default, added with accept_new_host_keys, 
   t.match(real, /ED25519/, 'in a known_hosts file OpenSSH reads');
 
   for (const h of inventory.hosts) h.ssh.accept_new_host_keys = false;
-  const again = await runMesh({ inventory, duration: 1 });
+  const again = await runMesh({ inventory, test: { duration: 1 } });
   t.equal(again.summary.pairs_ok, 2, 'strict again, the recorded keys are accepted');
   t.same(await leftovers(lab), []);
 });
@@ -60,7 +60,7 @@ t.test('a link cut mid-run: noticed, its pairs failed with the reason, the rest 
   let cutAt = 0;
   const run = runMesh({
     inventory,
-    duration: DURATION,
+    test: { duration: DURATION },
     onEvent: (e) => {
       if (e.type === 'test-running' && e.elapsed_s >= 2 && !cutAt) {
         cutAt = Date.now();
@@ -98,16 +98,16 @@ t.test('an encrypted identity file: a clear error without its passphrase, a run 
   t.teardown(() => (saved === undefined ? delete process.env.MESHPERF_SSH_PASSPHRASE : (process.env.MESHPERF_SSH_PASSPHRASE = saved)));
 
   delete process.env.MESHPERF_SSH_PASSPHRASE;
-  const locked = await runMesh({ inventory, duration: 1 });
+  const locked = await runMesh({ inventory, test: { duration: 1 } });
   t.equal(locked.run.hosts[0]!.error?.code, 'auth');
   t.match(locked.run.hosts[0]!.error?.message, /identity_file .*locked is encrypted: set MESHPERF_SSH_PASSPHRASE/);
 
   process.env.MESHPERF_SSH_PASSPHRASE = 'wrong';
-  const wrong = await runMesh({ inventory, duration: 1 });
+  const wrong = await runMesh({ inventory, test: { duration: 1 } });
   t.match(wrong.run.hosts[0]!.error?.message, /is MESHPERF_SSH_PASSPHRASE right\?/);
 
   process.env.MESHPERF_SSH_PASSPHRASE = 'open sesame';
-  const open = await runMesh({ inventory, duration: 1 });
+  const open = await runMesh({ inventory, test: { duration: 1 } });
   t.equal(open.summary.pairs_ok, 2, 'with the passphrase the mesh runs');
   t.notMatch(JSON.stringify(open), /open sesame/, 'and the passphrase is nowhere in the results');
 });

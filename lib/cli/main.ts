@@ -6,6 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yargs, { Argv } from 'yargs';
+import { positiveInt, testFlags, TestFlagArgs, testOverrides, UsageError } from './flags.js';
 import { InventoryError, loadInventory, normalizeInventory } from '../inventory/load.js';
 import type { Inventory } from '../inventory/types.js';
 import { labDown, labUp } from '../lab/lab.js';
@@ -18,40 +19,17 @@ import { createProgress } from './progress.js';
 
 export const EXIT = { ok: 0, someFailed: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
 
-class UsageError extends Error {}
-
-interface RunArgs {
+interface RunArgs extends TestFlagArgs {
   inventory: string;
-  duration?: string;
-  parallel?: string;
-  processes?: string;
   out?: string;
   force?: boolean;
   transport?: 'ssh' | 'local';
   acceptNewHostKeys?: boolean;
 }
 
-function positiveInt(name: string, max: number) {
-  return (v: string | undefined) => {
-    if (v === undefined) return undefined;
-    const n = /^\d+$/.test(String(v).trim()) ? Number(v) : NaN;
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
-
-function parseProcesses(v: string | undefined): number | 'auto' | undefined {
-  if (v === undefined || v === 'auto') return v;
-  return positiveInt('processes', 256)(v);
-}
-
 const runOptions = (y: Argv) =>
-  y
+  testFlags(y)
     .option('inventory', { alias: 'i', type: 'string', describe: 'inventory file (TOML)', demandOption: true })
-    // Numbers are read as strings and checked here, so an error can quote what was typed.
-    .option('duration', { alias: 't', type: 'string', describe: 'seconds per test (overrides [test] duration)' })
-    .option('parallel', { alias: 'P', type: 'string', describe: 'iperf3 -P streams per process' })
-    .option('processes', { alias: 'k', type: 'string', describe: 'iperf3 processes per ordered pair, or "auto"' })
     .option('out', { alias: 'o', type: 'string', describe: 'output directory (default ./meshperf-results/<run id>)' })
     .option('force', { type: 'boolean', describe: 'write into an --out directory that is not empty' })
     .option('transport', { choices: ['ssh', 'local'] as const, describe: 'how to reach hosts (default: inventory, else ssh)' })
@@ -118,9 +96,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
 }
 
 async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) => void, err: NodeJS.WriteStream): Promise<number> {
-  const duration = positiveInt('duration', 86400)(a.duration);
-  const parallel = positiveInt('parallel', 128)(a.parallel);
-  const processes = parseProcesses(a.processes);
+  const test = testOverrides(a);
   const runId = newRunId();
   const outDir = path.resolve(a.out ?? path.join('meshperf-results', runId));
   checkOutDir(outDir, Boolean(a.force));
@@ -147,7 +123,7 @@ async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) =
       // Reported once it is on disk, so "collected" means "safe from a crash of ours".
       saving.push(writePartial(outDir, e.host, e.records).then(() => progress.listener(e), () => progress.listener(e)));
     };
-    doc = await runMesh({ inventory, duration, parallel, processes, transport: a.transport, runId, onEvent, signal: controller.signal });
+    doc = await runMesh({ inventory, test, transport: a.transport, runId, onEvent, signal: controller.signal });
     await Promise.all(saving);
   } finally {
     progress.stop();

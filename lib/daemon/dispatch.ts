@@ -14,9 +14,9 @@ const HANDLERS: Record<string, Handler> = {
     const { servers, idle_timeout } = checkStartServers(p);
     return s.startServers(servers, idle_timeout);
   },
-  start_clients: (s, p, range) => s.startClients(checkStartClients(p, range).clients),
+  start_clients: (s, p, range) => s.startClients(checkStartClients(p, range)),
   status: (s, p) => (checkEmpty(p), s.status()),
-  collect: (s, p) => s.collect(checkCollect(p).wait_ms),
+  collect: (s, p) => s.collect(checkCollect(p)),
   stop: (s, p) => (checkEmpty(p), s.stop()),
   ping: (_s, p) => (checkEmpty(p), { time_ms: Date.now() }),
 };

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import type { HelloResult } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
-import { parseIperfVersion, usableCpus } from './proc.js';
+import { parseIperfVersion } from './proc.js';
 
 export const DAEMON_VERSION = '0.1.0';
 
@@ -22,7 +22,7 @@ export function probeIperf(path: string): IperfFacts {
   return { path, version, error: null };
 }
 
-export function hostFacts(iperf: IperfFacts): HelloResult {
+export function hostFacts(iperf: IperfFacts, cpus: number[]): Omit<HelloResult, 'max_processes'> {
   return {
     protocol: PROTOCOL_VERSION,
     daemon_version: DAEMON_VERSION,
@@ -30,7 +30,7 @@ export function hostFacts(iperf: IperfFacts): HelloResult {
     hostname: os.hostname(),
     pid: process.pid,
     platform: process.platform,
-    cpus: usableCpus(os.cpus().length),
+    cpus,
     memory_total_bytes: os.totalmem(),
     memory_free_bytes: os.freemem(),
     iperf3_path: iperf.path,

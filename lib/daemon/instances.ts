@@ -25,7 +25,12 @@ export interface SpawnSpec extends InstanceLabel {
   cpu: number | null;
   port: number;
   address: string;
+  iperf3_version: string | null;
+  scheduled_at?: number | null;
 }
+
+/** iperf3 --json-stream prints one {"event", "data"} object per line; called for each interval. */
+export type IntervalListener = (id: string, data: Record<string, unknown>) => void;
 
 export class Instance {
   readonly record: InstanceRecord;
@@ -35,13 +40,17 @@ export class Instance {
   private stdoutSize = 0;
   private stderr = '';
 
-  constructor(spec: SpawnSpec, daemonPid: number) {
+  private readonly streaming: boolean;
+
+  constructor(spec: SpawnSpec, daemonPid: number, onInterval?: IntervalListener) {
+    this.streaming = spec.argv.includes('--json-stream');
     const [cmd, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...spec.argv] : spec.argv;
     this.child = spawn(cmd!, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const { argv, ...label } = spec;
+    const { argv, scheduled_at, ...label } = spec;
     this.record = {
       ...label,
       argv,
+      scheduled_at: scheduled_at ?? null,
       state: 'running',
       daemon_pid: daemonPid,
       pid: this.child.pid ?? -1,
@@ -53,10 +62,18 @@ export class Instance {
       iperf3: null,
       timed_out: false,
     };
+    let partial = '';
     this.child.stdout!.on('data', (c: Buffer) => {
       if (this.stdoutSize + c.length <= MAX_STDOUT) {
         this.stdout.push(c);
         this.stdoutSize += c.length;
+      }
+      if (!this.streaming || !onInterval) return;
+      const lines = (partial + c.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const ev = parseFirstJson(line) as { event?: string; data?: Record<string, unknown> } | null;
+        if (ev?.event === 'interval' && ev.data) onInterval(this.record.id, ev.data);
       }
     });
     this.child.stderr!.on('data', (c: Buffer) => {
@@ -123,7 +140,24 @@ export class Instance {
       exit_code: code,
       signal,
       stderr: this.stderr,
-      iperf3: parseFirstJson(text),
+      iperf3: this.streaming ? assembleStream(text) : parseFirstJson(text),
     });
   }
+}
+
+/**
+ * The -J document again from --json-stream lines: {start, intervals, end, error}, so results look
+ * the same whichever way the client printed them.
+ */
+export function assembleStream(text: string): unknown {
+  const doc: { start?: unknown; intervals: unknown[]; end?: unknown; error?: unknown } = { intervals: [] };
+  let any = false;
+  for (const line of text.split('\n')) {
+    const ev = parseFirstJson(line) as { event?: string; data?: unknown } | null;
+    if (!ev?.event) continue;
+    any = true;
+    if (ev.event === 'interval') doc.intervals.push(ev.data);
+    else if (ev.event === 'start' || ev.event === 'end' || ev.event === 'error') doc[ev.event] = ev.data;
+  }
+  return any ? doc : null;
 }

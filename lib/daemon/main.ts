@@ -27,7 +27,7 @@ function main(): void {
     log((err as Error).message);
     process.exit(2);
   }
-  const service = new DaemonService(options);
+  const service = new DaemonService(options, (method, params) => send({ jsonrpc: '2.0', method, params }));
   const decoder = new LineDecoder(MAX_LINE_BYTES);
   let shuttingDown = false;
 

@@ -2,12 +2,16 @@
  * The daemon's methods: each takes checked params and returns a protocol result. Owns the set of
  * iperf3 instances and the ports and cores handed out to them.
  */
+import os from 'node:os';
 import type {
   ClientSpec,
+  CollectParams,
   CollectResult,
   DaemonOptions,
   HelloResult,
+  IntervalParams,
   ServerSpec,
+  StartClientsParams,
   StartClientsResult,
   StartedInstance,
   StartServersResult,
@@ -16,10 +20,11 @@ import type {
 } from '../protocol/messages.js';
 import { CLIENT_GRACE_MS, ErrorCode } from '../protocol/messages.js';
 import { hostFacts, IperfFacts, probeIperf } from './facts.js';
+import { HealthSampler } from './health.js';
 import { Instance, SpawnSpec } from './instances.js';
+import { clientArgv, serverArgv } from './iperf-args.js';
 import { pickPorts } from './ports.js';
-import { isListening, tcpSockets, usableCpus, versionAtLeast } from './proc.js';
-import os from 'node:os';
+import { isListening, tcpSockets, usableCpus } from './proc.js';
 
 /** How long a server may take to reach LISTEN before we call it failed. */
 const LISTEN_TIMEOUT_MS = 5000;
@@ -36,19 +41,27 @@ export class RpcFailure extends Error {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+export type Notify = (method: string, params: unknown) => void;
+
 export class DaemonService {
   private readonly instances = new Map<string, Instance>();
   private readonly portsGiven = new Set<number>();
   private readonly cpus: number[];
+  private readonly health = new HealthSampler();
   private nextCpu = 0;
   private iperf: IperfFacts | null = null;
 
-  constructor(private readonly options: DaemonOptions) {
-    this.cpus = usableCpus(os.cpus().length);
+  constructor(
+    private readonly options: DaemonOptions,
+    private readonly notify: Notify = () => {},
+  ) {
+    const affinity = usableCpus(os.cpus().length);
+    // The host's `cpus` limit narrows the affinity list; it can never widen it.
+    this.cpus = options.cpus ? affinity.filter((c) => options.cpus!.includes(c)) : affinity;
   }
 
   hello(): HelloResult {
-    return hostFacts(this.iperfFacts());
+    return { ...hostFacts(this.iperfFacts(), this.cpus), max_processes: this.options.max_processes ?? null };
   }
 
   private iperfFacts(): IperfFacts {
@@ -58,7 +71,7 @@ export class DaemonService {
 
   async startServers(servers: ServerSpec[], idleTimeout?: number): Promise<StartServersResult> {
     this.checkNew(servers);
-    const iperf = this.iperfFacts();
+    const version = this.iperfFacts().version;
     let ports: number[];
     try {
       ports = pickPorts(this.options.port_range, servers.length, this.takenPorts());
@@ -66,21 +79,25 @@ export class DaemonService {
       throw new RpcFailure(ErrorCode.NoFreePort, (err as Error).message);
     }
     ports.forEach((p) => this.portsGiven.add(p));
-    const serverArgv = (spec: ServerSpec, port: number, cpu: number | null) => {
-      const argv = [this.options.iperf3, '-s', '-1', '-J', '-p', String(port), '-B', spec.bind];
-      if (cpu !== null) argv.push('-A', String(cpu));
-      if (idleTimeout && versionAtLeast(iperf.version, '3.10')) argv.push('--idle-timeout', String(idleTimeout));
-      return argv;
-    };
+    const launch = (spec: ServerSpec, port: number, cpu: number | null) =>
+      this.launchServer({
+        ...spec,
+        role: 'server',
+        argv: serverArgv(this.options.iperf3, version, { port, bind: spec.bind, cpu, idleTimeout }),
+        cpu,
+        port,
+        address: spec.bind,
+        iperf3_version: version,
+      });
     const started = await Promise.all(
       servers.map(async (spec, i) => {
         const cpu = this.takeCpu();
-        const first = await this.launchServer({ ...spec, role: 'server', argv: serverArgv(spec, ports[i]!, cpu), cpu, port: ports[i]!, address: spec.bind });
+        const first = await launch(spec, ports[i]!, cpu);
         if (!('failed' in first)) return first;
         // Lost a race for the port (another program bound it after we looked): once more on
         // another free port; the failed attempt stays in collect's records under its own id.
         const port = this.freshPort(spec.id, first.failed);
-        const retry = await this.launchServer({ ...spec, role: 'server', argv: serverArgv(spec, port, cpu), cpu, port, address: spec.bind });
+        const retry = await launch(spec, port, cpu);
         if ('failed' in retry) throw new RpcFailure(ErrorCode.SpawnFailed, `${first.failed}; retried on port ${port}: ${retry.failed}`);
         return retry;
       }),
@@ -88,16 +105,32 @@ export class DaemonService {
     return { servers: started };
   }
 
-  startClients(clients: ClientSpec[]): StartClientsResult {
-    this.checkNew(clients);
-    const started = clients.map((spec) => {
-      const cpu = this.takeCpu();
-      const argv = [this.options.iperf3, '-c', spec.host, '-p', String(spec.port), '-t', String(spec.duration)];
-      argv.push('-P', String(spec.parallel), '-J');
-      if (spec.bind) argv.push('-B', spec.bind);
-      if (cpu !== null) argv.push('-A', String(cpu));
-      const inst = this.launch({ ...spec, role: 'client', argv, cpu, port: spec.port, address: spec.host });
-      inst.deadline(spec.duration * 1000 + CLIENT_GRACE_MS);
+  /** Start clients, all at `start_at` (host clock) if given, so the mesh starts in sync. */
+  async startClients(p: StartClientsParams): Promise<StartClientsResult> {
+    this.checkNew(p.clients);
+    const version = this.iperfFacts().version;
+    const cpus = p.clients.map(() => this.takeCpu());
+    let argvs: string[][];
+    try {
+      argvs = p.clients.map((spec, i) => clientArgv(this.options.iperf3, version, { ...spec, cpu: cpus[i]!, live: p.live }));
+    } catch (err) {
+      throw new RpcFailure(ErrorCode.InvalidParams, (err as Error).message);
+    }
+    if (p.start_at !== undefined) await sleep(p.start_at - Date.now());
+    const onInterval = p.live
+      ? (id: string, data: Record<string, unknown>) => {
+          const sum = data.sum as { end?: number; bits_per_second?: number } | undefined;
+          if (sum?.end !== undefined && sum.bits_per_second !== undefined) {
+            this.notify('meshperf.interval', { id, end: sum.end, bits_per_second: sum.bits_per_second } satisfies IntervalParams);
+          }
+        }
+      : undefined;
+    const started = p.clients.map((spec: ClientSpec, i) => {
+      const inst = this.launch(
+        { ...spec, role: 'client', argv: argvs[i]!, cpu: cpus[i]!, port: spec.port, address: spec.host, iperf3_version: version, scheduled_at: p.start_at ?? null },
+        onInterval,
+      );
+      inst.deadline(spec.options.duration * 1000 + CLIENT_GRACE_MS);
       return started_(inst);
     });
     return { clients: started };
@@ -105,20 +138,22 @@ export class DaemonService {
 
   status(): StatusResult {
     const instances = [...this.instances.values()].map((i) => i.status());
-    return { pid: process.pid, active: instances.filter((i) => i.state === 'running').length, instances };
+    const active = instances.filter((i) => i.state === 'running').length;
+    return { pid: process.pid, active, instances, health: this.health.sample(active) };
   }
 
-  async collect(waitMs = 0): Promise<CollectResult> {
-    const all = [...this.instances.values()];
-    if (waitMs > 0) {
+  async collect(p: CollectParams = {}): Promise<CollectResult> {
+    const wanted = p.ids ? new Set(p.ids) : null;
+    const chosen = [...this.instances.values()].filter((i) => !wanted || wanted.has(i.record.id));
+    if (p.wait_ms) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.all(all.map((i) => i.exited)),
-        new Promise((r) => (timer = setTimeout(r, waitMs))),
+        Promise.all(chosen.map((i) => i.exited)),
+        new Promise((r) => (timer = setTimeout(r, p.wait_ms))),
       ]);
       clearTimeout(timer);
     }
-    return { instances: all.map((i) => ({ ...i.record })) };
+    return { instances: chosen.map((i) => ({ ...i.record })) };
   }
 
   async stop(): Promise<StopResult> {
@@ -127,11 +162,17 @@ export class DaemonService {
     return { killed: running.length };
   }
 
+  /** New ids only, and never more running iperf3 processes than the host allows. */
   private checkNew(specs: { id: string }[]): void {
     const seen = new Set<string>();
     for (const s of specs) {
       if (this.instances.has(s.id) || seen.has(s.id)) throw new RpcFailure(ErrorCode.InvalidParams, `instance id ${s.id} is already in use`);
       seen.add(s.id);
+    }
+    const max = this.options.max_processes;
+    const running = [...this.instances.values()].filter((i) => i.running).length;
+    if (max !== undefined && running + specs.length > max) {
+      throw new RpcFailure(ErrorCode.TooManyProcesses, `this host allows ${max} iperf3 processes (max_processes); ${running} run and ${specs.length} more were asked for`);
     }
   }
 
@@ -140,14 +181,14 @@ export class DaemonService {
     return new Set([...this.portsGiven, ...tcpSockets().map((s) => s.port)]);
   }
 
-  /** Cores round-robin over the affinity list, so servers and clients interleave across cores. */
+  /** Cores round-robin over the allowed list, so servers and clients interleave across cores. */
   private takeCpu(): number | null {
     if (this.cpus.length === 0) return null;
     return this.cpus[this.nextCpu++ % this.cpus.length]!;
   }
 
-  private launch(spec: SpawnSpec): Instance {
-    const inst = new Instance(spec, process.pid);
+  private launch(spec: SpawnSpec, onInterval?: (id: string, data: Record<string, unknown>) => void): Instance {
+    const inst = new Instance(spec, process.pid, onInterval);
     this.instances.set(spec.id, inst);
     return inst;
   }

@@ -7,6 +7,7 @@ import type {
   CollectParams,
   DaemonOptions,
   InstanceLabel,
+  IperfOptions,
   ServerSpec,
   StartClientsParams,
   StartServersParams,
@@ -70,6 +71,39 @@ export function checkStartServers(params: unknown): StartServersParams {
   return idle === undefined ? { servers } : { servers, idle_timeout: idle };
 }
 
+function bool(x: unknown, path: string): boolean | undefined {
+  if (x === undefined) return undefined;
+  if (typeof x !== 'boolean') throw new ParamError(`${path} must be true or false`);
+  return x;
+}
+
+const CONGESTION = /^[a-z0-9_-]{1,16}$/;
+
+function iperfOptions(x: unknown, path: string): IperfOptions {
+  const o = obj(x, path);
+  const known = ['duration', 'parallel', 'protocol', 'bitrate', 'reverse', 'bidir', 'window', 'mss', 'congestion', 'omit', 'tos', 'dscp', 'zerocopy', 'no_delay'];
+  const extra = Object.keys(o).filter((k) => !known.includes(k));
+  if (extra.length) throw new ParamError(`${path} has unknown fields: ${extra.join(', ')}`);
+  if (o.protocol !== 'tcp' && o.protocol !== 'udp') throw new ParamError(`${path}.protocol must be "tcp" or "udp"`);
+  const opt = (k: string, f: (v: unknown, p: string) => unknown) => (o[k] === undefined ? {} : { [k]: f(o[k], `${path}.${k}`) });
+  return {
+    duration: int(o.duration, `${path}.duration`, 1, 86400),
+    parallel: int(o.parallel, `${path}.parallel`, 1, 128),
+    protocol: o.protocol,
+    ...opt('bitrate', (v, p) => int(v, p, 1, 1e12)),
+    ...opt('reverse', bool),
+    ...opt('bidir', bool),
+    ...opt('window', (v, p) => int(v, p, 1024, 1 << 30)),
+    ...opt('mss', (v, p) => int(v, p, 88, 9216)),
+    ...opt('congestion', (v, p) => str(v, p, CONGESTION, 'a congestion control name such as cubic or bbr')),
+    ...opt('omit', (v, p) => int(v, p, 0, 3600)),
+    ...opt('tos', (v, p) => int(v, p, 0, 255)),
+    ...opt('dscp', (v, p) => int(v, p, 0, 63)),
+    ...opt('zerocopy', bool),
+    ...opt('no_delay', bool),
+  } as IperfOptions;
+}
+
 export function checkStartClients(params: unknown, range: readonly [number, number]): StartClientsParams {
   const p = obj(params, 'params');
   const clients = list(p.clients, 'params.clients', (v, path): ClientSpec => {
@@ -78,18 +112,24 @@ export function checkStartClients(params: unknown, range: readonly [number, numb
       ...label(o, path),
       host: str(o.host, `${path}.host`, ADDRESS, 'an IP address or host name'),
       port: int(o.port, `${path}.port`, range[0], range[1]),
-      duration: int(o.duration, `${path}.duration`, 1, 86400),
-      parallel: int(o.parallel, `${path}.parallel`, 1, 128),
+      options: iperfOptions(o.options, `${path}.options`),
     };
     if (o.bind !== undefined) spec.bind = str(o.bind, `${path}.bind`, ADDRESS, 'an IP address or host name');
     return spec;
   });
-  return { clients };
+  const out: StartClientsParams = { clients };
+  // A start instant more than a minute away is a bug or a clock problem, not a plan.
+  if (p.start_at !== undefined) out.start_at = int(p.start_at, 'params.start_at', Date.now() - 60_000, Date.now() + 60_000);
+  if (p.live !== undefined) out.live = bool(p.live, 'params.live');
+  return out;
 }
 
 export function checkCollect(params: unknown): CollectParams {
   const p = optionalObj(params, 'params');
-  return p.wait_ms === undefined ? {} : { wait_ms: int(p.wait_ms, 'params.wait_ms', 0, 86_400_000) };
+  const out: CollectParams = {};
+  if (p.wait_ms !== undefined) out.wait_ms = int(p.wait_ms, 'params.wait_ms', 0, 86_400_000);
+  if (p.ids !== undefined) out.ids = list(p.ids, 'params.ids', (v, path) => str(v, path, ID, 'an instance id'));
+  return out;
 }
 
 export function checkEmpty(params: unknown): void {
@@ -115,5 +155,8 @@ export function checkOptions(encoded: string | undefined): DaemonOptions {
   const lo = int(o.port_range[0], 'options.port_range[0]', 1, 65535);
   const hi = int(o.port_range[1], 'options.port_range[1]', lo, 65535);
   const heartbeat_ms = int(o.heartbeat_ms, 'options.heartbeat_ms', 1000, 3_600_000);
-  return { iperf3, port_range: [lo, hi], heartbeat_ms };
+  const out: DaemonOptions = { iperf3, port_range: [lo, hi], heartbeat_ms };
+  if (o.cpus !== undefined) out.cpus = list(o.cpus, 'options.cpus', (v, path) => int(v, path, 0, 4095));
+  if (o.max_processes !== undefined) out.max_processes = int(o.max_processes, 'options.max_processes', 2, 65535);
+  return out;
 }

@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import type { HostConfig, Inventory, SshDefaults, TestParams } from './types.js';
+import { parseCpuList } from '../daemon/proc.js';
+import type { HostConfig, Inventory, Schedule, SshDefaults, TestParams, Tuning } from './types.js';
 
 export class InventoryError extends Error {
   constructor(
@@ -22,7 +23,37 @@ export class InventoryError extends Error {
 const SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/inventory.schema.json', import.meta.url), 'utf8'));
 const validate = new Ajv({ allErrors: true }).compile(SCHEMA);
 
-export const TEST_DEFAULTS: TestParams = { duration: 10, parallel: 1, processes: 'auto', port_range: [5201, 5999] };
+export const TEST_DEFAULTS: TestParams = {
+  duration: 10,
+  parallel: 1,
+  processes: 'auto',
+  port_range: [5201, 5999],
+  protocol: 'tcp',
+  reverse: false,
+  bidir: false,
+  schedule: 'all',
+};
+
+/** "1G" -> 1e9 bits (rates: powers of 1000); "256K" -> 262144 bytes (sizes: powers of 1024). */
+export function parseSize(v: string | number, base: 1000 | 1024): number {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+(?:\.\d+)?)([KMGkmg]?)$/.exec(v.trim());
+  if (!m) return NaN;
+  const exp = { '': 0, k: 1, m: 2, g: 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Math.round(Number(m[1]) * base ** exp);
+}
+
+/** Parse a raw tuning table (from [test] or a host's own) into numbers. */
+export function tuningOf(raw: RawTuning | undefined): Partial<Tuning> {
+  const t: Partial<Tuning> = {};
+  if (!raw) return t;
+  for (const k of ['parallel', 'mss', 'congestion', 'omit', 'tos', 'dscp', 'zerocopy', 'no_delay'] as const) {
+    if (raw[k] !== undefined) (t as Record<string, unknown>)[k] = raw[k];
+  }
+  if (raw.bitrate !== undefined) t.bitrate = parseSize(raw.bitrate, 1000);
+  if (raw.window !== undefined) t.window = parseSize(raw.window, 1024);
+  return t;
+}
 
 /** Read and check an inventory file. */
 export async function loadInventory(file: string): Promise<Inventory> {
@@ -68,11 +99,16 @@ export function normalizeInventory(raw: unknown, source = 'inventory'): Inventor
     accept_new_host_keys: r.ssh?.accept_new_host_keys ?? false,
   };
   const test: TestParams = {
+    ...TEST_DEFAULTS,
+    ...tuningOf(r.test),
     duration: r.test?.duration ?? TEST_DEFAULTS.duration,
-    parallel: r.test?.parallel ?? TEST_DEFAULTS.parallel,
     processes: r.test?.processes ?? TEST_DEFAULTS.processes,
-    port_range: TEST_DEFAULTS.port_range,
+    protocol: r.test?.protocol ?? TEST_DEFAULTS.protocol,
+    reverse: r.test?.reverse ?? false,
+    bidir: r.test?.bidir ?? false,
+    schedule: r.test?.schedule ?? TEST_DEFAULTS.schedule,
   };
+  if (test.reverse && test.bidir) problems.push('test: reverse and bidir exclude each other (bidir already measures both directions)');
   if (r.test?.port_range) {
     const range = parsePortRange(r.test.port_range);
     if (typeof range === 'string') problems.push(`test.port_range: ${range}`);
@@ -92,6 +128,9 @@ export function normalizeInventory(raw: unknown, source = 'inventory'): Inventor
       connect_attempts: ssh.connect_attempts,
       accept_new_host_keys: ssh.accept_new_host_keys,
     },
+    ...(h.cpus ? { cpus: parseCpuList(h.cpus) } : {}),
+    ...(h.max_processes ? { max_processes: h.max_processes } : {}),
+    test: tuningOf(h.test),
   }));
   problems.push(...duplicates(hosts, 'name'), ...duplicates(hosts, 'address'));
   if (problems.length > 0) throw new InventoryError(source, problems);
@@ -131,14 +170,23 @@ const HINTS: Record<string, string> = {
   node: 'an absolute path of letters, digits and . _ / + -',
   user: 'a login name: lower-case letters, digits and _ . -',
   port_range: 'a range like "5201-5999"',
+  cpus: 'a CPU list like "2-15" or "0,2,4-7"',
+  congestion: 'a congestion control name such as "cubic" or "bbr"',
+};
+
+const ONE_OF_HINTS: Record<string, string> = {
+  processes: 'must be "auto" or a whole number from 1 to 256',
+  bitrate: 'must be bits per second per process: a number, or one with K, M or G (e.g. "500M")',
+  window: 'must be bytes: a number of at least 1024, or one with K, M or G (e.g. "256K")',
 };
 
 /** Turn ajv's errors into lines a person can act on: place, what is wrong, what is allowed. */
 function describeErrors(errors: ErrorObject[], raw: unknown): string[] {
   const lines = new Set<string>();
+  // A oneOf reports every branch's failure too; its own line (from ONE_OF_HINTS) says it better.
+  const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
   for (const e of errors) {
-    // oneOf on processes reports each branch; one line for the whole says it better.
-    if (e.keyword === 'const' || (e.keyword === 'type' && e.instancePath.endsWith('/processes'))) continue;
+    if (e.keyword !== 'oneOf' && oneOfPaths.has(e.instancePath)) continue;
     const where = placeOf(e.instancePath, raw);
     const field = e.instancePath.split('/').pop() ?? '';
     switch (e.keyword) {
@@ -152,7 +200,7 @@ function describeErrors(errors: ErrorObject[], raw: unknown): string[] {
         lines.add(`${where}: ${JSON.stringify(valueAt(raw, e.instancePath))} is not allowed; use ${HINTS[field] ?? 'a value matching ' + e.params.pattern}`);
         break;
       case 'oneOf':
-        lines.add(`${where}: must be "auto" or a whole number from 1 to 256`);
+        lines.add(`${where}: ${ONE_OF_HINTS[field] ?? 'is not allowed'}`);
         break;
       case 'enum':
         lines.add(`${where}: must be one of ${(e.params.allowedValues as string[]).map((v) => `"${v}"`).join(', ')}`);
@@ -191,12 +239,13 @@ function valueAt(raw: unknown, pointer: string): unknown {
 const KEYS: Record<string, string[]> = {
   '': ['transport', 'ssh', 'test', 'hosts'],
   ssh: ['user', 'port', 'identity_file', 'known_hosts', 'connect_timeout', 'concurrency', 'connect_attempts', 'accept_new_host_keys'],
-  test: ['duration', 'parallel', 'processes', 'port_range'],
-  hosts: ['name', 'address', 'iperf3', 'node', 'user', 'port', 'identity_file', 'known_hosts'],
+  test: ['duration', 'parallel', 'processes', 'port_range', 'protocol', 'bitrate', 'reverse', 'bidir', 'window', 'mss', 'congestion', 'omit', 'tos', 'dscp', 'zerocopy', 'no_delay', 'schedule'],
+  hosts: ['name', 'address', 'iperf3', 'node', 'user', 'port', 'identity_file', 'known_hosts', 'cpus', 'max_processes', 'test'],
+  'hosts.test': ['parallel', 'bitrate', 'window', 'mss', 'congestion', 'omit', 'tos', 'dscp', 'zerocopy', 'no_delay'],
 };
 
 function didYouMean(key: string, pointer: string): string {
-  const section = pointer.startsWith('/hosts') ? 'hosts' : (pointer.split('/')[1] ?? '');
+  const section = /^\/hosts\/\d+\/test/.test(pointer) ? 'hosts.test' : pointer.startsWith('/hosts') ? 'hosts' : (pointer.split('/')[1] ?? '');
   const known = KEYS[section] ?? [];
   const best = known
     .map((k) => ({ k, d: editDistance(key.toLowerCase(), k) }))
@@ -216,6 +265,14 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
+type RawTuning = Partial<Record<'parallel' | 'mss' | 'omit' | 'tos' | 'dscp', number>> & {
+  bitrate?: string | number;
+  window?: string | number;
+  congestion?: string;
+  zerocopy?: boolean;
+  no_delay?: boolean;
+};
+
 interface RawHost {
   name: string;
   address: string;
@@ -225,11 +282,22 @@ interface RawHost {
   port?: number;
   identity_file?: string;
   known_hosts?: string;
+  cpus?: string;
+  max_processes?: number;
+  test?: RawTuning;
 }
 
 interface RawInventory {
   transport?: 'ssh' | 'local';
   ssh?: Partial<SshDefaults>;
-  test?: { duration?: number; parallel?: number; processes?: number | 'auto'; port_range?: string };
+  test?: RawTuning & {
+    duration?: number;
+    processes?: number | 'auto';
+    port_range?: string;
+    protocol?: 'tcp' | 'udp';
+    reverse?: boolean;
+    bidir?: boolean;
+    schedule?: Schedule;
+  };
   hosts: RawHost[];
 }

@@ -27,16 +27,44 @@ export interface HostConfig {
   node: string;
   /** This host's SSH settings: [ssh] defaults with the host's own keys over them. */
   ssh: Omit<SshDefaults, 'concurrency'>;
+  /** CPUs its iperf3s may be pinned to (e.g. "2-15"); all usable ones when absent. */
+  cpus?: number[];
+  /** Most iperf3 processes it may run at once. */
+  max_processes?: number;
+  /** Its own client settings, over the [test] table's, for the clients it runs. */
+  test: Partial<Tuning>;
 }
 
-export interface TestParams {
-  /** Seconds per test (iperf3 -t). */
-  duration: number;
+/** Client settings a host may set for itself (its [hosts.test] table) over the [test] ones. */
+export interface Tuning {
   /** Streams per iperf3 process (iperf3 -P). */
   parallel: number;
+  /** Bits per second per iperf3 process (-b). */
+  bitrate?: number;
+  /** Socket buffer in bytes (-w). */
+  window?: number;
+  mss?: number;
+  congestion?: string;
+  /** Seconds left out of the summary at the start (-O). */
+  omit?: number;
+  tos?: number;
+  dscp?: number;
+  zerocopy?: boolean;
+  no_delay?: boolean;
+}
+
+export type Schedule = 'all' | 'rounds' | 'pairwise';
+
+export interface TestParams extends Tuning {
+  /** Seconds per test (iperf3 -t). */
+  duration: number;
   /** iperf3 processes per ordered pair, or "auto" to size from the hosts' CPUs. */
   processes: number | 'auto';
   port_range: [number, number];
+  protocol: 'tcp' | 'udp';
+  reverse: boolean;
+  bidir: boolean;
+  schedule: Schedule;
 }
 
 export interface Inventory {

@@ -8,8 +8,11 @@ export type MeshEvent =
   | { type: 'host-ready'; host: string; hello: HelloResult }
   | { type: 'host-failed'; host: string; error: ErrorInfo }
   | { type: 'servers-listening'; host: string; count: number }
-  | { type: 'clients-started'; host: string; count: number }
-  | { type: 'test-running'; elapsed_s: number; duration_s: number }
+  | { type: 'clients-started'; host: string; count: number; round: number }
+  /** Per second; throughput_bps sums the latest interval of every live client (iperf3 >= 3.17). */
+  | { type: 'test-running'; elapsed_s: number; duration_s: number; throughput_bps: number | null }
+  /** One interval of one instance ("src>dst#k"), while it runs (iperf3 >= 3.17). */
+  | { type: 'interval'; id: string; end_s: number; bits_per_second: number }
   | { type: 'host-collected'; host: string; records: InstanceRecord[] }
   | { type: 'done'; summary: RunSummary };
 

@@ -1,74 +1,141 @@
-/** Who serves whom: pure functions from hosts and parameters to the specs sent to each daemon. */
-import type { HostConfig } from '../inventory/types.js';
-import type { ClientSpec, ServerSpec } from '../protocol/messages.js';
+/**
+ * Who serves whom, and when: pure functions from hosts and parameters to the rounds of a
+ * schedule and the specs sent to each daemon.
+ */
+import type { HostConfig, Schedule, TestParams } from '../inventory/types.js';
+import type { ClientSpec, IperfOptions, ServerSpec } from '../protocol/messages.js';
 import { instanceId } from '../results/build.js';
 
+/** One iperf3 client/server pair of the mesh: data flows from `src` to `dst`. */
+export interface Flow {
+  id: string;
+  src: HostConfig;
+  dst: HostConfig;
+  instance: number;
+  /** The host that runs the client (src, or dst with reverse). */
+  client: HostConfig;
+  /** The host that runs the server. */
+  server: HostConfig;
+  round: number;
+  /** How its client measures: [test] with the client host's own settings over it. */
+  options: IperfOptions;
+}
+
 /**
- * processes = "auto": every host runs K clients and K servers per peer, 2*K*(N-1) iperf3
+ * processes = "auto": every host runs K clients and K servers per peer, 2·K·(N−1) iperf3
  * processes in all, each pinned to one core. K is the largest number that keeps that within the
- * smallest host's usable CPUs, and at least 1. (iperf3 -A pins a whole process, so all -P streams
- * of one process share its core: more processes, not more streams, is what uses more cores.)
+ * smallest host's usable CPUs, its max_processes, and a memory budget, and at least 1. (iperf3 -A
+ * pins a whole process, so all -P streams of one process share its core: more processes, not more
+ * streams, is what uses more cores.)
  */
-export function autoProcesses(usableCpus: number[], hostCount: number): number {
-  if (hostCount < 2 || usableCpus.length === 0) return 1;
-  const fewest = Math.min(...usableCpus);
-  return Math.max(1, Math.floor(fewest / (2 * (hostCount - 1))));
+export function autoProcesses(hosts: { cpus: number; maxProcesses?: number | null; freeMemory?: number }[], hostCount: number): number {
+  if (hostCount < 2 || hosts.length === 0) return 1;
+  const perPeer = 2 * (hostCount - 1);
+  const limits = hosts.map((h) => {
+    let budget = h.cpus;
+    if (h.maxProcesses) budget = Math.min(budget, h.maxProcesses);
+    if (h.freeMemory !== undefined) budget = Math.min(budget, Math.floor(h.freeMemory / 2 / MEMORY_PER_PROCESS));
+    return budget;
+  });
+  return Math.max(1, Math.floor(Math.min(...limits) / perPeer));
 }
 
-/** Every (source, destination, instance) of the mesh, in a stable order. */
-function* instances(hosts: HostConfig[], processes: number): Generator<[HostConfig, HostConfig, number]> {
-  for (const src of hosts) {
-    for (const dst of hosts) {
-      if (src.name === dst.name) continue;
-      for (let k = 0; k < processes; k++) yield [src, dst, k];
-    }
+/** What one iperf3 process may need (its buffers and stream threads): half of free memory is the budget. */
+export const MEMORY_PER_PROCESS = 64 * 1024 * 1024;
+
+/**
+ * The ordered pairs (src, dst) of each round.
+ * - all: one round, every ordered pair at once.
+ * - rounds: N−1 rounds; in round r host i sends to host (i+r) mod N, so every host sends to
+ *   exactly one peer and receives from exactly one, and every ordered pair comes once.
+ * - pairwise: N·(N−1) rounds of one pair each.
+ */
+export function scheduleRounds(n: number, schedule: Schedule): [number, number][][] {
+  const pairs: [number, number][][] = [];
+  if (schedule === 'rounds') {
+    for (let r = 1; r < n; r++) pairs.push(Array.from({ length: n }, (_, i) => [i, (i + r) % n] as [number, number]));
+    return pairs;
   }
-}
-
-function byHost<T>(hosts: HostConfig[]): Map<string, T[]> {
-  return new Map(hosts.map((h) => [h.name, []]));
-}
-
-/** For each host, the servers it runs: K per peer, bound to its own address. */
-export function planServers(hosts: HostConfig[], processes: number): Map<string, ServerSpec[]> {
-  const plan = byHost<ServerSpec>(hosts);
-  for (const [src, dst, k] of instances(hosts, processes)) {
-    plan.get(dst.name)!.push({ id: instanceId(src.name, dst.name, k), source: src.name, destination: dst.name, instance: k, bind: dst.address });
-  }
-  return plan;
+  const all: [number, number][] = [];
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) all.push([i, j]);
+  return schedule === 'pairwise' ? all.map((p) => [p]) : [all];
 }
 
 /**
- * For each host, the clients it runs: one per server that was really started for it, connecting to
- * the port that server's daemon chose.
+ * Every flow of the run. With bidir one flow measures both directions, so only src before dst
+ * (in inventory order) gets one; with reverse the client runs on the receiving host.
  */
-export function planClients(
-  hosts: HostConfig[],
-  processes: number,
-  serverPorts: ReadonlyMap<string, number>,
-  test: { duration: number; parallel: number },
-): Map<string, ClientSpec[]> {
-  const plan = byHost<ClientSpec>(hosts);
-  for (const [src, dst, k] of instances(hosts, processes)) {
-    const id = instanceId(src.name, dst.name, k);
-    const port = serverPorts.get(id);
+export function planFlows(hosts: HostConfig[], processes: number, test: TestParams): Flow[] {
+  const flows: Flow[] = [];
+  scheduleRounds(hosts.length, test.schedule).forEach((pairs, round) => {
+    for (const [i, j] of pairs) {
+      if (test.bidir && i > j) continue;
+      const src = hosts[i]!;
+      const dst = hosts[j]!;
+      for (let k = 0; k < processes; k++) {
+        const [client, server] = test.reverse ? [dst, src] : [src, dst];
+        flows.push({ id: instanceId(src.name, dst.name, k), src, dst, instance: k, client, server, round, options: clientOptions(test, client) });
+      }
+    }
+  });
+  return flows;
+}
+
+/** The number of rounds in a list of flows. */
+export function roundCount(flows: Flow[]): number {
+  return flows.reduce((m, f) => Math.max(m, f.round + 1), 0);
+}
+
+function groupBy<T>(hosts: HostConfig[], items: T[], key: (t: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>(hosts.map((h) => [h.name, []]));
+  for (const it of items) out.get(key(it))?.push(it);
+  return out;
+}
+
+/** For each host, the servers it runs (all rounds'), bound to its own address. */
+export function planServers(hosts: HostConfig[], flows: Flow[]): Map<string, ServerSpec[]> {
+  const specs = flows.map((f) => ({ host: f.server.name, spec: { id: f.id, source: f.src.name, destination: f.dst.name, instance: f.instance, bind: f.server.address } }));
+  return new Map([...groupBy(hosts, specs, (s) => s.host)].map(([h, list]) => [h, list.map((s) => s.spec)]));
+}
+
+/** The options a client on `host` runs with: [test], then the host's own settings over it. */
+export function clientOptions(test: TestParams, host: HostConfig): IperfOptions {
+  const t = { ...test, ...host.test };
+  const o: IperfOptions = { duration: t.duration, parallel: t.parallel, protocol: t.protocol };
+  for (const k of ['bitrate', 'window', 'mss', 'congestion', 'omit', 'tos', 'dscp'] as const) {
+    if (t[k] !== undefined) (o as unknown as Record<string, unknown>)[k] = t[k];
+  }
+  for (const k of ['reverse', 'bidir', 'zerocopy', 'no_delay'] as const) if (t[k]) o[k] = true;
+  return o;
+}
+
+/**
+ * For each host, the clients it runs in one round: one per flow whose server really started,
+ * connecting to the port that server's daemon chose.
+ */
+export function planClients(hosts: HostConfig[], flows: Flow[], serverPorts: ReadonlyMap<string, number>): Map<string, ClientSpec[]> {
+  const specs: { host: string; spec: ClientSpec }[] = [];
+  for (const f of flows) {
+    const port = serverPorts.get(f.id);
     if (port === undefined) continue;
-    plan.get(src.name)!.push({
-      id,
-      source: src.name,
-      destination: dst.name,
-      instance: k,
-      host: dst.address,
-      port,
-      bind: src.address,
-      duration: test.duration,
-      parallel: test.parallel,
+    specs.push({
+      host: f.client.name,
+      spec: {
+        id: f.id,
+        source: f.src.name,
+        destination: f.dst.name,
+        instance: f.instance,
+        host: f.server.address,
+        port,
+        bind: f.client.address,
+        options: f.options,
+      },
     });
   }
-  return plan;
+  return new Map([...groupBy(hosts, specs, (s) => s.host)].map(([h, list]) => [h, list.map((s) => s.spec)]));
 }
 
-/** Servers one host runs: K per peer. */
+/** Servers one host runs at most: K per peer, both directions. */
 export function serversPerHost(hostCount: number, processes: number): number {
   return processes * (hostCount - 1);
 }

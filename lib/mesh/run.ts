@@ -1,29 +1,29 @@
 /**
  * runMesh: the whole run for a library user or the CLI. Connect to every host (a bounded queue),
- * start every server, start every client once all servers listen, wait, collect, stop, and build
- * the results document. A host that fails is recorded and the rest still run; whatever happens,
- * every daemon is stopped and disconnected before runMesh returns.
+ * start every server, measure each host's clock, then run the schedule's rounds: each round's
+ * clients start at one instant on every host, run, and are collected. A host that fails is
+ * recorded and the rest still run; whatever happens, every daemon is stopped and disconnected
+ * before runMesh returns.
  */
 import PQueue from 'p-queue';
 import { randomBytes } from 'node:crypto';
 import { InventoryError } from '../inventory/load.js';
-import type { HostConfig, Inventory } from '../inventory/types.js';
-import { CLIENT_GRACE_MS, ClientSpec, InstanceRecord } from '../protocol/messages.js';
-import { buildResults } from '../results/build.js';
-import type { ErrorInfo, HostResult, ResultsDocument, RunParameters } from '../results/types.js';
+import type { HostConfig, Inventory, TestParams } from '../inventory/types.js';
+import { CLIENT_GRACE_MS, InstanceRecord } from '../protocol/messages.js';
+import { buildResults, RoundInfo } from '../results/build.js';
+import type { ErrorInfo, HostResult, ResultsDocument } from '../results/types.js';
 import { localTransport } from '../transport/local.js';
 import { sshTransport } from '../transport/ssh.js';
 import { HostError, Transport } from '../transport/types.js';
+import { versionAtLeast } from '../daemon/proc.js';
 import type { MeshEventListener } from './events.js';
-import { autoProcesses, planClients, planServers, rangeSize, serversPerHost } from './plan.js';
+import { autoProcesses, Flow, planClients, planFlows, planServers, rangeSize, roundCount, serversPerHost } from './plan.js';
 import { HostSession } from './session.js';
 
 export interface RunOptions {
   inventory: Inventory;
-  /** Overrides of the inventory's [test] table. */
-  duration?: number;
-  parallel?: number;
-  processes?: number | 'auto';
+  /** Overrides of the inventory's [test] table (what the CLI's flags set). */
+  test?: Partial<TestParams>;
   /** "ssh" (default: the inventory's), "local", or your own Transport. */
   transport?: 'ssh' | 'local' | Transport;
   runId?: string;
@@ -33,11 +33,15 @@ export interface RunOptions {
 }
 
 /**
- * After the planned end, how long collect waits for clients: the daemon kills a client hung past
- * its duration at CLIENT_GRACE_MS, so by then every instance has an outcome.
+ * After a round's planned end, how long collect waits for its clients: the daemon kills a client
+ * hung past its duration at CLIENT_GRACE_MS, so by then every instance has an outcome.
  */
 const COLLECT_WAIT_MS = CLIENT_GRACE_MS + 2000;
 const RPC_TIMEOUT_MS = 30_000;
+/** Extra lead before a synchronized start, beyond the slowest host's round trip. */
+const START_LEAD_MS = 150;
+/** iperf3 --json-stream, for live progress. */
+const LIVE_SINCE = '3.17';
 
 export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
@@ -61,75 +65,93 @@ function checkPortRange(inventory: Inventory, processes: number | 'auto'): void 
   }
 }
 
+/** The test parameters in force: the inventory's, then the caller's overrides. */
+function effectiveTest(opts: RunOptions): TestParams {
+  const test = { ...opts.inventory.test, ...stripUndefined(opts.test ?? {}) };
+  if (test.reverse && test.bidir) throw new InventoryError('options', ['reverse and bidir exclude each other (bidir already measures both directions)']);
+  return test;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   const { inventory, signal } = opts;
   const emit: MeshEventListener = opts.onEvent ?? (() => {});
   const startedAt = new Date();
   const transport = pickTransport(opts.transport ?? inventory.transport);
-  const test = {
-    duration: opts.duration ?? inventory.test.duration,
-    parallel: opts.parallel ?? inventory.test.parallel,
-    processes: opts.processes ?? inventory.test.processes,
-  };
+  const test = effectiveTest(opts);
   checkPortRange(inventory, test.processes);
   const hostResults = new Map<string, HostResult>(
     inventory.hosts.map((h) => [h.name, { name: h.name, address: h.address, status: 'ok', error: null }]),
   );
   const fail = (host: string, error: ErrorInfo) => {
+    if (hostResults.get(host)!.status === 'failed') return;
     Object.assign(hostResults.get(host)!, { status: 'failed', error });
     emit({ type: 'host-failed', host, error });
   };
   const sessions = new Map<string, HostSession>();
   const records: InstanceRecord[] = [];
   const clientErrors = new Map<string, ErrorInfo>();
+  const rounds: RoundInfo[] = [];
   let processes = typeof test.processes === 'number' ? test.processes : 1;
+  let flows: Flow[] = [];
   const live = () => inventory.hosts.filter((h) => sessions.has(h.name) && hostResults.get(h.name)!.status === 'ok');
+  const latestBps = new Map<string, number>();
 
   try {
     // 1. Connect and hello, a bounded number of handshakes at once.
-    await connectAll(inventory, transport, sessions, hostResults, fail, emit, signal);
+    await connectAll(inventory, transport, sessions, hostResults, fail, emit, latestBps, signal);
     if (test.processes === 'auto') {
-      const auto = autoProcesses([...sessions.values()].map((s) => s.hello.cpus.length), live().length);
+      const facts = live().map((h) => sessions.get(h.name)!.hello);
+      const auto = autoProcesses(facts.map((f) => ({ cpus: f.cpus.length, maxProcesses: f.max_processes, freeMemory: f.memory_free_bytes })), live().length);
       processes = Math.max(1, Math.min(auto, Math.floor(rangeSize(inventory.test.port_range) / Math.max(1, live().length - 1))));
     }
-    // 2. Servers everywhere; a host whose servers cannot start is out of the mesh.
+    // 2. Servers everywhere, for every round; a host whose servers cannot start is out.
     if (!signal?.aborted && live().length >= 2) {
-      const serverPorts = await startServers(live(), processes, sessions, test.duration, fail, emit);
-      // 3. All clients at once, once every server listens; then wait out the test.
-      if (!signal?.aborted) {
-        await startClients(live(), planClients(live(), processes, serverPorts, test), sessions, clientErrors, emit);
-        await waitForTest(test.duration, emit, signal);
+      flows = planFlows(live(), processes, test);
+      const idle = roundCount(flows) * (test.duration + COLLECT_WAIT_MS / 1000) + 60;
+      const ports = await startServers(live(), flows, sessions, idle, fail, emit);
+      // 3. Clocks, then the rounds, each starting in sync on every host.
+      await Promise.all(live().map((h) => sessions.get(h.name)!.measureClock().catch((e) => fail(h.name, asError(e, 'clock')))));
+      for (let r = 0; r < roundCount(flows) && !signal?.aborted; r++) {
+        const round = flows.filter((f) => f.round === r && isUp(f.client) && isUp(f.server));
+        rounds.push(await runRound(r, round, ports, test, sessions, clientErrors, records, emit, latestBps, signal));
       }
     }
-    // 4. Collect from every host (after an interrupt: stop first, keep what finished).
-    await collectAll(sessions, records, clientErrors, signal?.aborted ? 0 : COLLECT_WAIT_MS, emit);
+    // 4. After an interrupt: stop first, keep what finished.
+    if (signal?.aborted) await collectAll(sessions, records, emit);
   } finally {
     // 5. Stop and disconnect, whatever happened above: nothing stays running on a host.
     await Promise.all([...sessions.values()].map((s) => s.close().catch(() => {})));
   }
-  for (const [name, s] of sessions) if (s.lost) fail(name, { code: 'host_lost', message: s.lost });
+  for (const [name, s] of sessions) {
+    if (s.lost) fail(name, { code: 'host_lost', message: s.lost });
+    Object.assign(hostResults.get(name)!, { clock_offset_ms: s.clock.offset_ms, clock_rtt_ms: s.clock.rtt_ms, rpc_latency_ms: s.latency(), health: s.health });
+  }
 
-  const parameters: RunParameters = {
-    duration: test.duration,
-    parallel: test.parallel,
-    processes,
-    processes_requested: test.processes,
-    port_range: inventory.test.port_range,
-    protocol: 'tcp',
-    transport: transport.name,
-  };
   const doc = buildResults({
     runId: opts.runId ?? newRunId(startedAt),
     startedAt,
     finishedAt: new Date(),
     interrupted: signal?.aborted ?? false,
-    parameters,
+    test,
+    processes,
+    transport: transport.name,
     hosts: [...hostResults.values()],
+    flows,
+    rounds,
     records,
     clientErrors,
+    clockOffsets: new Map([...sessions].map(([n, s]) => [n, s.clock.offset_ms])),
   });
   emit({ type: 'done', summary: doc.summary });
   return doc;
+
+  function isUp(h: HostConfig): boolean {
+    return hostResults.get(h.name)!.status === 'ok' && sessions.has(h.name);
+  }
 }
 
 function pickTransport(t: 'ssh' | 'local' | Transport): Transport {
@@ -145,6 +167,7 @@ async function connectAll(
   hostResults: Map<string, HostResult>,
   fail: (host: string, e: ErrorInfo) => void,
   emit: MeshEventListener,
+  latestBps: Map<string, number>,
   signal?: AbortSignal,
 ): Promise<void> {
   const queue = new PQueue({ concurrency: inventory.ssh.concurrency });
@@ -161,6 +184,10 @@ async function connectAll(
             options: { iperf3: host.iperf3, port_range: inventory.test.port_range },
             signal,
             onRetry: (attempt, err) => emit({ type: 'host-retry', host: host.name, attempt, error: asError(err, 'unreachable') }),
+            onInterval: (p) => {
+              latestBps.set(p.id, p.bits_per_second);
+              emit({ type: 'interval', id: p.id, end_s: p.end, bits_per_second: p.bits_per_second });
+            },
           });
           sessions.set(host.name, s);
           const { protocol: _p, time_ms: _t, ...facts } = s.hello;
@@ -176,21 +203,20 @@ async function connectAll(
 
 async function startServers(
   hosts: HostConfig[],
-  processes: number,
+  flows: Flow[],
   sessions: Map<string, HostSession>,
-  duration: number,
+  idleTimeout: number,
   fail: (host: string, e: ErrorInfo) => void,
   emit: MeshEventListener,
 ): Promise<Map<string, number>> {
-  const plan = planServers(hosts, processes);
+  const plan = planServers(hosts, flows);
   const ports = new Map<string, number>();
-  // A server that never sees its client gives up after this long (iperf3 >= 3.10).
-  const idle_timeout = duration + 60;
   await Promise.all(
     hosts.map(async (h) => {
       const servers = plan.get(h.name)!;
+      if (servers.length === 0) return;
       try {
-        const res = await sessions.get(h.name)!.call('start_servers', { servers, idle_timeout }, RPC_TIMEOUT_MS);
+        const res = await sessions.get(h.name)!.call('start_servers', { servers, idle_timeout: Math.ceil(idleTimeout) }, RPC_TIMEOUT_MS);
         for (const s of res.servers) ports.set(s.id, s.port);
         emit({ type: 'servers-listening', host: h.name, count: res.servers.length });
       } catch (err) {
@@ -201,33 +227,75 @@ async function startServers(
   return ports;
 }
 
-async function startClients(
-  hosts: HostConfig[],
-  plan: Map<string, ClientSpec[]>,
+/**
+ * One round: every client host is told to start its clients at the same instant (translated into
+ * its own clock), the test runs, and the round's instances are collected from every host.
+ */
+async function runRound(
+  round: number,
+  flows: Flow[],
+  ports: Map<string, number>,
+  test: TestParams,
   sessions: Map<string, HostSession>,
   clientErrors: Map<string, ErrorInfo>,
+  records: InstanceRecord[],
   emit: MeshEventListener,
-): Promise<void> {
+  latestBps: Map<string, number>,
+  signal?: AbortSignal,
+): Promise<RoundInfo> {
+  const hosts = [...new Set(flows.flatMap((f) => [f.client, f.server]))];
+  const plan = planClients(hosts, flows, ports);
+  const clientHosts = hosts.filter((h) => plan.get(h.name)!.length > 0);
+  const lead = Math.max(...clientHosts.map((h) => sessions.get(h.name)!.clock.rtt_ms), 0) * 2 + START_LEAD_MS;
+  const startAt = Date.now() + lead;
+  latestBps.clear();
   await Promise.all(
-    hosts.map(async (h) => {
+    clientHosts.map(async (h) => {
+      const s = sessions.get(h.name)!;
       const clients = plan.get(h.name)!;
-      if (clients.length === 0) return;
       try {
-        await sessions.get(h.name)!.call('start_clients', { clients }, RPC_TIMEOUT_MS);
-        emit({ type: 'clients-started', host: h.name, count: clients.length });
+        const live = versionAtLeast(s.hello.iperf3_version, LIVE_SINCE);
+        await s.call('start_clients', { clients, start_at: Math.round(startAt + s.clock.offset_ms), live }, RPC_TIMEOUT_MS + lead);
+        emit({ type: 'clients-started', host: h.name, count: clients.length, round });
       } catch (err) {
         clientErrors.set(h.name, asError(err, 'start_clients'));
       }
     }),
   );
+  await waitForTest(test.duration, startAt, emit, latestBps, sessions, signal);
+  const ids = flows.map((f) => f.id);
+  await Promise.all(
+    hosts.map(async (h) => {
+      const s = sessions.get(h.name)!;
+      try {
+        if (signal?.aborted) await s.call('stop', {}, 5000);
+        const res = await s.call('collect', { ids, wait_ms: signal?.aborted ? 0 : COLLECT_WAIT_MS }, COLLECT_WAIT_MS + RPC_TIMEOUT_MS);
+        records.push(...res.instances);
+        emit({ type: 'host-collected', host: h.name, records: res.instances });
+      } catch (err) {
+        if (!clientErrors.has(h.name)) clientErrors.set(h.name, asError(err, 'collect'));
+      }
+    }),
+  );
+  return { round, scheduled_at: startAt, flows: flows.length };
 }
 
-async function waitForTest(duration: number, emit: MeshEventListener, signal?: AbortSignal): Promise<void> {
-  const start = Date.now();
+/** Wait out a round's test, reporting progress and sampling each host's health as it runs. */
+async function waitForTest(
+  duration: number,
+  startAt: number,
+  emit: MeshEventListener,
+  latestBps: Map<string, number>,
+  sessions: Map<string, HostSession>,
+  signal?: AbortSignal,
+): Promise<void> {
   await new Promise<void>((resolve) => {
+    let ticks = 0;
     const tick = setInterval(() => {
-      const elapsed = (Date.now() - start) / 1000;
-      emit({ type: 'test-running', elapsed_s: Math.min(elapsed, duration), duration_s: duration });
+      const elapsed = Math.max(0, (Date.now() - startAt) / 1000);
+      const bps = latestBps.size ? [...latestBps.values()].reduce((a, b) => a + b, 0) : null;
+      emit({ type: 'test-running', elapsed_s: Math.min(elapsed, duration), duration_s: duration, throughput_bps: bps });
+      if (++ticks % 2 === 1) for (const s of sessions.values()) if (!s.lost) s.sampleHealth().catch(() => {});
     }, 1000);
     const done = () => {
       clearInterval(tick);
@@ -235,27 +303,24 @@ async function waitForTest(duration: number, emit: MeshEventListener, signal?: A
       signal?.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, duration * 1000);
+    const timer = setTimeout(done, startAt + duration * 1000 - Date.now());
     signal?.addEventListener('abort', done);
   });
 }
 
-async function collectAll(
-  sessions: Map<string, HostSession>,
-  records: InstanceRecord[],
-  clientErrors: Map<string, ErrorInfo>,
-  waitMs: number,
-  emit: MeshEventListener,
-): Promise<void> {
+/** After an interrupt: stop every host's iperf3s and keep whatever they had. */
+async function collectAll(sessions: Map<string, HostSession>, records: InstanceRecord[], emit: MeshEventListener): Promise<void> {
+  const have = new Set(records.map((r) => `${r.role}:${r.id}`));
   await Promise.all(
     [...sessions.entries()].map(async ([name, s]) => {
       try {
-        if (waitMs === 0) await s.call('stop', {}, 5000);
-        const res = await s.call('collect', { wait_ms: waitMs }, waitMs + RPC_TIMEOUT_MS);
-        records.push(...res.instances);
-        emit({ type: 'host-collected', host: name, records: res.instances });
-      } catch (err) {
-        if (!clientErrors.has(name)) clientErrors.set(name, asError(err, 'collect'));
+        await s.call('stop', {}, 5000);
+        const res = await s.call('collect', { wait_ms: 0 }, RPC_TIMEOUT_MS);
+        const fresh = res.instances.filter((r) => !have.has(`${r.role}:${r.id}`));
+        records.push(...fresh);
+        emit({ type: 'host-collected', host: name, records: fresh });
+      } catch {
+        // lost: its pairs say so
       }
     }),
   );

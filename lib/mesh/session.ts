@@ -4,10 +4,11 @@
  * code.
  */
 import type { HostConfig, SshDefaults } from '../inventory/types.js';
-import type { DaemonOptions, HelloResult, MethodName, ParamsOf, ResultOf } from '../protocol/messages.js';
-import { PROTOCOL_VERSION } from '../protocol/messages.js';
+import type { DaemonOptions, HealthSample, HelloResult, IntervalParams, MethodName, ParamsOf, ResultOf } from '../protocol/messages.js';
+import { INTERVAL_METHOD, PROTOCOL_VERSION } from '../protocol/messages.js';
 import { RpcClient, RpcError } from '../rpc/client.js';
 import { DaemonChannel, HostError, Transport } from '../transport/types.js';
+import { versionAtLeast } from '../daemon/proc.js';
 
 /** The daemon gives up on us after this much silence; we ping five times as often. */
 export const HEARTBEAT_MS = 10_000;
@@ -17,14 +18,35 @@ const PINGS_LOST = 3;
 /** Methods that are safe to send twice: they start nothing. */
 const IDEMPOTENT = new Set<MethodName>(['hello', 'status', 'collect', 'ping']);
 
+/** The oldest iperf3 meshperf runs with (JSON output and the flags it relies on). */
+export const MIN_IPERF3 = '3.9';
+
 /** Connect errors worth another try: the host may be booting or throttling handshakes. */
 const TRANSIENT = new Set(['unreachable']);
+
+/** Pings used to measure a host's clock; the one with the least round trip is kept. */
+const CLOCK_SAMPLES = 7;
+
+export interface ClockEstimate {
+  /** Host clock minus controller clock, ms. */
+  offset_ms: number;
+  /** Round trip of the sample it came from, ms. */
+  rtt_ms: number;
+}
+
+export interface LatencyStats {
+  count: number;
+  min_ms: number;
+  mean_ms: number;
+  max_ms: number;
+}
 
 export interface OpenOptions {
   transport: Transport;
   host: HostConfig;
   ssh: SshDefaults;
   options: Omit<DaemonOptions, 'heartbeat_ms'>;
+  onInterval?: (p: IntervalParams) => void;
   onRetry?: (attempt: number, error: HostError) => void;
   /** No further attempts once aborted. */
   signal?: AbortSignal;
@@ -33,6 +55,9 @@ export interface OpenOptions {
 export class HostSession {
   /** Set when the host stopped answering or its connection dropped during the run. */
   lost: string | null = null;
+  clock: ClockEstimate = { offset_ms: 0, rtt_ms: 0 };
+  readonly health: HealthSample[] = [];
+  private readonly rtts: number[] = [];
   private closing = false;
   private missedPings = 0;
   private readonly pinger: NodeJS.Timeout;
@@ -66,7 +91,10 @@ export class HostSession {
 
   private static async openOnce(o: OpenOptions): Promise<HostSession> {
     const { host } = o;
-    const channel = await o.transport.open({ host, ssh: o.ssh, options: { ...o.options, heartbeat_ms: HEARTBEAT_MS } });
+    const options: DaemonOptions = { ...o.options, heartbeat_ms: HEARTBEAT_MS };
+    if (host.cpus) options.cpus = host.cpus;
+    if (host.max_processes) options.max_processes = host.max_processes;
+    const channel = await o.transport.open({ host, ssh: o.ssh, options });
     const rpc = new RpcClient(channel, Math.max(30_000, host.ssh.connect_timeout * 1000));
     try {
       const ready = await rpc.ready.catch((err: Error) => {
@@ -78,6 +106,16 @@ export class HostSession {
       const hello = await rpc.call('hello', {}, 30_000);
       if (!hello.iperf3_version) {
         throw new HostError('no_iperf3', hello.iperf3_error ?? `iperf3 not usable at ${hello.iperf3_path}`);
+      }
+      if (!versionAtLeast(hello.iperf3_version, MIN_IPERF3)) {
+        throw new HostError('no_iperf3', `iperf3 ${hello.iperf3_version} at ${hello.iperf3_path} is older than ${MIN_IPERF3}, the oldest meshperf supports`);
+      }
+      if (hello.cpus.length === 0) {
+        throw new HostError('cpus', `none of the CPUs in hosts.cpus (${host.cpus?.join(',')}) is in this host's affinity list`);
+      }
+      if (o.onInterval) {
+        const cb = o.onInterval;
+        rpc.onNotification = (method, params) => method === INTERVAL_METHOD && cb(params as IntervalParams);
       }
       return new HostSession(host, channel, rpc, hello);
     } catch (err) {
@@ -98,6 +136,37 @@ export class HostSession {
     }
   }
 
+  /**
+   * Estimate the host clock's offset: several timestamped pings, keeping the one with the least
+   * round trip, whose host time is taken to be at the middle of it.
+   */
+  async measureClock(): Promise<ClockEstimate> {
+    let best: ClockEstimate | null = null;
+    for (let i = 0; i < CLOCK_SAMPLES; i++) {
+      const t0 = performance.timeOrigin + performance.now();
+      const { time_ms } = await this.call('ping', {}, 5000);
+      const t1 = performance.timeOrigin + performance.now();
+      const sample = { offset_ms: time_ms - (t0 + t1) / 2, rtt_ms: t1 - t0 };
+      if (!best || sample.rtt_ms < best.rtt_ms) best = sample;
+    }
+    this.clock = { offset_ms: Math.round(best!.offset_ms * 10) / 10, rtt_ms: Math.round(best!.rtt_ms * 100) / 100 };
+    return this.clock;
+  }
+
+  /** Take one health sample (kept in `health`). */
+  async sampleHealth(): Promise<void> {
+    const st = await this.call('status', {}, 5000);
+    this.health.push(st.health);
+  }
+
+  /** Round trips of the heartbeat pings so far. */
+  latency(): LatencyStats | null {
+    if (this.rtts.length === 0) return null;
+    const sum = this.rtts.reduce((a, b) => a + b, 0);
+    const r = (v: number) => Math.round(v * 100) / 100;
+    return { count: this.rtts.length, min_ms: r(Math.min(...this.rtts)), mean_ms: r(sum / this.rtts.length), max_ms: r(Math.max(...this.rtts)) };
+  }
+
   /** Ask the daemon to stop its iperf3s, then end its stdin so it exits. */
   async close(): Promise<void> {
     this.closing = true;
@@ -107,8 +176,12 @@ export class HostSession {
   }
 
   private ping(): void {
+    const t0 = performance.now();
     this.rpc.call('ping', {}, PING_EVERY_MS).then(
-      () => (this.missedPings = 0),
+      () => {
+        this.missedPings = 0;
+        this.rtts.push(performance.now() - t0);
+      },
       () => {
         if (++this.missedPings < PINGS_LOST || this.lost) return;
         this.lost = `${this.host.name} stopped answering (${PINGS_LOST} heartbeats in ${(PINGS_LOST * PING_EVERY_MS) / 1000} s unanswered)`;

@@ -28,6 +28,10 @@ export interface DaemonOptions {
   iperf3: string;
   /** Inclusive port range the daemon may give to servers. */
   port_range: [number, number];
+  /** CPUs the daemon may pin iperf3 to (within its affinity); all usable ones when absent. */
+  cpus?: number[];
+  /** Most iperf3 processes the daemon may run at once on this host. */
+  max_processes?: number;
   /**
    * With no line from the controller for this long, the daemon assumes it is cut off, kills
    * every iperf3 it started and exits. The controller pings well within it.
@@ -72,6 +76,8 @@ export const ErrorCode = {
   NoFreePort: -32002,
   /** The line exceeded MAX_LINE_BYTES. */
   LineTooLong: -32003,
+  /** More iperf3 processes than the host's max_processes. */
+  TooManyProcesses: -32004,
 } as const;
 
 // ---- Methods ----
@@ -83,8 +89,10 @@ export interface HelloResult {
   hostname: string;
   pid: number;
   platform: string;
-  /** CPUs this process may run on (its affinity list), e.g. [0,1,2,3]. */
+  /** CPUs the daemon pins iperf3 to: its affinity list, within the host's `cpus` limit. */
   cpus: number[];
+  /** The host's limit on iperf3 processes, if one was set. */
+  max_processes: number | null;
   memory_total_bytes: number;
   memory_free_bytes: number;
   iperf3_path: string;
@@ -128,20 +136,62 @@ export interface StartServersResult {
   servers: StartedInstance[];
 }
 
+/** How one iperf3 client measures; each field maps to one iperf3 flag (docs/options.md). */
+export interface IperfOptions {
+  /** Seconds (-t). */
+  duration: number;
+  /** Streams in this process (-P). */
+  parallel: number;
+  protocol: 'tcp' | 'udp';
+  /** Target bits per second per process (-b); iperf3's own default when absent. */
+  bitrate?: number;
+  /** The server sends, the client receives (-R). */
+  reverse?: boolean;
+  /** Both directions at once (--bidir). */
+  bidir?: boolean;
+  /** Socket buffer / TCP window in bytes (-w). */
+  window?: number;
+  /** TCP maximum segment size (-M). */
+  mss?: number;
+  /** TCP congestion control algorithm (-C). */
+  congestion?: string;
+  /** Seconds at the start left out of the summary (-O). */
+  omit?: number;
+  /** IP type-of-service byte (-S). */
+  tos?: number;
+  /** DSCP value 0-63 (--dscp). */
+  dscp?: number;
+  /** Send with zero copy (-Z). */
+  zerocopy?: boolean;
+  /** TCP_NODELAY (-N). */
+  no_delay?: boolean;
+}
+
 export interface ClientSpec extends InstanceLabel {
   /** Server address and port to connect to. */
   host: string;
   port: number;
-  /** Seconds (iperf3 -t). */
-  duration: number;
-  /** Streams in this process (iperf3 -P). */
-  parallel: number;
   /** Local address to send from (iperf3 -B); the host's test address. */
   bind?: string;
+  options: IperfOptions;
 }
 
 export interface StartClientsParams {
   clients: ClientSpec[];
+  /** Start them all at this instant of the host's clock (ms since the epoch); now if absent. */
+  start_at?: number;
+  /** Forward per-interval progress as `meshperf.interval` notifications (iperf3 >= 3.17). */
+  live?: boolean;
+}
+
+/** Notification: one interval of one client, from iperf3 --json-stream. */
+export const INTERVAL_METHOD = 'meshperf.interval';
+
+export interface IntervalParams {
+  id: string;
+  /** Seconds since the client's test start. */
+  end: number;
+  bits_per_second: number;
 }
 
 export interface StartClientsResult {
@@ -158,15 +208,31 @@ export interface InstanceStatus {
   pid: number;
 }
 
+export interface HealthSample {
+  time_ms: number;
+  /** iperf3 processes running. */
+  active: number;
+  /** Host CPU busy since the previous sample, percent of all CPUs. */
+  host_cpu_percent: number | null;
+  host_memory_free_bytes: number;
+  load_average_1m: number;
+  /** The daemon's own CPU time since the previous sample, percent of one CPU, and memory. */
+  daemon_cpu_percent: number | null;
+  daemon_rss_bytes: number;
+}
+
 export interface StatusResult {
   pid: number;
   active: number;
   instances: InstanceStatus[];
+  health: HealthSample;
 }
 
 export interface CollectParams {
-  /** Wait up to this long for every instance to exit before answering. */
+  /** Wait up to this long for every (selected) instance to exit before answering. */
   wait_ms?: number;
+  /** Only these instance ids (both roles); all when absent. */
+  ids?: string[];
 }
 
 export interface InstanceRecord extends InstanceLabel {
@@ -189,6 +255,10 @@ export interface InstanceRecord extends InstanceLabel {
   iperf3: unknown;
   /** True when the daemon killed it for running past its duration plus a grace. */
   timed_out: boolean;
+  /** The instant it was asked to start at (host clock), for clients started in sync. */
+  scheduled_at: number | null;
+  /** iperf3 version that ran it. */
+  iperf3_version: string | null;
 }
 
 export interface CollectResult {

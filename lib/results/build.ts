@@ -2,8 +2,10 @@
  * Assemble the four-level results document (run -> source -> destination -> instance) from what
  * the daemons returned. Pure: no I/O, so it is easy to test and to reuse on partial data.
  */
+import type { TestParams } from '../inventory/types.js';
+import type { Flow } from '../mesh/plan.js';
 import type { InstanceRecord } from '../protocol/messages.js';
-import { emptyMetrics, iperfError, iperfVersionOf, localPort, tcpMetrics } from './metrics.js';
+import { clientMetrics, emptyMetrics, iperfError, iperfVersionOf, localPort } from './metrics.js';
 import {
   EndpointResult,
   ErrorInfo,
@@ -13,21 +15,36 @@ import {
   PairStatus,
   RESULTS_FORMAT,
   ResultsDocument,
+  RoundResult,
   RunParameters,
   RunSummary,
 } from './types.js';
+
+export interface RoundInfo {
+  round: number;
+  /** Controller clock, ms since the epoch. */
+  scheduled_at: number;
+  flows: number;
+}
 
 export interface BuildInput {
   runId: string;
   startedAt: Date;
   finishedAt: Date;
   interrupted: boolean;
-  parameters: RunParameters;
+  test: TestParams;
+  processes: number;
+  transport: 'ssh' | 'local';
   hosts: HostResult[];
+  /** What was planned (empty when the mesh never started). */
+  flows: Flow[];
+  rounds: RoundInfo[];
   /** Every instance record collected, clients and servers, from every host. */
   records: InstanceRecord[];
   /** Why a host's clients could not be started or collected, if so. */
   clientErrors: Map<string, ErrorInfo>;
+  /** Host clock minus controller clock, per host, ms. */
+  clockOffsets: Map<string, number>;
 }
 
 export function instanceId(source: string, destination: string, instance: number): string {
@@ -39,25 +56,34 @@ const iso = (ms: number | null | undefined): string | null => (typeof ms === 'nu
 export function buildResults(input: BuildInput): ResultsDocument {
   const byKey = new Map(input.records.map((r) => [`${r.role}:${r.id}`, r]));
   const hostsByName = new Map(input.hosts.map((h) => [h.name, h]));
+  const flowsByPair = new Map<string, Flow[]>();
+  for (const f of input.flows) flowsByPair.set(`${f.src.name}>${f.dst.name}`, [...(flowsByPair.get(`${f.src.name}>${f.dst.name}`) ?? []), f]);
+  const instance = (f: Flow, mirrored: boolean): InstanceResult => {
+    const down = [f.src, f.dst].map((h) => hostsByName.get(h.name)!).find((h) => h.status !== 'ok');
+    const blame = down?.error ?? input.clientErrors.get(f.client.name);
+    return instanceResult(f, mirrored, byKey.get(`client:${f.id}`), byKey.get(`server:${f.id}`), hostsByName, blame, input.clockOffsets.get(f.client.name) ?? null);
+  };
   const sources: ResultsDocument['sources'] = {};
   for (const src of input.hosts) {
     const destinations: Record<string, PairResult> = {};
     for (const dst of input.hosts) {
       if (dst.name === src.name) continue;
-      const ids = Array.from({ length: input.parameters.processes }, (_, k) => instanceId(src.name, dst.name, k));
-      const measured = ids.some((id) => byKey.has(`client:${id}`) || byKey.has(`server:${id}`));
+      const own = flowsByPair.get(`${src.name}>${dst.name}`) ?? [];
+      // With bidir the other direction's flows measured this one too.
+      const mirror = own.length === 0 && input.test.bidir ? (flowsByPair.get(`${dst.name}>${src.name}`) ?? []) : [];
       const down = [src, dst].find((h) => h.status !== 'ok');
+      const planned = own.length ? own.map((f) => instance(f, false)) : mirror.map((f) => instance(f, true));
+      const measured = planned.some((i) => i.client || i.server);
       // A host that never joined: its pairs were skipped. One lost mid-run: its pairs ran and failed.
       if (down && !measured) {
         destinations[dst.name] = skippedPair(down);
         continue;
       }
-      const blame = down?.error ?? input.clientErrors.get(src.name);
-      const instances = ids.map((id, k) => instanceResult(k, byKey.get(`client:${id}`), byKey.get(`server:${id}`), hostsByName, blame));
-      destinations[dst.name] = { summary: pairSummary(instances), instances };
+      destinations[dst.name] = { summary: pairSummary(planned), instances: planned };
     }
     sources[src.name] = { destinations };
   }
+  const rounds = input.rounds.map((r) => roundResult(r, input.records, input.clockOffsets, input.flows));
   return {
     format: RESULTS_FORMAT,
     run: {
@@ -65,12 +91,55 @@ export function buildResults(input: BuildInput): ResultsDocument {
       started_at: input.startedAt.toISOString(),
       finished_at: input.finishedAt.toISOString(),
       interrupted: input.interrupted,
-      parameters: input.parameters,
+      parameters: parameters(input),
       hosts: input.hosts,
+      rounds,
     },
-    summary: runSummary(input.hosts, sources),
+    summary: runSummary(input.hosts, sources, rounds),
     sources,
   };
+}
+
+function parameters(input: BuildInput): RunParameters {
+  const t = input.test;
+  return {
+    duration: t.duration,
+    parallel: t.parallel,
+    processes: input.processes,
+    processes_requested: t.processes,
+    port_range: t.port_range,
+    protocol: t.protocol,
+    schedule: t.schedule,
+    reverse: t.reverse,
+    bidir: t.bidir,
+    bitrate: t.bitrate ?? null,
+    window: t.window ?? null,
+    mss: t.mss ?? null,
+    congestion: t.congestion ?? null,
+    omit: t.omit ?? null,
+    tos: t.tos ?? null,
+    dscp: t.dscp ?? null,
+    zerocopy: t.zerocopy ?? false,
+    no_delay: t.no_delay ?? false,
+    transport: input.transport,
+    rounds: input.rounds.length,
+  };
+}
+
+/** How far apart, in controller time, the round's client processes really started. */
+function roundResult(r: RoundInfo, records: InstanceRecord[], offsets: Map<string, number>, flows: Flow[]): RoundResult {
+  const ids = new Set(flows.filter((f) => f.round === r.round).map((f) => f.id));
+  const starts = records
+    .filter((rec) => rec.role === 'client' && ids.has(rec.id))
+    .map((rec) => rec.started_at - (offsets.get(hostOf(rec)) ?? 0));
+  const spread = starts.length ? Math.round((Math.max(...starts) - Math.min(...starts)) * 10) / 10 : null;
+  return { round: r.round, scheduled_at: new Date(r.scheduled_at).toISOString(), flows: r.flows, start_spread_ms: spread };
+}
+
+/** The host a record ran on: from its data direction, and -R, which swaps client and server. */
+function hostOf(r: InstanceRecord): string {
+  const reverse = r.argv.includes('-R');
+  return r.role === 'client' ? (reverse ? r.destination : r.source) : reverse ? r.source : r.destination;
 }
 
 function skippedPair(down: HostResult): PairResult {
@@ -85,7 +154,7 @@ function skippedPair(down: HostResult): PairResult {
 }
 
 function endpoint(r: InstanceRecord, hosts: Map<string, HostResult>, port: number | null): EndpointResult {
-  const host = r.role === 'client' ? r.source : r.destination;
+  const host = hostOf(r);
   return {
     host,
     address: hosts.get(host)?.address ?? r.address,
@@ -96,32 +165,40 @@ function endpoint(r: InstanceRecord, hosts: Map<string, HostResult>, port: numbe
     exit_code: r.exit_code,
     signal: r.signal,
     stderr: r.stderr,
-    iperf3_version: iperfVersionOf(r.iperf3) ?? hosts.get(host)?.iperf3_version ?? null,
+    iperf3_version: r.iperf3_version ?? iperfVersionOf(r.iperf3),
     started_at: iso(r.started_at),
     ended_at: iso(r.ended_at),
   };
 }
 
 function instanceResult(
-  k: number,
+  f: Flow,
+  mirrored: boolean,
   client: InstanceRecord | undefined,
   server: InstanceRecord | undefined,
   hosts: Map<string, HostResult>,
   blame: ErrorInfo | undefined,
+  offset: number | null,
 ): InstanceResult {
-  const metrics = client ? tcpMetrics(client.iperf3) : emptyMetrics();
+  const metrics = client ? clientMetrics(client.iperf3, mirrored) : emptyMetrics();
   const result = outcome(client, server, blame, metrics.throughput_bps);
   return {
-    instance: k,
+    instance: f.instance,
+    round: f.round,
+    bidir_of: mirrored ? f.id : null,
+    parameters: f.options,
+    scheduled_at: iso(client?.scheduled_at !== null && client?.scheduled_at !== undefined && offset !== null ? client.scheduled_at - offset : null),
+    clock_offset_ms: offset,
     status: result.status,
     // When a host of the pair failed, that is the reason, whatever iperf3 said about it.
     error: result.error && blame ? blame : result.error,
     started_at: iso(client?.started_at),
     ended_at: iso(client?.ended_at),
     client: client ? endpoint(client, hosts, localPort(client.iperf3)) : null,
-    server: server ? { ...endpoint(server, hosts, server.port), iperf3: server.iperf3 } : null,
+    server: server ? { ...endpoint(server, hosts, server.port), iperf3: mirrored ? null : server.iperf3 } : null,
     metrics,
-    iperf3: client?.iperf3 ?? null,
+    // The document is kept once, under the direction that ran it.
+    iperf3: mirrored ? null : (client?.iperf3 ?? null),
   };
 }
 
@@ -165,11 +242,14 @@ function pairSummary(instances: InstanceResult[]): PairResult['summary'] {
   };
 }
 
-function runSummary(hosts: HostResult[], sources: ResultsDocument['sources']): RunSummary {
+function runSummary(hosts: HostResult[], sources: ResultsDocument['sources'], rounds: RoundResult[]): RunSummary {
   const pairs = Object.values(sources).flatMap((s) => Object.values(s.destinations));
   const count = (st: PairStatus) => pairs.filter((p) => p.summary.status === st).length;
   const instances = pairs.flatMap((p) => p.instances);
   const instancesOk = instances.filter((i) => i.status === 'ok').length;
+  const measured = pairs.length - count('skipped');
+  const rate = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 10000) / 10000 : null);
+  const spreads = rounds.map((r) => r.start_spread_ms).filter((v): v is number => v !== null);
   return {
     hosts: hosts.length,
     hosts_ok: hosts.filter((h) => h.status === 'ok').length,
@@ -183,5 +263,9 @@ function runSummary(hosts: HostResult[], sources: ResultsDocument['sources']): R
     instances_ok: instancesOk,
     instances_failed: instances.length - instancesOk,
     aggregate_throughput_bps: pairs.reduce((a, p) => a + p.summary.throughput_bps, 0),
+    instance_success_rate: rate(instancesOk, instances.length),
+    pair_success_rate: rate(count('ok'), measured),
+    host_failure_rate: rate(hosts.filter((h) => h.status !== 'ok').length, hosts.length) ?? 0,
+    start_spread_ms: spreads.length ? Math.max(...spreads) : null,
   };
 }

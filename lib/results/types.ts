@@ -1,5 +1,6 @@
 /** The results document (results.json), as described by schemas/results.schema.json. */
-import type { HelloResult } from '../protocol/messages.js';
+import type { HealthSample, HelloResult, IperfOptions } from '../protocol/messages.js';
+import type { Schedule } from '../inventory/types.js';
 
 export const RESULTS_FORMAT = 'meshperf.results/v1';
 
@@ -17,8 +18,31 @@ export interface RunParameters {
   /** What was asked for: a number or "auto". */
   processes_requested: number | 'auto';
   port_range: [number, number];
-  protocol: 'tcp';
+  protocol: 'tcp' | 'udp';
+  schedule: Schedule;
+  reverse: boolean;
+  bidir: boolean;
+  /** The [test] table's client settings (hosts may override some: see each instance's parameters). */
+  bitrate: number | null;
+  window: number | null;
+  mss: number | null;
+  congestion: string | null;
+  omit: number | null;
+  tos: number | null;
+  dscp: number | null;
+  zerocopy: boolean;
+  no_delay: boolean;
   transport: 'ssh' | 'local';
+  rounds: number;
+}
+
+export interface RoundResult {
+  round: number;
+  /** The instant every client of the round was asked to start (controller clock). */
+  scheduled_at: string;
+  flows: number;
+  /** Latest minus earliest client process start, in controller time, ms. */
+  start_spread_ms: number | null;
 }
 
 export interface HostResult extends Partial<Omit<HelloResult, 'protocol' | 'time_ms'>> {
@@ -26,6 +50,13 @@ export interface HostResult extends Partial<Omit<HelloResult, 'protocol' | 'time
   address: string;
   status: 'ok' | 'failed';
   error: ErrorInfo | null;
+  /** Host clock minus controller clock, ms, from the least-round-trip ping. */
+  clock_offset_ms?: number;
+  clock_rtt_ms?: number;
+  /** Round trips of the controller's heartbeat pings during the run. */
+  rpc_latency_ms?: { count: number; min_ms: number; mean_ms: number; max_ms: number } | null;
+  /** Samples taken during the test: iperf3 processes, CPU and memory of host and daemon. */
+  health?: HealthSample[];
 }
 
 export interface Metrics {
@@ -40,6 +71,12 @@ export interface Metrics {
   rtt_max_us: number | null;
   cpu_local_percent: number | null;
   cpu_remote_percent: number | null;
+  /** UDP only (null for TCP). */
+  jitter_ms: number | null;
+  lost_packets: number | null;
+  packets: number | null;
+  lost_percent: number | null;
+  out_of_order: number | null;
 }
 
 export interface EndpointResult {
@@ -60,6 +97,15 @@ export interface EndpointResult {
 
 export interface InstanceResult {
   instance: number;
+  /** Round of the schedule it ran in (0 for schedule "all"). */
+  round: number;
+  /** With bidir: the id of the instance ("dst>src#k") whose reverse direction this is. */
+  bidir_of: string | null;
+  /** The options its client ran with. */
+  parameters: IperfOptions;
+  /** The instant its client was asked to start (controller clock), and the offset applied. */
+  scheduled_at: string | null;
+  clock_offset_ms: number | null;
   status: 'ok' | 'failed';
   error: ErrorInfo | null;
   started_at: string | null;
@@ -101,8 +147,14 @@ export interface RunSummary {
   instances: number;
   instances_ok: number;
   instances_failed: number;
-  /** Sum of every pair's throughput: what the whole mesh carried at once. */
+  /** Sum of every pair's throughput: what the whole mesh carried (at once, with schedule "all"). */
   aggregate_throughput_bps: number;
+  /** instances_ok / instances, pairs_ok / measured pairs, hosts_failed / hosts; null when none. */
+  instance_success_rate: number | null;
+  pair_success_rate: number | null;
+  host_failure_rate: number;
+  /** The largest start spread of any round, ms. */
+  start_spread_ms: number | null;
 }
 
 export interface ResultsDocument {
@@ -114,6 +166,7 @@ export interface ResultsDocument {
     interrupted: boolean;
     parameters: RunParameters;
     hosts: HostResult[];
+    rounds: RoundResult[];
   };
   summary: RunSummary;
   sources: Record<string, { destinations: Record<string, PairResult> }>;

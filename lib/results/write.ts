@@ -10,6 +10,8 @@ export const CSV_COLUMNS = [
   'source',
   'destination',
   'instance',
+  'round',
+  'protocol',
   'status',
   'error_code',
   'error',
@@ -19,6 +21,9 @@ export const CSV_COLUMNS = [
   'bytes_sent',
   'bytes_received',
   'rtt_mean_us',
+  'jitter_ms',
+  'lost_packets',
+  'lost_percent',
   'client_address',
   'client_port',
   'client_cpu',
@@ -29,7 +34,8 @@ export const CSV_COLUMNS = [
   'server_pid',
   'started_at',
   'ended_at',
-  'iperf3_version',
+  'client_iperf3_version',
+  'server_iperf3_version',
 ] as const;
 
 /** One row per instance, in source, destination, instance order. */
@@ -43,6 +49,8 @@ export function csvRows(doc: ResultsDocument): Record<(typeof CSV_COLUMNS)[numbe
           source,
           destination,
           instance: i.instance,
+          round: i.round,
+          protocol: i.parameters.protocol,
           status: i.status,
           error_code: i.error?.code ?? '',
           error: i.error?.message ?? '',
@@ -52,6 +60,9 @@ export function csvRows(doc: ResultsDocument): Record<(typeof CSV_COLUMNS)[numbe
           bytes_sent: i.metrics.bytes_sent ?? '',
           bytes_received: i.metrics.bytes_received ?? '',
           rtt_mean_us: i.metrics.rtt_mean_us ?? '',
+          jitter_ms: i.metrics.jitter_ms ?? '',
+          lost_packets: i.metrics.lost_packets ?? '',
+          lost_percent: i.metrics.lost_percent ?? '',
           client_address: i.client?.address ?? '',
           client_port: i.client?.port ?? '',
           client_cpu: i.client?.cpu ?? '',
@@ -62,7 +73,8 @@ export function csvRows(doc: ResultsDocument): Record<(typeof CSV_COLUMNS)[numbe
           server_pid: i.server?.pid ?? '',
           started_at: i.started_at ?? '',
           ended_at: i.ended_at ?? '',
-          iperf3_version: i.client?.iperf3_version ?? '',
+          client_iperf3_version: i.client?.iperf3_version ?? '',
+          server_iperf3_version: i.server?.iperf3_version ?? '',
         });
       }
     }

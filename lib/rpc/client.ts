@@ -35,6 +35,8 @@ export class RpcClient {
   private closedError: Error | null = null;
   private stderrTail = '';
   readonly ready: Promise<ReadyParams>;
+  /** Called for each notification (a message with a method and no id) after the ready line. */
+  onNotification: (method: string, params: unknown) => void = () => {};
 
   constructor(
     private readonly channel: DaemonChannel,
@@ -66,6 +68,7 @@ export class RpcClient {
           continue;
         }
         if (msg && typeof msg.id === 'number') this.settle(msg as unknown as JsonRpcResponse);
+        else if (msg && typeof msg.method === 'string' && msg.id === undefined) this.onNotification(msg.method, msg.params);
       }
     });
     channel.stderr.on('data', (c: Buffer) => {
