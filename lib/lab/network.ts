@@ -41,6 +41,8 @@ export async function networkUp(net: LabNetwork): Promise<void> {
     await run('ip', ['-n', h.namespace, 'addr', 'add', `${h.address}/24`, 'dev', 'eth0']);
     await run('ip', ['-n', h.namespace, 'link', 'set', 'eth0', 'up']);
     await run('ip', ['-n', h.namespace, 'link', 'set', 'lo', 'up']);
+    // Each run starts fresh: no TCP metrics (ssthresh) cached from an earlier run to the same peer.
+    await run('ip', ['netns', 'exec', h.namespace, 'sysctl', '-qw', 'net.ipv4.tcp_no_metrics_save=1']);
   }
 }
 
