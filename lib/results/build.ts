@@ -128,18 +128,12 @@ function parameters(input: BuildInput): RunParameters {
 
 /** How far apart, in controller time, the round's client processes really started. */
 function roundResult(r: RoundInfo, records: InstanceRecord[], offsets: Map<string, number>, flows: Flow[]): RoundResult {
-  const ids = new Set(flows.filter((f) => f.round === r.round).map((f) => f.id));
+  const clientHost = new Map(flows.filter((f) => f.round === r.round).map((f) => [f.id, f.client.name]));
   const starts = records
-    .filter((rec) => rec.role === 'client' && ids.has(rec.id))
-    .map((rec) => rec.started_at - (offsets.get(hostOf(rec)) ?? 0));
+    .filter((rec) => rec.role === 'client' && clientHost.has(rec.id))
+    .map((rec) => rec.started_at - (offsets.get(clientHost.get(rec.id)!) ?? 0));
   const spread = starts.length ? Math.round((Math.max(...starts) - Math.min(...starts)) * 10) / 10 : null;
   return { round: r.round, scheduled_at: new Date(r.scheduled_at).toISOString(), flows: r.flows, start_spread_ms: spread };
-}
-
-/** The host a record ran on: from its data direction, and -R, which swaps client and server. */
-function hostOf(r: InstanceRecord): string {
-  const reverse = r.argv.includes('-R');
-  return r.role === 'client' ? (reverse ? r.destination : r.source) : reverse ? r.source : r.destination;
 }
 
 function skippedPair(down: HostResult): PairResult {
@@ -153,8 +147,7 @@ function skippedPair(down: HostResult): PairResult {
   };
 }
 
-function endpoint(r: InstanceRecord, hosts: Map<string, HostResult>, port: number | null): EndpointResult {
-  const host = hostOf(r);
+function endpoint(r: InstanceRecord, host: string, hosts: Map<string, HostResult>, port: number | null): EndpointResult {
   return {
     host,
     address: hosts.get(host)?.address ?? r.address,
@@ -194,8 +187,8 @@ function instanceResult(
     error: result.error && blame ? blame : result.error,
     started_at: iso(client?.started_at),
     ended_at: iso(client?.ended_at),
-    client: client ? endpoint(client, hosts, localPort(client.iperf3)) : null,
-    server: server ? { ...endpoint(server, hosts, server.port), iperf3: mirrored ? null : server.iperf3 } : null,
+    client: client ? endpoint(client, f.client.name, hosts, localPort(client.iperf3)) : null,
+    server: server ? { ...endpoint(server, f.server.name, hosts, server.port), iperf3: mirrored ? null : server.iperf3 } : null,
     metrics,
     // The document is kept once, under the direction that ran it.
     iperf3: mirrored ? null : (client?.iperf3 ?? null),
