@@ -5,7 +5,7 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { InstanceLabel, InstanceRecord, InstanceRole, InstanceStatus } from '../protocol/messages.js';
-import { parseFirstJson } from './proc.js';
+import { parseFirstJson, procState } from './proc.js';
 
 /** Keep at most this much of a process's output (iperf3 -J of a long test is a few MB). */
 const MAX_STDOUT = 64 * 1024 * 1024;
@@ -27,7 +27,15 @@ export interface SpawnSpec extends InstanceLabel {
   address: string;
   iperf3_version: string | null;
   scheduled_at?: number | null;
+  /**
+   * Start it stopped, to be let go by release(): the cost of creating the process is paid
+   * before the common start instant, so that all clients of a round start within a few ms.
+   */
+  held?: boolean;
 }
+
+/** A shell that stops itself and, once continued, becomes the real command (same pid). */
+const HOLD = ['/bin/sh', '-c', 'kill -STOP $$; exec "$0" "$@"'];
 
 /** iperf3 --json-stream prints one {"event", "data"} object per line; called for each interval. */
 export type IntervalListener = (id: string, data: Record<string, unknown>) => void;
@@ -44,12 +52,13 @@ export class Instance {
 
   constructor(spec: SpawnSpec, daemonPid: number, onInterval?: IntervalListener) {
     this.streaming = spec.argv.includes('--json-stream');
-    const [cmd, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...spec.argv] : spec.argv;
+    const argv = spec.held ? [...HOLD, ...spec.argv] : spec.argv;
+    const [cmd, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
     this.child = spawn(cmd!, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const { argv, scheduled_at, ...label } = spec;
+    const { argv: recorded, scheduled_at, held: _held, ...label } = spec;
     this.record = {
       ...label,
-      argv,
+      argv: recorded,
       scheduled_at: scheduled_at ?? null,
       state: 'running',
       daemon_pid: daemonPid,
@@ -100,6 +109,19 @@ export class Instance {
     return { id: this.record.id, role: this.record.role, state: this.record.state, pid: this.record.pid };
   }
 
+  /** Resolves once a held process has stopped itself (or exited), within `ms`. */
+  async stopped(ms = 5000): Promise<void> {
+    const end = Date.now() + ms;
+    while (this.running && Date.now() < end && procState(this.record.pid) !== 'T') await new Promise((r) => setTimeout(r, 2));
+  }
+
+  /** Let a held process go; its start time is now. */
+  release(): void {
+    if (!this.running) return;
+    this.record.started_at = Date.now();
+    this.signalGroup('SIGCONT');
+  }
+
   /** Kill it if it still runs after `ms` (a client that hangs past its duration), and say so. */
   deadline(ms: number): void {
     const timer = setTimeout(() => {
@@ -115,6 +137,7 @@ export class Instance {
   async kill(): Promise<void> {
     if (!this.running) return;
     this.signalGroup('SIGTERM');
+    this.signalGroup('SIGCONT'); // a held (stopped) process gets its TERM only once continued
     const timer = setTimeout(() => this.signalGroup('SIGKILL'), KILL_GRACE_MS);
     await this.exited;
     clearTimeout(timer);

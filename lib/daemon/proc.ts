@@ -41,6 +41,14 @@ export function isListening(pid: number, port: number): boolean {
   return tcpSockets().some((s) => s.port === port && s.state === TCP_LISTEN && mine.has(s.inode));
 }
 
+/** A process's state letter from /proc/<pid>/stat ("R", "S", "T" stopped, "Z"…), or null. */
+export function procState(pid: number): string | null {
+  const stat = readOr(`/proc/${pid}/stat`, '');
+  // The command name (field 2) is in parentheses and may hold spaces: the state follows the last ")".
+  const state = stat.slice(stat.lastIndexOf(')') + 1).trim().split(' ')[0];
+  return state || null;
+}
+
 /** Parse a kernel CPU list such as "0-3,8,10-11". */
 export function parseCpuList(text: string): number[] {
   const cpus: number[] = [];

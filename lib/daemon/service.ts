@@ -116,7 +116,6 @@ export class DaemonService {
     } catch (err) {
       throw new RpcFailure(ErrorCode.InvalidParams, (err as Error).message);
     }
-    if (p.start_at !== undefined) await sleep(p.start_at - Date.now());
     const onInterval = p.live
       ? (id: string, data: Record<string, unknown>) => {
           const sum = data.sum as { end?: number; bits_per_second?: number } | undefined;
@@ -125,12 +124,18 @@ export class DaemonService {
           }
         }
       : undefined;
-    const started = p.clients.map((spec: ClientSpec, i) => {
-      const inst = this.launch(
-        { ...spec, role: 'client', argv: argvs[i]!, cpu: cpus[i]!, port: spec.port, address: spec.host, iperf3_version: version, scheduled_at: p.start_at ?? null },
+    // Create every process now, stopped; at start_at let them all go at once.
+    const held = p.clients.map((spec: ClientSpec, i) =>
+      this.launch(
+        { ...spec, role: 'client', argv: argvs[i]!, cpu: cpus[i]!, port: spec.port, address: spec.host, iperf3_version: version, scheduled_at: p.start_at ?? null, held: true },
         onInterval,
-      );
-      inst.deadline(spec.options.duration * 1000 + CLIENT_GRACE_MS);
+      ),
+    );
+    await Promise.all(held.map((inst) => inst.stopped()));
+    if (p.start_at !== undefined) await sleep(p.start_at - Date.now());
+    for (const inst of held) inst.release();
+    const started = held.map((inst, i) => {
+      inst.deadline(p.clients[i]!.options.duration * 1000 + CLIENT_GRACE_MS);
       return started_(inst);
     });
     return { clients: started };

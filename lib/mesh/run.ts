@@ -38,8 +38,12 @@ export interface RunOptions {
  */
 const COLLECT_WAIT_MS = CLIENT_GRACE_MS + 2000;
 const RPC_TIMEOUT_MS = 30_000;
-/** Extra lead before a synchronized start, beyond the slowest host's round trip. */
-const START_LEAD_MS = 150;
+/**
+ * Lead before a synchronized start, beyond the slowest host's round trip: time for each daemon to
+ * create its clients' processes (held stopped until the instant).
+ */
+const START_LEAD_MS = 200;
+const START_LEAD_PER_CLIENT_MS = 5;
 /** iperf3 --json-stream, for live progress. */
 const LIVE_SINCE = '3.17';
 
@@ -111,6 +115,11 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     // 2. Servers everywhere, for every round; a host whose servers cannot start is out.
     if (!signal?.aborted && live().length >= 2) {
       flows = planFlows(live(), processes, test);
+      const over = overLimit(live(), flows);
+      if (over.length) {
+        for (const o of over) fail(o.host, { code: 'max_processes', message: o.message });
+        flows = live().length >= 2 ? planFlows(live(), processes, test) : [];
+      }
       const idle = roundCount(flows) * (test.duration + COLLECT_WAIT_MS / 1000) + 60;
       const ports = await startServers(live(), flows, sessions, idle, fail, emit);
       // 3. Clocks, then the rounds, each starting in sync on every host.
@@ -152,6 +161,25 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   function isUp(h: HostConfig): boolean {
     return hostResults.get(h.name)!.status === 'ok' && sessions.has(h.name);
   }
+}
+
+/**
+ * Hosts whose plan needs more iperf3 processes at once than their max_processes: every server
+ * (they stay up for all rounds) plus the most clients of any one round.
+ */
+function overLimit(hosts: HostConfig[], flows: Flow[]): { host: string; message: string }[] {
+  const out: { host: string; message: string }[] = [];
+  for (const h of hosts) {
+    if (!h.max_processes) continue;
+    const servers = flows.filter((f) => f.server.name === h.name).length;
+    const perRound = new Map<number, number>();
+    for (const f of flows) if (f.client.name === h.name) perRound.set(f.round, (perRound.get(f.round) ?? 0) + 1);
+    const need = servers + Math.max(0, ...perRound.values());
+    if (need > h.max_processes) {
+      out.push({ host: h.name, message: `the plan needs ${need} iperf3 processes at once on this host (${servers} servers, ${need - servers} clients), above its max_processes ${h.max_processes}; raise it, or lower processes` });
+    }
+  }
+  return out;
 }
 
 function pickTransport(t: 'ssh' | 'local' | Transport): Transport {
@@ -246,7 +274,8 @@ async function runRound(
   const hosts = [...new Set(flows.flatMap((f) => [f.client, f.server]))];
   const plan = planClients(hosts, flows, ports);
   const clientHosts = hosts.filter((h) => plan.get(h.name)!.length > 0);
-  const lead = Math.max(...clientHosts.map((h) => sessions.get(h.name)!.clock.rtt_ms), 0) * 2 + START_LEAD_MS;
+  const mostClients = Math.max(0, ...clientHosts.map((h) => plan.get(h.name)!.length));
+  const lead = Math.max(...clientHosts.map((h) => sessions.get(h.name)!.clock.rtt_ms), 0) * 2 + START_LEAD_MS + START_LEAD_PER_CLIENT_MS * mostClients;
   const startAt = Date.now() + lead;
   latestBps.clear();
   await Promise.all(

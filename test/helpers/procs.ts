@@ -21,7 +21,8 @@ export function processes(): Proc[] {
   return out;
 }
 
-export const isIperf = (p: Proc) => /(^|\/)iperf3( |$)/.test(p.cmdline);
+/** iperf3 itself, or a client still held (stopped) in the shell that will exec it. */
+export const isIperf = (p: Proc) => /(^|[/ ])iperf3( |$)/.test(p.cmdline);
 /** The daemon runs as `node -e <loader> <length> <sha256> <options>`. */
 export const isDaemon = (p: Proc) => /node -e .*meshperf-daemon/.test(p.cmdline);
 
