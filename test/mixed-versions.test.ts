@@ -1,0 +1,41 @@
+// A mesh of iperf3 3.12 (Debian 12) and 3.18 (Debian 13) hosts, and live progress from the newer.
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadInventory, runMesh, type MeshEvent } from '../lib/index.js';
+import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
+import { fetchTrixieIperf3 } from './helpers/iperf3-trixie.js';
+import { schemaErrors } from './helpers/schema.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'meshperf-iperf3-318-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const newer = canRunLab ? fetchTrixieIperf3(dir) : { skip: NO_LAB_REASON };
+if ('skip' in newer) t.comment(`mixed-version test skipped: ${newer.skip}`);
+
+t.test('3.12 and 3.18 on one mesh; live intervals from 3.18 clients', { skip: 'skip' in newer && newer.skip }, async (t) => {
+  const lab = await withLab(t, 3, '198.19.121.0/24');
+  const inventory = await loadInventory(lab.inventory);
+  inventory.hosts[2]!.iperf3 = (newer as { path: string }).path;
+  const events: MeshEvent[] = [];
+  const doc = await runMesh({ inventory, test: { duration: 3, processes: 1 }, onEvent: (e) => events.push(e) });
+  t.equal(schemaErrors(doc), '');
+  t.same(doc.run.hosts.map((h) => h.iperf3_version), ['3.12', '3.12', '3.18'], 'each daemon reports the version it found');
+  t.equal(doc.summary.pairs_ok, 6, 'every pair, whatever its versions, is measured');
+  const v = (src: string, dst: string) => {
+    const i = doc.sources[src]!.destinations[dst]!.instances[0]!;
+    return [i.client!.iperf3_version, i.server!.iperf3_version];
+  };
+  t.same(v('h3', 'h1'), ['3.18', '3.12'], 'h3 -> h1: a 3.18 client against a 3.12 server');
+  t.same(v('h1', 'h3'), ['3.12', '3.18'], 'h1 -> h3: the other way round');
+  t.same(v('h1', 'h2'), ['3.12', '3.12']);
+
+  const intervals = events.filter((e): e is Extract<MeshEvent, { type: 'interval' }> => e.type === 'interval');
+  t.same([...new Set(intervals.map((e) => e.id))].sort(), ['h3>h1#0', 'h3>h2#0'], 'live intervals come from the --json-stream (3.18) clients only');
+  t.ok(intervals.filter((e) => e.id === 'h3>h1#0').length >= 2, 'one per second while it runs');
+  t.ok(events.some((e) => e.type === 'test-running' && e.throughput_bps !== null && e.throughput_bps > 0), 'progress carries the live throughput');
+  const streamed = doc.sources.h3!.destinations.h1!.instances[0]!.iperf3 as { intervals: unknown[]; end: { sum_received: unknown } };
+  t.equal(streamed.intervals.length, 3, 'the streamed document is reassembled: its intervals');
+  t.ok(streamed.end.sum_received, 'and its summary');
+  t.same(await leftovers(lab), []);
+});
