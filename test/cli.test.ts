@@ -22,6 +22,10 @@ t.test('bad usage exits 2 with a message and connects to nothing', async (t) => 
     [['--inventory', inv, '--duration', '0'], /--duration must be a whole number from 1 to 86400, got "0"/],
     [['--inventory', inv, '--parallel', '1.5'], /--parallel must be a whole number from 1 to 128, got "1\.5"/],
     [['--inventory', inv, '--parallel', '500'], /--parallel must be a whole number from 1 to 128, got "500"/],
+    [['--inventory', inv, '--bitrate', 'fast'], /--bitrate must be a number, optionally with K, M or G \(e\.g\. 500M\), got "fast"/],
+    [['--inventory', inv, '--reverse', '--bidir'], /--reverse and --bidir exclude each other/],
+    [['--inventory', inv, '--schedule', 'often'], /Invalid values:.*schedule.*often/s],
+    [['--inventory', inv, '--dscp', '64'], /--dscp must be a whole number from 0 to 63, got "64"/],
     [['--inventory', inv, '--processes', '0'], /--processes must be a whole number from 1 to 256/],
     [['--inventory', inv, '--bogus'], /Unknown argument: bogus/],
     [[], /Missing required argument: inventory/],
@@ -37,7 +41,7 @@ t.test('bad usage exits 2 with a message and connects to nothing', async (t) => 
 t.test('a run over SSH prints the matrix and writes both files; exit 0', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
   const lab = await withLab(t, 3, '198.19.102.0/24');
   const out = path.join(lab.tmp, 'out');
-  const r = meshperf('--inventory', lab.inventory, '--duration', '1', '--processes', '2', '--out', out);
+  const r = meshperf('--inventory', lab.inventory, '--duration', '1', '--processes', '2', '--schedule', 'rounds', '--udp', '--bitrate', '20M', '--out', out);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /src \\ dst\s+h1\s+h2\s+h3/);
   t.match(r.stdout, /6\/6 pairs ok, 12\/12 iperf3 instances ok/);
@@ -45,6 +49,8 @@ t.test('a run over SSH prints the matrix and writes both files; exit 0', { skip:
   t.equal(schemaErrors(doc), '');
   t.equal(doc.run.parameters.processes, 2, '--processes overrides the inventory');
   t.equal(doc.run.parameters.duration, 1, '--duration overrides the inventory');
+  t.same([doc.run.parameters.schedule, doc.run.parameters.protocol, doc.run.parameters.bitrate], ['rounds', 'udp', 20e6], 'and so do --schedule, --udp, --bitrate');
+  t.equal(doc.run.rounds.length, 2);
   t.equal(readFileSync(path.join(out, 'results.csv'), 'utf8').trim().split('\n').length, 13, 'header + 12 instance rows');
   t.same(await leftovers(lab), []);
 });

@@ -61,6 +61,7 @@ t.test('TCP options reach iperf3 and are recorded', { skip }, async (t) => {
     'the instance records its options',
   );
   t.equal(i.client!.host, 'h1', 'with reverse, data h2 -> h1 is measured by a client on h1');
+  t.type(i.metrics.retransmits, 'number', 'TCP records retransmits');
   t.equal(i.server!.host, 'h2');
   const start = (i.iperf3 as any).start.test_start;
   t.equal(start.reverse, 1, "iperf3's own record: reverse");
@@ -80,6 +81,7 @@ t.test('bidir measures both directions in one test per pair', { skip }, async (t
   t.equal(ba.bidir_of, 'h1>h2#0', 'h2 -> h1 is its reverse direction');
   t.equal(ba.client!.pid, ab.client!.pid, 'the same iperf3 process');
   t.ok(ba.metrics.throughput_bps! > 1e6 && ab.metrics.throughput_bps! > 1e6);
+  t.ok(ab.metrics.rtt_mean_us! > 0 && ab.metrics.rtt_min_us! <= ab.metrics.rtt_max_us!, `TCP RTT recorded (mean ${ab.metrics.rtt_mean_us} µs)`);
   t.not(ba.metrics.throughput_bps, ab.metrics.throughput_bps, 'each direction has its own number');
   t.equal(schemaErrors(doc), '');
 });
