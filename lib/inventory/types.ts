@@ -1,3 +1,5 @@
+import type { IperfOptions } from '../protocol/messages.js';
+
 /** The inventory after loading: every default filled in, every value checked. */
 
 export interface SshDefaults {
@@ -35,23 +37,11 @@ export interface HostConfig {
   test: Partial<Tuning>;
 }
 
-/** Client settings a host may set for itself (its [hosts.test] table) over the [test] ones. */
-export interface Tuning {
-  /** Streams per iperf3 process (iperf3 -P). */
-  parallel: number;
-  /** Bits per second per iperf3 process (-b). */
-  bitrate?: number;
-  /** Socket buffer in bytes (-w). */
-  window?: number;
-  mss?: number;
-  congestion?: string;
-  /** Seconds left out of the summary at the start (-O). */
-  omit?: number;
-  tos?: number;
-  dscp?: number;
-  zerocopy?: boolean;
-  no_delay?: boolean;
-}
+/**
+ * Client settings a host may set for itself (its [hosts.test] table) over the [test] ones: the
+ * protocol's options of the same names (lib/protocol/messages.ts IperfOptions).
+ */
+export type Tuning = Pick<IperfOptions, 'parallel' | 'bitrate' | 'window' | 'mss' | 'congestion' | 'omit' | 'tos' | 'dscp' | 'zerocopy' | 'no_delay'>;
 
 export type Schedule = 'all' | 'rounds' | 'pairwise';
 
