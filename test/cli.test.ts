@@ -15,7 +15,8 @@ function meshperf(...args: string[]) {
 }
 
 t.test('bad usage exits 2 with a message and connects to nothing', async (t) => {
-  const inv = path.join(t.testdir(), 'hosts.toml');
+  const dir = t.testdir();
+  const inv = path.join(dir, 'hosts.toml');
   writeFileSync(inv, '[[hosts]]\nname = "a"\naddress = "198.19.102.11"\n[[hosts]]\nname = "b"\naddress = "198.19.102.12"\n');
   const cases: [string[], RegExp][] = [
     [['--inventory', inv, '--duration', 'abc'], /--duration must be a whole number from 1 to 86400, got "abc"/],
@@ -30,6 +31,8 @@ t.test('bad usage exits 2 with a message and connects to nothing', async (t) => 
     [['--inventory', inv, '--bogus'], /Unknown argument: bogus/],
     [[], /Missing required argument: inventory/],
     [['--inventory', '/nonexistent.toml'], /\/nonexistent\.toml: cannot read the inventory: ENOENT/],
+    [['lab', 'up', '--dir', path.join(dir, 'lab'), '--subnet', '10.0.0.0/24'], /--subnet 10\.0\.0\.0\/24: use a \/24 inside 198\.18\.0\.0\/15/],
+    [['lab', 'down', '--dir', '/nonexistent-lab'], /no lab in \/nonexistent-lab/],
   ];
   for (const [args, msg] of cases) {
     const r = meshperf(...args);

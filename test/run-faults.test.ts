@@ -1,8 +1,8 @@
 // Faults during a run on a real lab: late sshd, unknown host keys, a cut link. Each test checks
 // every host for leftover iperf3 and daemon processes afterwards.
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadInventory, runMesh, type MeshEvent } from '../lib/index.js';
 import { startSshd } from '../lib/lab/sshd.js';
@@ -11,6 +11,7 @@ import { eventually } from './helpers/procs.js';
 import { schemaErrors } from './helpers/schema.js';
 
 const skip = !canRunLab && NO_LAB_REASON;
+const BIN = new URL('../bin/meshperf.js', import.meta.url).pathname;
 
 t.test('a host whose sshd comes up late is retried with backoff and joins', { skip }, async (t) => {
   const lab = await withLab(t, 3, '198.19.106.0/24');
@@ -110,4 +111,16 @@ t.test('an encrypted identity file: a clear error without its passphrase, a run 
   const open = await runMesh({ inventory, test: { duration: 1 } });
   t.equal(open.summary.pairs_ok, 2, 'with the passphrase the mesh runs');
   t.notMatch(JSON.stringify(open), /open sesame/, 'and the passphrase is nowhere in the results');
+
+  // On a terminal the command asks for it, without echo (script(1) gives it a pseudo-terminal).
+  const toml = path.join(lab.tmp, 'locked.toml');
+  writeFileSync(toml, readFileSync(lab.inventory, 'utf8').replace(/identity_file = .*/, `identity_file = ${JSON.stringify(key)}`));
+  const env = { ...process.env };
+  delete env.MESHPERF_SSH_PASSPHRASE;
+  const cmd = `${process.execPath} ${BIN} --inventory ${toml} --duration 1 --out ${path.join(lab.tmp, 'tty-out')}`;
+  const typed = spawnSync('sh', ['-c', `(sleep 1.5; printf 'open sesame\r') | script -qec "${cmd}" /dev/null`], { env, encoding: 'utf8', timeout: 60_000 });
+  t.equal(typed.status, 0, typed.stdout.slice(-500));
+  t.match(typed.stdout, /Passphrase for .*locked: /, 'it asks');
+  t.notMatch(typed.stdout, /open sesame/, 'what is typed is not echoed');
+  t.match(typed.stdout, /2\/2 pairs ok/, 'and the run goes on with it');
 });

@@ -9,12 +9,13 @@ import yargs, { Argv } from 'yargs';
 import { positiveInt, testFlags, TestFlagArgs, testOverrides, UsageError } from './flags.js';
 import { InventoryError, loadInventory, normalizeInventory } from '../inventory/load.js';
 import type { Inventory } from '../inventory/types.js';
-import { labDown, labUp } from '../lab/lab.js';
+import { LabError, labDown, labUp } from '../lab/lab.js';
 import { newRunId, runMesh } from '../mesh/run.js';
 import type { ResultsDocument } from '../results/types.js';
 import { writePartial, writeResults } from '../results/write.js';
 import type { MeshEventListener } from '../mesh/events.js';
 import { formatMatrix } from './matrix.js';
+import { askPassphrases } from './passphrase.js';
 import { createProgress } from './progress.js';
 
 export const EXIT = { ok: 0, someFailed: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
@@ -85,7 +86,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     await cli.parseAsync();
     return code;
   } catch (e) {
-    if (e instanceof InventoryError || e instanceof UsageError) {
+    if (e instanceof InventoryError || e instanceof UsageError || e instanceof LabError) {
       err.write(`meshperf: ${e.message}\n`);
       if (e instanceof UsageError) err.write('Run meshperf --help for usage.\n');
       return EXIT.usage;
@@ -104,6 +105,7 @@ async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) =
     inventory.ssh.accept_new_host_keys = true;
     for (const h of inventory.hosts) h.ssh.accept_new_host_keys = true;
   }
+  await askPassphrases(inventory, process.stdin, err);
   const controller = new AbortController();
   let signalCode: number = EXIT.interrupted;
   const onSignal = (sig: NodeJS.Signals) => {

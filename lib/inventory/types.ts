@@ -17,6 +17,11 @@ export interface SshDefaults {
   connect_attempts: number;
   /** Like OpenSSH's StrictHostKeyChecking=accept-new: add unknown host keys, refuse changed ones. */
   accept_new_host_keys: boolean;
+  /**
+   * Passphrase of an encrypted identity_file. Never read from the inventory file (the schema has
+   * no such key): set by the program, e.g. the CLI's prompt. MESHPERF_SSH_PASSPHRASE otherwise.
+   */
+  passphrase?: string;
 }
 
 export interface HostConfig {

@@ -6,7 +6,9 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { LabNetwork, labLayout, networkDown, networkUp } from './network.js';
+import { LabError, LabNetwork, labLayout, networkDown, networkUp } from './network.js';
+
+export { LabError };
 import { keygen, sshdConfig, startSshd, writeSecret } from './sshd.js';
 
 export const DEFAULT_SUBNET = '198.18.0.0/24';
@@ -31,10 +33,10 @@ const stateFile = (dir: string) => path.join(dir, 'lab.json');
 
 export async function labUp(opts: LabUpOptions): Promise<LabState> {
   if (process.platform !== 'linux' || process.getuid?.() !== 0) {
-    throw new Error('meshperf lab needs root on Linux (network namespaces and sshd)');
+    throw new LabError('meshperf lab needs root on Linux (network namespaces and sshd)');
   }
   const dir = path.resolve(opts.dir);
-  if (existsSync(stateFile(dir))) throw new Error(`a lab is already up in ${dir}; run: meshperf lab down --dir ${dir}`);
+  if (existsSync(stateFile(dir))) throw new LabError(`a lab is already up in ${dir}; run: meshperf lab down --dir ${dir}`);
   const subnet = opts.subnet ?? DEFAULT_SUBNET;
   const network = labLayout(subnet, opts.hosts);
   const state: LabState = { dir, subnet, network, sshdPids: [], inventory: path.join(dir, 'hosts.toml') };
@@ -73,7 +75,7 @@ export async function labDown(dirArg: string): Promise<void> {
   try {
     state = JSON.parse(await readFile(stateFile(dir), 'utf8')) as LabState;
   } catch {
-    throw new Error(`no lab in ${dir} (no lab.json there)`);
+    throw new LabError(`no lab in ${dir} (no lab.json there)`);
   }
   for (const pid of state.sshdPids) {
     try {

@@ -11,11 +11,14 @@ export interface LabNetwork {
   hosts: { name: string; namespace: string; veth: string; address: string }[];
 }
 
+/** A lab request that cannot be carried out as asked: the CLI's usage errors. */
+export class LabError extends Error {}
+
 /** "198.18.0.0/24" -> the lab's names and addresses; only /24s inside 198.18.0.0/15. */
 export function labLayout(subnet: string, count: number): LabNetwork {
   const m = /^198\.(18|19)\.(\d{1,3})\.0\/24$/.exec(subnet);
-  if (!m || Number(m[2]) > 255) throw new Error(`--subnet ${subnet}: use a /24 inside 198.18.0.0/15, e.g. 198.18.0.0/24`);
-  if (!Number.isInteger(count) || count < 2 || count > 200) throw new Error(`--hosts ${count}: use 2 to 200 hosts`);
+  if (!m || Number(m[2]) > 255) throw new LabError(`--subnet ${subnet}: use a /24 inside 198.18.0.0/15, e.g. 198.18.0.0/24`);
+  if (!Number.isInteger(count) || count < 2 || count > 200) throw new LabError(`--hosts ${count}: use 2 to 200 hosts`);
   const tag = ((Number(m[1]) - 18) * 256 + Number(m[2])).toString(16).padStart(3, '0');
   const prefix = `198.${m[1]}.${m[2]}`;
   return {

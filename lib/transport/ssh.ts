@@ -100,7 +100,7 @@ async function connectConfig(req: OpenRequest): Promise<ConnectConfig> {
     keepaliveInterval: KEEPALIVE_MS,
     keepaliveCountMax: KEEPALIVE_COUNT,
   };
-  const passphrase = process.env.MESHPERF_SSH_PASSPHRASE;
+  const passphrase = host.ssh.passphrase ?? process.env.MESHPERF_SSH_PASSPHRASE;
   const keyFile = host.ssh.identity_file ?? (process.env.SSH_AUTH_SOCK ? undefined : defaultIdentity());
   if (process.env.SSH_AUTH_SOCK && !host.ssh.identity_file) config.agent = process.env.SSH_AUTH_SOCK;
   if (keyFile) {
@@ -113,7 +113,7 @@ async function connectConfig(req: OpenRequest): Promise<ConnectConfig> {
     // Check the key here, so an encrypted one without its passphrase is an error that says so.
     const parsed = ssh2.utils.parseKey(config.privateKey, passphrase);
     if (parsed instanceof Error) {
-      const encrypted = /encrypted|passphrase|decrypt/i.test(parsed.message);
+      const encrypted = isEncryptedKeyError(parsed);
       throw new HostError(
         'auth',
         encrypted && !passphrase
@@ -123,6 +123,19 @@ async function connectConfig(req: OpenRequest): Promise<ConnectConfig> {
     }
   }
   return config;
+}
+
+/** ssh2's parse error for an encrypted key read without (or with the wrong) passphrase. */
+export function isEncryptedKeyError(err: Error): boolean {
+  return /encrypted|passphrase|decrypt/i.test(err.message);
+}
+
+/** True when the key file is encrypted and cannot be read without a passphrase. */
+export async function needsPassphrase(file: string): Promise<boolean> {
+  const key = await readFile(file).catch(() => null);
+  if (!key) return false;
+  const parsed = ssh2.utils.parseKey(key);
+  return parsed instanceof Error && isEncryptedKeyError(parsed);
 }
 
 function defaultIdentity(): string | undefined {
