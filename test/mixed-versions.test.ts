@@ -5,12 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadInventory, runMesh, type MeshEvent } from '../lib/index.js';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
-import { fetchTrixieIperf3 } from './helpers/iperf3-trixie.js';
+import { iperf3FromTrixie, nodeFromDebian } from './helpers/debian.js';
 import { schemaErrors } from './helpers/schema.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'meshperf-iperf3-318-'));
+const dir = mkdtempSync(path.join(os.tmpdir(), 'meshperf-versions-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const newer = canRunLab ? fetchTrixieIperf3(dir) : { skip: NO_LAB_REASON };
+const sub = (name: string) => path.join(dir, name);
+const newer = canRunLab ? iperf3FromTrixie(sub('iperf3')) : { skip: NO_LAB_REASON };
 if ('skip' in newer) t.comment(`mixed-version test skipped: ${newer.skip}`);
 
 t.test('3.12 and 3.18 on one mesh; live intervals from 3.18 clients', { skip: 'skip' in newer && newer.skip }, async (t) => {
@@ -37,5 +38,23 @@ t.test('3.12 and 3.18 on one mesh; live intervals from 3.18 clients', { skip: 's
   const streamed = doc.sources.h3!.destinations.h1!.instances[0]!.iperf3 as { intervals: unknown[]; end: { sum_received: unknown } };
   t.equal(streamed.intervals.length, 3, 'the streamed document is reassembled: its intervals');
   t.ok(streamed.end.sum_received, 'and its summary');
+  t.same(await leftovers(lab), []);
+});
+
+// Debian's own Node 18 cannot be borrowed like this (it loads parts of itself from
+// /usr/share/nodejs); Node 12, too old for the daemon, can: the loader must refuse it by name.
+const node12 = canRunLab ? nodeFromDebian(sub('node12'), 12) : { skip: NO_LAB_REASON };
+if ('skip' in node12) t.comment(`Node.js version test skipped: ${node12.skip}`);
+
+t.test('a host whose Node.js is too old (12) is named, and the others run', { skip: 'skip' in node12 && node12.skip }, async (t) => {
+  const lab = await withLab(t, 3, '198.19.123.0/24');
+  const inventory = await loadInventory(lab.inventory);
+  inventory.hosts[2]!.node = (node12 as { path: string }).path;
+  const doc = await runMesh({ inventory, test: { duration: 1, processes: 1 } });
+  const h3 = doc.run.hosts[2]!;
+  t.equal(h3.error?.code, 'no_node');
+  t.match(h3.error?.message, /Node\.js >= 16 needed, this is v12\.22/);
+  t.equal(doc.sources.h1!.destinations.h2!.summary.status, 'ok');
+  t.equal(doc.sources.h2!.destinations.h1!.summary.status, 'ok');
   t.same(await leftovers(lab), []);
 });

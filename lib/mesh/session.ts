@@ -203,6 +203,8 @@ function startFailure(host: HostConfig, stderr: string, err: Error): HostError {
   if (/checksum mismatch/.test(stderr)) {
     return new HostError('daemon_checksum', `the daemon bundle arrived corrupted (sha256 mismatch): ${stderr.trim()}`);
   }
+  const tooOld = /Node\.js >= 16 needed, this is v[\d.]+/.exec(stderr);
+  if (tooOld) return new HostError('no_node', `${tooOld[0]}: install a newer Node.js on the host, or set hosts.node to one`);
   if (/SyntaxError|Unexpected token/.test(stderr)) {
     return new HostError('no_node', `the host's Node.js cannot run the daemon (Node >= 16 needed): ${stderr.trim().split('\n').slice(-2).join(' ')}`);
   }

@@ -14,6 +14,7 @@ import type { DaemonOptions } from '../protocol/messages.js';
  * bundle is not lost; stdin stays paused until the daemon attaches its reader and resumes it.
  */
 export const LOADER_JS = [
+  'if(+process.versions.node.split(".")[0]<16){process.stderr.write("meshperf: Node.js >= 16 needed, this is "+process.version+"\\n");process.exit(4)}',
   'const n=+process.argv[1],h=process.argv[2],s=process.stdin;let b=[],l=0;',
   'function f(c){b.push(c);l+=c.length;if(l<n)return;s.removeListener("data",f);s.pause();',
   'const a=Buffer.concat(b),code=a.subarray(0,n);if(a.length>n)s.unshift(a.subarray(n));',

@@ -1,0 +1,79 @@
+/**
+ * Other versions of iperf3 and Node.js for version tests, from Debian's package registry: fetched
+ * with apt-get into a private directory (the machine's apt setup is not touched), unpacked, and
+ * run through a wrapper script. Each returns the wrapper's path, or why it could not.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+type Found = { path: string } | { skip: string };
+
+interface Source {
+  uri: string;
+  suite: string;
+}
+
+const DEBIAN = 'http://deb.debian.org/debian';
+
+/** Download and unpack `packages` (name or name/suite) from `sources` into `<dir>/root`. */
+function unpack(dir: string, sources: Source[], packages: string[]): string {
+  for (const d of ['sources', 'lists/partial', 'cache/archives/partial', 'debs', 'root']) mkdirSync(path.join(dir, d), { recursive: true });
+  writeFileSync(
+    path.join(dir, 'sources', 'extra.sources'),
+    sources.map((s) => `Types: deb\nURIs: ${s.uri}\nSuites: ${s.suite}\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`).join('\n'),
+  );
+  const apt = [
+    '-qq',
+    '-o', 'Dir::Etc::sourcelist=-',
+    '-o', `Dir::Etc::sourceparts=${path.join(dir, 'sources')}`,
+    '-o', `Dir::State::Lists=${path.join(dir, 'lists')}`,
+    '-o', `Dir::Cache=${path.join(dir, 'cache')}`,
+    '-o', 'Debug::NoLocking=1',
+    '-o', 'APT::Sandbox::User=root',
+  ];
+  execFileSync('apt-get', [...apt, 'update'], { stdio: 'pipe', timeout: 120_000 });
+  execFileSync('apt-get', [...apt, 'download', ...packages], { cwd: path.join(dir, 'debs'), stdio: 'pipe', timeout: 120_000 });
+  for (const deb of readdirSync(path.join(dir, 'debs'))) execFileSync('dpkg-deb', ['-x', path.join(dir, 'debs', deb), path.join(dir, 'root')]);
+  return path.join(dir, 'root');
+}
+
+function wrapper(file: string, body: string): string {
+  writeFileSync(file, `#!/bin/sh\n${body}\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+function attempt(what: string, f: () => Found): Found {
+  try {
+    if (execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim() !== 'amd64') return { skip: 'only set up for amd64' };
+    return f();
+  } catch (err) {
+    const e = err as Error & { stderr?: Buffer | string };
+    return { skip: `cannot fetch ${what} from Debian's package registry: ${e.message.split('\n')[0]} ${String(e.stderr ?? '').trim().split('\n').slice(-2).join(' ')}`.trim() };
+  }
+}
+
+/** Debian 13's iperf3 3.18, with its own libc, run through its own dynamic loader. */
+export function iperf3FromTrixie(dir: string): Found {
+  return attempt("Debian 13's iperf3", () => {
+    const root = unpack(dir, [{ uri: DEBIAN, suite: 'trixie' }], ['iperf3/trixie', 'libiperf0/trixie', 'libc6/trixie', 'libssl3t64/trixie', 'libsctp1/trixie']);
+    const lib = path.join(root, 'usr/lib/x86_64-linux-gnu');
+    const file = wrapper(path.join(dir, 'iperf3'), `exec ${lib}/ld-linux-x86-64.so.2 --library-path ${lib} ${root}/usr/bin/iperf3 "$@"`);
+    const version = execFileSync(file, ['--version'], { encoding: 'utf8' });
+    return /iperf 3\.1[7-9]|iperf 3\.[2-9]\d/.test(version) ? { path: file } : { skip: `Debian 13's iperf3 says ${version.split('\n')[0]}` };
+  });
+}
+
+/** Node.js 12, Debian 11's, on this machine's libc: older than the daemon supports. */
+export function nodeFromDebian(dir: string, major: 12): Found {
+  return attempt(`Node.js ${major}`, () => {
+    const root = unpack(dir, [{ uri: DEBIAN, suite: 'bullseye' }], [
+      'nodejs/bullseye', 'libnode72/bullseye', 'libicu67/bullseye', 'libssl1.1/bullseye', 'libc-ares2/bullseye', 'libnghttp2-14/bullseye', 'libuv1/bullseye',
+    ]);
+    // tap puts its own loader in NODE_OPTIONS of every child it sees started; an old Node refuses it.
+    const file = wrapper(path.join(dir, 'node'), `unset NODE_OPTIONS\nLD_LIBRARY_PATH=${root}/usr/lib/x86_64-linux-gnu exec ${root}/usr/bin/node "$@"`);
+    const version = execFileSync(file, ['--version'], { encoding: 'utf8' }).trim();
+    return version.startsWith(`v${major}.`) ? { path: file } : { skip: `Node.js from Debian says ${version}` };
+  });
+}
