@@ -47,9 +47,9 @@ t.test('rounds and pairwise measure a shaped host at its rate; all shares it', {
   t.ok(within(out, RATE), `all: h1's two outgoing pairs share its rate (${(out / 1e6).toFixed(0)} Mbit/s together)`);
   t.ok(within(into, RATE), `all: so do its two incoming pairs (${(into / 1e6).toFixed(0)} Mbit/s together)`);
   t.equal(all.run.rounds.length, 1);
-  for (const p of pairs(all).filter((q) => q.src === 'h1' || q.dst === 'h1')) {
-    const alone = rounds.find((q) => q.src === p.src && q.dst === p.dst)!.bps;
-    t.ok(p.bps < 0.75 * alone, `all: ${p.src} -> ${p.dst} got ${(p.bps / 1e6).toFixed(0)} of the ${(alone / 1e6).toFixed(0)} Mbit/s it gets alone`);
-  }
+  // Measured apart (rounds) the same two pairs read the full rate each: twice as much together.
+  // (How TCP splits the shared rate between them under "all" is its own business: not asserted.)
+  const apart = rounds.filter((p) => p.src === 'h1').reduce((a, p) => a + p.bps, 0);
+  t.ok(within(apart, 2 * RATE), `rounds: h1's outgoing pairs read ${(apart / 1e6).toFixed(0)} Mbit/s together, each at the full rate`);
   t.same(await leftovers(lab), []);
 });
