@@ -86,16 +86,19 @@ export function roundCount(flows: Flow[]): number {
   return flows.reduce((m, f) => Math.max(m, f.round + 1), 0);
 }
 
-function groupBy<T>(hosts: HostConfig[], items: T[], key: (t: T) => string): Map<string, T[]> {
+/** Items by host name (every host present, maybe with an empty list). */
+function byHost<T>(hosts: HostConfig[], items: { host: string; item: T }[]): Map<string, T[]> {
   const out = new Map<string, T[]>(hosts.map((h) => [h.name, []]));
-  for (const it of items) out.get(key(it))?.push(it);
+  for (const { host, item } of items) out.get(host)?.push(item);
   return out;
 }
 
 /** For each host, the servers it runs (all rounds'), bound to its own address. */
 export function planServers(hosts: HostConfig[], flows: Flow[]): Map<string, ServerSpec[]> {
-  const specs = flows.map((f) => ({ host: f.server.name, spec: { id: f.id, source: f.src.name, destination: f.dst.name, instance: f.instance, bind: f.server.address } }));
-  return new Map([...groupBy(hosts, specs, (s) => s.host)].map(([h, list]) => [h, list.map((s) => s.spec)]));
+  return byHost(
+    hosts,
+    flows.map((f) => ({ host: f.server.name, item: { id: f.id, source: f.src.name, destination: f.dst.name, instance: f.instance, bind: f.server.address } })),
+  );
 }
 
 /** The options a client on `host` runs with: [test], then the host's own settings over it. */
@@ -114,13 +117,13 @@ export function clientOptions(test: TestParams, host: HostConfig): IperfOptions 
  * connecting to the port that server's daemon chose.
  */
 export function planClients(hosts: HostConfig[], flows: Flow[], serverPorts: ReadonlyMap<string, number>): Map<string, ClientSpec[]> {
-  const specs: { host: string; spec: ClientSpec }[] = [];
+  const specs: { host: string; item: ClientSpec }[] = [];
   for (const f of flows) {
     const port = serverPorts.get(f.id);
     if (port === undefined) continue;
     specs.push({
       host: f.client.name,
-      spec: {
+      item: {
         id: f.id,
         source: f.src.name,
         destination: f.dst.name,
@@ -132,7 +135,7 @@ export function planClients(hosts: HostConfig[], flows: Flow[], serverPorts: Rea
       },
     });
   }
-  return new Map([...groupBy(hosts, specs, (s) => s.host)].map(([h, list]) => [h, list.map((s) => s.spec)]));
+  return byHost(hosts, specs);
 }
 
 /** Servers one host runs at most: K per peer, both directions. */

@@ -101,7 +101,8 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   const rounds: RoundInfo[] = [];
   let processes = typeof test.processes === 'number' ? test.processes : 1;
   let flows: Flow[] = [];
-  const live = () => inventory.hosts.filter((h) => sessions.has(h.name) && hostResults.get(h.name)!.status === 'ok');
+  const isUp = (h: HostConfig) => sessions.has(h.name) && hostResults.get(h.name)!.status === 'ok';
+  const live = () => inventory.hosts.filter(isUp);
   const latestBps = new Map<string, number>();
 
   try {
@@ -153,14 +154,9 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     rounds,
     records,
     clientErrors,
-    clockOffsets: new Map([...sessions].map(([n, s]) => [n, s.clock.offset_ms])),
   });
   emit({ type: 'done', summary: doc.summary });
   return doc;
-
-  function isUp(h: HostConfig): boolean {
-    return hostResults.get(h.name)!.status === 'ok' && sessions.has(h.name);
-  }
 }
 
 /**
@@ -292,13 +288,15 @@ async function runRound(
     }),
   );
   await waitForTest(test.duration, startAt, emit, latestBps, sessions, signal);
+  const info = { round, scheduled_at: startAt, flows: flows.length };
+  // Interrupted: collectAll stops every host and collects what there is, this round included.
+  if (signal?.aborted) return info;
   const ids = flows.map((f) => f.id);
   await Promise.all(
     hosts.map(async (h) => {
       const s = sessions.get(h.name)!;
       try {
-        if (signal?.aborted) await s.call('stop', {}, 5000);
-        const res = await s.call('collect', { ids, wait_ms: signal?.aborted ? 0 : COLLECT_WAIT_MS }, COLLECT_WAIT_MS + RPC_TIMEOUT_MS);
+        const res = await s.call('collect', { ids, wait_ms: COLLECT_WAIT_MS }, COLLECT_WAIT_MS + RPC_TIMEOUT_MS);
         records.push(...res.instances);
         emit({ type: 'host-collected', host: h.name, records: res.instances });
       } catch (err) {
@@ -306,7 +304,7 @@ async function runRound(
       }
     }),
   );
-  return { round, scheduled_at: startAt, flows: flows.length };
+  return info;
 }
 
 /** Wait out a round's test, reporting progress and sampling each host's health as it runs. */

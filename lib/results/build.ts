@@ -43,8 +43,6 @@ export interface BuildInput {
   records: InstanceRecord[];
   /** Why a host's clients could not be started or collected, if so. */
   clientErrors: Map<string, ErrorInfo>;
-  /** Host clock minus controller clock, per host, ms. */
-  clockOffsets: Map<string, number>;
 }
 
 export function instanceId(source: string, destination: string, instance: number): string {
@@ -56,12 +54,17 @@ const iso = (ms: number | null | undefined): string | null => (typeof ms === 'nu
 export function buildResults(input: BuildInput): ResultsDocument {
   const byKey = new Map(input.records.map((r) => [`${r.role}:${r.id}`, r]));
   const hostsByName = new Map(input.hosts.map((h) => [h.name, h]));
+  // Host clock minus controller clock, for the hosts whose clock was measured.
+  const offsets = new Map(input.hosts.filter((h) => h.clock_offset_ms !== undefined).map((h) => [h.name, h.clock_offset_ms!]));
   const flowsByPair = new Map<string, Flow[]>();
-  for (const f of input.flows) flowsByPair.set(`${f.src.name}>${f.dst.name}`, [...(flowsByPair.get(`${f.src.name}>${f.dst.name}`) ?? []), f]);
+  for (const f of input.flows) {
+    const key = `${f.src.name}>${f.dst.name}`;
+    flowsByPair.set(key, [...(flowsByPair.get(key) ?? []), f]);
+  }
   const instance = (f: Flow, mirrored: boolean): InstanceResult => {
     const down = [f.src, f.dst].map((h) => hostsByName.get(h.name)!).find((h) => h.status !== 'ok');
     const blame = down?.error ?? input.clientErrors.get(f.client.name);
-    return instanceResult(f, mirrored, byKey.get(`client:${f.id}`), byKey.get(`server:${f.id}`), hostsByName, blame, input.clockOffsets.get(f.client.name) ?? null);
+    return instanceResult(f, mirrored, byKey.get(`client:${f.id}`), byKey.get(`server:${f.id}`), hostsByName, blame, offsets.get(f.client.name) ?? null);
   };
   const sources: ResultsDocument['sources'] = {};
   for (const src of input.hosts) {
@@ -83,7 +86,7 @@ export function buildResults(input: BuildInput): ResultsDocument {
     }
     sources[src.name] = { destinations };
   }
-  const rounds = input.rounds.map((r) => roundResult(r, input.records, input.clockOffsets, input.flows));
+  const rounds = input.rounds.map((r) => roundResult(r, input.records, offsets, input.flows));
   return {
     format: RESULTS_FORMAT,
     run: {
@@ -180,7 +183,8 @@ function instanceResult(
     round: f.round,
     bidir_of: mirrored ? f.id : null,
     parameters: f.options,
-    scheduled_at: iso(client?.scheduled_at !== null && client?.scheduled_at !== undefined && offset !== null ? client.scheduled_at - offset : null),
+    // The host asked for it in its own clock; report it in the controller's.
+    scheduled_at: iso(typeof client?.scheduled_at === 'number' && offset !== null ? client.scheduled_at - offset : null),
     clock_offset_ms: offset,
     status: result.status,
     // When a host of the pair failed, that is the reason, whatever iperf3 said about it.
