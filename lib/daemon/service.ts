@@ -72,13 +72,7 @@ export class DaemonService {
   async startServers(servers: ServerSpec[], idleTimeout?: number): Promise<StartServersResult> {
     this.checkNew(servers);
     const version = this.iperfFacts().version;
-    let ports: number[];
-    try {
-      ports = pickPorts(this.options.port_range, servers.length, this.takenPorts());
-    } catch (err) {
-      throw new RpcFailure(ErrorCode.NoFreePort, (err as Error).message);
-    }
-    ports.forEach((p) => this.portsGiven.add(p));
+    const ports = this.takePorts(servers.length, '');
     const launch = (spec: ServerSpec, port: number, cpu: number | null) =>
       this.launchServer({
         ...spec,
@@ -221,12 +215,17 @@ export class DaemonService {
     failed.record.id = `${id}~failed`;
     failed.record.stderr ||= why;
     this.instances.set(failed.record.id, failed);
+    return this.takePorts(1, `${why}; no other free port to retry on: `)[0]!;
+  }
+
+  /** Hand out `count` free ports of the range, never the same twice; `context` prefixes the error. */
+  private takePorts(count: number, context: string): number[] {
     try {
-      const [port] = pickPorts(this.options.port_range, 1, this.takenPorts());
-      this.portsGiven.add(port!);
-      return port!;
+      const ports = pickPorts(this.options.port_range, count, this.takenPorts());
+      ports.forEach((p) => this.portsGiven.add(p));
+      return ports;
     } catch (err) {
-      throw new RpcFailure(ErrorCode.NoFreePort, `${why}; no other free port to retry on: ${(err as Error).message}`);
+      throw new RpcFailure(ErrorCode.NoFreePort, `${context}${(err as Error).message}`);
     }
   }
 }
