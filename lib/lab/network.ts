@@ -55,16 +55,29 @@ export async function namespacePids(namespace: string): Promise<number[]> {
   return out.split(/\s+/).filter(Boolean).map(Number);
 }
 
-/** Kill whatever runs in the namespaces, then remove them and the bridge. Safe to run twice. */
-export async function networkDown(net: LabNetwork): Promise<void> {
-  for (const h of net.hosts) {
-    for (const pid of await namespacePids(h.namespace)) {
+/**
+ * SIGKILL everything in a namespace and wait (up to 2 s) until the kernel has taken it away, so
+ * that whoever checks right after a lab is down finds nothing of it still running.
+ */
+async function killAll(namespace: string): Promise<void> {
+  for (let tries = 0; tries < 40; tries++) {
+    const pids = await namespacePids(namespace);
+    if (pids.length === 0) return;
+    for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
         // already gone
       }
     }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Kill whatever runs in the namespaces, then remove them and the bridge. Safe to run twice. */
+export async function networkDown(net: LabNetwork): Promise<void> {
+  for (const h of net.hosts) {
+    await killAll(h.namespace);
     await tryRun('ip', ['netns', 'del', h.namespace]);
     await tryRun('ip', ['link', 'del', h.veth]);
   }
