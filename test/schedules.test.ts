@@ -6,13 +6,30 @@ import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
 import { schemaErrors } from './helpers/schema.js';
 
 const RATE = 200e6;
+// What TCP can carry over RATE: the shaper counts whole Ethernet frames (1514 bytes for 1448 of
+// payload with timestamps), and in `rounds` the shaped link also carries the ACKs of the flow
+// coming the other way (about 2 %). So a correct measurement of a 200 Mbit/s link reads about
+// 183-191 Mbit/s of goodput; the 10 % of the issue are counted from there, not from the wire rate.
+const GOODPUT = RATE * (1448 / 1514) * 0.98;
 const skip = !canRunLab && NO_LAB_REASON;
 
-/** Put a bridge namespace with tbf on both its ports between `host` and the lab's bridge. */
-function shape(t: Test, labBridge: string, host: { namespace: string; veth: string }, rate: string): void {
+/**
+ * Put a switch namespace of its own between `host` and the lab's bridge, whose two ports send at
+ * `bits` per second each way (htb), with a 50 ms drop-tail queue for data and a queue ahead of it
+ * for pure ACKs (TCP packets under 128 bytes, matched by u32).
+ *
+ * Why the ACK queue: without it, a host that sends and receives at once (every host, in `rounds`)
+ * has the ACKs of its incoming flow wait behind its outgoing data in one FIFO, and the ACKs of its
+ * outgoing flow behind the incoming data. Drop-tail then starves one direction now and then: in 4
+ * of 60 `rounds` runs here one pair read 19-160 Mbit/s instead of 191. That pathology is real on
+ * deep drop-tail buffers, and meshperf reports it when it happens (docs/measurement.md); but it is
+ * not what this test is about, which is whether meshperf measures the rate a link has.
+ */
+function shape(t: Test, labBridge: string, host: { namespace: string; veth: string }, bits: number): void {
   const ns = `${host.namespace}-shp`;
   const up = `${host.veth}u`;
   const run = (...args: string[]) => execFileSync('ip', args);
+  const tc = (...args: string[]) => execFileSync('ip', ['netns', 'exec', ns, 'tc', ...args]);
   run('netns', 'add', ns);
   t.teardown(() => execFileSync('ip', ['netns', 'del', ns]));
   run('link', 'set', host.veth, 'nomaster');
@@ -23,7 +40,13 @@ function shape(t: Test, labBridge: string, host: { namespace: string; veth: stri
   run('-n', ns, 'link', 'add', 'br0', 'type', 'bridge');
   for (const dev of [host.veth, up]) {
     run('-n', ns, 'link', 'set', dev, 'master', 'br0', 'up');
-    execFileSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', dev, 'root', 'tbf', 'rate', rate, 'burst', '1mb', 'latency', '50ms']);
+    tc('qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', '20');
+    tc('class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:1', 'htb', 'rate', `${bits}bit`, 'burst', '1mb');
+    tc('class', 'add', 'dev', dev, 'parent', '1:1', 'classid', '1:10', 'htb', 'rate', `${bits / 10}bit`, 'ceil', `${bits}bit`, 'prio', '0');
+    tc('class', 'add', 'dev', dev, 'parent', '1:1', 'classid', '1:20', 'htb', 'rate', `${(bits * 9) / 10}bit`, 'ceil', `${bits}bit`, 'prio', '1');
+    tc('qdisc', 'add', 'dev', dev, 'parent', '1:20', 'bfifo', 'limit', String((bits / 8) * 0.05));
+    tc('filter', 'add', 'dev', dev, 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32',
+      'match', 'ip', 'protocol', '6', '0xff', 'match', 'u16', '0x0000', '0xff80', 'at', '2', 'flowid', '1:10');
   }
   run('-n', ns, 'link', 'set', 'br0', 'up');
 }
@@ -40,10 +63,11 @@ t.test('rounds and pairwise measure a shaped host at its rate; all shares it', {
   // limited by this machine's CPUs). The shaper is a switch of its own between the host and the
   // lab's bridge, so that it drops forwarded packets, as a real bottleneck does. (A shaper on the
   // host's own interface drops its TCP's packets locally, and its flows then collapsed at times.)
-  for (const [i, h] of lab.network.hosts.entries()) shape(t, lab.network.bridge, h, i === 0 ? '200mbit' : '1gbit');
+  for (const [i, h] of lab.network.hosts.entries()) shape(t, lab.network.bridge, h, i === 0 ? RATE : 1e9);
   const inventory = await loadInventory(lab.inventory);
   const within = (v: number, want: number) => Math.abs(v - want) / want <= 0.1;
 
+  const apart: Record<string, ReturnType<typeof pairs>> = {};
   for (const schedule of ['rounds', 'pairwise'] as const) {
     const doc = await runMesh({ inventory, test: { duration: 3, omit: 1, processes: 1, schedule } });
     t.equal(schemaErrors(doc), '', `${schedule}: valid results`);
@@ -51,28 +75,25 @@ t.test('rounds and pairwise measure a shaped host at its rate; all shares it', {
     t.equal(doc.run.rounds.length, schedule === 'rounds' ? 2 : 6, `${schedule}: ${doc.run.rounds.length} rounds`);
     for (const p of pairs(doc)) {
       const label = `${schedule}: ${p.src} -> ${p.dst} read ${(p.bps / 1e6).toFixed(0)} Mbit/s`;
-      if (p.src === 'h1' || p.dst === 'h1') t.ok(within(p.bps, RATE), `${label}, the shaped rate within 10 %`);
+      if (p.src === 'h1' || p.dst === 'h1') t.ok(within(p.bps, GOODPUT), `${label}, the shaped rate's goodput within 10 %`);
       else t.ok(p.bps > 4 * RATE, `${label}, far above it`);
     }
     const roundsOfPairs = pairs(doc).map((p) => p.rounds[0]);
     t.equal(new Set(roundsOfPairs).size, doc.run.rounds.length, 'each instance records its round');
+    apart[schedule] = pairs(doc);
   }
 
-  const rounds = pairs(await runMesh({ inventory, test: { duration: 3, omit: 1, processes: 1, schedule: 'rounds' } }));
   const all = await runMesh({ inventory, test: { duration: 3, omit: 1, processes: 1, schedule: 'all' } });
   const out = pairs(all).filter((p) => p.src === 'h1').reduce((a, p) => a + p.bps, 0);
   const into = pairs(all).filter((p) => p.dst === 'h1').reduce((a, p) => a + p.bps, 0);
-  // Under "all" h1's pairs share its rate: neither direction gets more than the rate, though each
-  // pair alone gets all of it. How the rate splits is the link's business: with data both ways
-  // through one drop-tail queue, the ACKs of one direction wait behind the other's data, and one
-  // direction often gets far less (seen: 26-37 Mbit/s). That is what meshperf must report, not hide.
-  t.ok(out <= 1.1 * RATE, `all: h1's two outgoing pairs share its rate (${(out / 1e6).toFixed(0)} Mbit/s together)`);
-  t.ok(into <= 1.1 * RATE, `all: so do its two incoming pairs (${(into / 1e6).toFixed(0)} Mbit/s together)`);
-  t.ok(Math.max(out, into) >= 0.9 * RATE, 'and the link is full in at least one direction');
+  // Under "all" h1's pairs share its rate: each direction of its link is full, and neither carries
+  // more than the rate, though each pair alone gets all of it.
+  t.ok(within(out, GOODPUT), `all: h1's two outgoing pairs share its rate (${(out / 1e6).toFixed(0)} Mbit/s together)`);
+  t.ok(within(into, GOODPUT), `all: so do its two incoming pairs (${(into / 1e6).toFixed(0)} Mbit/s together)`);
   t.equal(all.run.rounds.length, 1);
   // Measured apart (rounds) the same two pairs read the full rate each: twice as much together.
   // (How TCP splits the shared rate between them under "all" is its own business: not asserted.)
-  const apart = rounds.filter((p) => p.src === 'h1').reduce((a, p) => a + p.bps, 0);
-  t.ok(within(apart, 2 * RATE), `rounds: h1's outgoing pairs read ${(apart / 1e6).toFixed(0)} Mbit/s together, each at the full rate`);
+  const twice = apart.rounds!.filter((p) => p.src === 'h1').reduce((a, p) => a + p.bps, 0);
+  t.ok(within(twice, 2 * GOODPUT), `rounds: h1's outgoing pairs read ${(twice / 1e6).toFixed(0)} Mbit/s together, each at the full rate`);
   t.same(await leftovers(lab), []);
 });
