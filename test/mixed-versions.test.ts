@@ -1,11 +1,12 @@
-// A mesh of iperf3 3.12 (Debian 12) and 3.18 (Debian 13) hosts, and live progress from the newer.
+// Versions side by side on one mesh: iperf3 3.12 (Debian 12) and 3.18 (Debian 13), with live
+// progress from the newer; the daemon on Node.js 16, 18 and this machine's; a Node.js too old.
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadInventory, runMesh, type MeshEvent } from '../lib/index.js';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
-import { iperf3FromTrixie, nodeFromDebian } from './helpers/debian.js';
+import { iperf3FromTrixie, nodeFromDebian, nodeFromNpm } from './helpers/versions.js';
 import { schemaErrors } from './helpers/schema.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'meshperf-versions-'));
@@ -41,8 +42,27 @@ t.test('3.12 and 3.18 on one mesh; live intervals from 3.18 clients', { skip: 's
   t.same(await leftovers(lab), []);
 });
 
-// Debian's own Node 18 cannot be borrowed like this (it loads parts of itself from
-// /usr/share/nodejs); Node 12, too old for the daemon, can: the loader must refuse it by name.
+// The daemon is bundled for Node.js >= 16: run it there, on the official builds npm carries.
+const node16 = canRunLab ? nodeFromNpm(sub('node16'), 16) : { skip: NO_LAB_REASON };
+const node18 = canRunLab ? nodeFromNpm(sub('node18'), 18) : { skip: NO_LAB_REASON };
+const oldNodes = ('skip' in node16 && node16.skip) || ('skip' in node18 && node18.skip);
+if (oldNodes) t.comment(`Node.js 16/18 test skipped: ${oldNodes}`);
+
+t.test('the daemon runs on Node.js 16 and 18 beside the newest', { skip: oldNodes }, async (t) => {
+  const lab = await withLab(t, 3, '198.19.127.0/24');
+  const inventory = await loadInventory(lab.inventory);
+  inventory.hosts[0]!.node = (node16 as { path: string }).path;
+  inventory.hosts[1]!.node = (node18 as { path: string }).path;
+  const doc = await runMesh({ inventory, test: { duration: 2, processes: 2 } });
+  t.equal(schemaErrors(doc), '');
+  t.same(doc.run.hosts.map((h) => h.node_version?.split('.')[0]), ['v16', 'v18', process.version.split('.')[0]], 'each daemon ran on the Node.js it was given');
+  t.equal(doc.summary.pairs_ok, 6, 'and every pair is measured');
+  t.ok(doc.sources.h1!.destinations.h2!.instances.every((i) => i.client!.cpu !== null), 'pinning works there too');
+  t.same(await leftovers(lab), []);
+});
+
+// Debian's own Node 18 cannot be borrowed like Node 12 (it loads parts of itself from
+// /usr/share/nodejs). Node 12, too old for the daemon, is refused by the loader by name.
 const node12 = canRunLab ? nodeFromDebian(sub('node12'), 12) : { skip: NO_LAB_REASON };
 if ('skip' in node12) t.comment(`Node.js version test skipped: ${node12.skip}`);
 

