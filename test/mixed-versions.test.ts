@@ -1,44 +1,59 @@
-// Versions side by side on one mesh: iperf3 3.12 (Debian 12) and 3.18 (Debian 13), with live
-// progress from the newer; the daemon on Node.js 16, 18 and this machine's; a Node.js too old.
+// Versions side by side on one mesh: iperf3 3.9, 3.12, 3.18 and the newest (Debian 11, 12, 13
+// and sid), with live progress from those with --json-stream; the daemon on Node.js 16, 18 and this machine's; a Node.js too old.
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadInventory, runMesh, type MeshEvent } from '../lib/index.js';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
-import { iperf3FromTrixie, nodeFromDebian, nodeFromNpm } from './helpers/versions.js';
+import { iperf3FromDebian, nodeFromDebian, nodeFromNpm } from './helpers/versions.js';
 import { schemaErrors } from './helpers/schema.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'meshperf-versions-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const sub = (name: string) => path.join(dir, name);
-const newer = canRunLab ? iperf3FromTrixie(sub('iperf3')) : { skip: NO_LAB_REASON };
-if ('skip' in newer) t.comment(`mixed-version test skipped: ${newer.skip}`);
+const suites = ['bullseye', 'trixie', 'sid'] as const;
+const fetched = canRunLab ? suites.map((suite) => iperf3FromDebian(sub(`iperf3-${suite}`), suite)) : [{ skip: NO_LAB_REASON }];
+const missing = fetched.map((f) => 'skip' in f && f.skip).find(Boolean);
+if (missing) t.comment(`mixed-version test skipped: ${missing}`);
 
-t.test('3.12 and 3.18 on one mesh; live intervals from 3.18 clients', { skip: 'skip' in newer && newer.skip }, async (t) => {
-  const lab = await withLab(t, 3, '198.19.121.0/24');
+t.test('iperf3 3.9, 3.12, 3.18 and the newest on one mesh; live intervals from 3.17+ clients', { skip: missing }, async (t) => {
+  const [old, newer, newest] = fetched as { path: string; version: string }[];
+  const lab = await withLab(t, 4, '198.19.121.0/24');
   const inventory = await loadInventory(lab.inventory);
-  inventory.hosts[2]!.iperf3 = (newer as { path: string }).path;
+  inventory.hosts[0]!.iperf3 = old!.path;
+  inventory.hosts[2]!.iperf3 = newer!.path;
+  inventory.hosts[3]!.iperf3 = newest!.path;
+  const own = /iperf (3\.\d+)/.exec(execFileSync('iperf3', ['--version'], { encoding: 'utf8' }))![1]!;
+  const versions: Record<string, string> = { h1: old!.version, h2: own, h3: newer!.version, h4: newest!.version };
+  t.comment(`versions: ${JSON.stringify(versions)}`);
+  t.equal(versions.h1, '3.9', 'the oldest supported');
+  t.ok(Number(versions.h4!.split('.')[1]) >= 18, `and the newest Debian has (${versions.h4})`);
   const events: MeshEvent[] = [];
   const doc = await runMesh({ inventory, test: { duration: 3, processes: 1 }, onEvent: (e) => events.push(e) });
   t.equal(schemaErrors(doc), '');
-  t.same(doc.run.hosts.map((h) => h.iperf3_version), ['3.12', '3.12', '3.18'], 'each daemon reports the version it found');
-  t.equal(doc.summary.pairs_ok, 6, 'every pair, whatever its versions, is measured');
-  const v = (src: string, dst: string) => {
-    const i = doc.sources[src]!.destinations[dst]!.instances[0]!;
-    return [i.client!.iperf3_version, i.server!.iperf3_version];
-  };
-  t.same(v('h3', 'h1'), ['3.18', '3.12'], 'h3 -> h1: a 3.18 client against a 3.12 server');
-  t.same(v('h1', 'h3'), ['3.12', '3.18'], 'h1 -> h3: the other way round');
-  t.same(v('h1', 'h2'), ['3.12', '3.12']);
+  t.same(doc.run.hosts.map((h) => h.iperf3_version), Object.values(versions), 'each daemon reports the version it found');
+  t.equal(doc.summary.pairs_ok, 12, 'every pair, whatever its versions, is measured');
+  for (const [src, { destinations }] of Object.entries(doc.sources)) {
+    for (const [dst, pair] of Object.entries(destinations)) {
+      const i = pair.instances[0]!;
+      t.same([i.client!.iperf3_version, i.server!.iperf3_version], [versions[src], versions[dst]], `${src} -> ${dst}: ${versions[src]} client, ${versions[dst]} server`);
+      t.ok(i.metrics.throughput_bps! > 1e6, `${src} -> ${dst}: ${Math.round(i.metrics.throughput_bps! / 1e6)} Mbit/s`);
+    }
+  }
 
   const intervals = events.filter((e): e is Extract<MeshEvent, { type: 'interval' }> => e.type === 'interval');
-  t.same([...new Set(intervals.map((e) => e.id))].sort(), ['h3>h1#0', 'h3>h2#0'], 'live intervals come from the --json-stream (3.18) clients only');
+  const streaming = ['h3', 'h4'].flatMap((src) => ['h1', 'h2', 'h3', 'h4'].filter((dst) => dst !== src).map((dst) => `${src}>${dst}#0`));
+  t.same([...new Set(intervals.map((e) => e.id))].sort(), streaming, 'live intervals come from the --json-stream (3.17+) clients only');
   t.ok(intervals.filter((e) => e.id === 'h3>h1#0').length >= 2, 'one per second while it runs');
   t.ok(events.some((e) => e.type === 'test-running' && e.throughput_bps !== null && e.throughput_bps > 0), 'progress carries the live throughput');
-  const streamed = doc.sources.h3!.destinations.h1!.instances[0]!.iperf3 as { intervals: unknown[]; end: { sum_received: unknown } };
-  t.equal(streamed.intervals.length, 3, 'the streamed document is reassembled: its intervals');
-  t.ok(streamed.end.sum_received, 'and its summary');
+  for (const id of ['h3>h1', 'h4>h1']) {
+    const [src, dst] = id.split('>') as [string, string];
+    const streamed = doc.sources[src]!.destinations[dst]!.instances[0]!.iperf3 as { intervals: unknown[]; end: { sum_received: unknown } };
+    t.equal(streamed.intervals.length, 3, `${id}: the streamed document is reassembled: its intervals`);
+    t.ok(streamed.end.sum_received, `${id}: and its summary`);
+  }
   t.same(await leftovers(lab), []);
 });
 

@@ -4,10 +4,10 @@
  * and run through a wrapper script. Each returns the wrapper's path, or why it could not.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-type Found = { path: string } | { skip: string };
+type Found = { path: string; version?: string } | { skip: string };
 
 interface Source {
   uri: string;
@@ -54,14 +54,21 @@ function attempt(what: string, f: () => Found): Found {
   }
 }
 
-/** Debian 13's iperf3 3.18, with its own libc, run through its own dynamic loader. */
-export function iperf3FromTrixie(dir: string): Found {
-  return attempt("Debian 13's iperf3", () => {
-    const root = unpack(dir, [{ uri: DEBIAN, suite: 'trixie' }], ['iperf3/trixie', 'libiperf0/trixie', 'libc6/trixie', 'libssl3t64/trixie', 'libsctp1/trixie']);
-    const lib = path.join(root, 'usr/lib/x86_64-linux-gnu');
-    const file = wrapper(path.join(dir, 'iperf3'), `exec ${lib}/ld-linux-x86-64.so.2 --library-path ${lib} ${root}/usr/bin/iperf3 "$@"`);
-    const version = execFileSync(file, ['--version'], { encoding: 'utf8' });
-    return /iperf 3\.1[7-9]|iperf 3\.[2-9]\d/.test(version) ? { path: file } : { skip: `Debian 13's iperf3 says ${version.split('\n')[0]}` };
+/** Debian's iperf3 by suite: 3.9 in Debian 11 (bullseye), 3.18 in 13 (trixie), the newest in sid. */
+export type Suite = 'bullseye' | 'trixie' | 'sid';
+const LIBSSL: Record<Suite, string> = { bullseye: 'libssl1.1', trixie: 'libssl3t64', sid: 'libssl3t64' };
+
+/** The iperf3 of a Debian suite, with that suite's own libc, run through its own dynamic loader. */
+export function iperf3FromDebian(dir: string, suite: Suite): Found {
+  return attempt(`iperf3 from Debian ${suite}`, () => {
+    const packages = ['iperf3', 'libiperf0', 'libc6', LIBSSL[suite], 'libsctp1'].map((p) => `${p}/${suite}`);
+    const root = unpack(dir, [{ uri: DEBIAN, suite }], packages);
+    // Debian 11 keeps libc in /lib, later ones in /usr/lib.
+    const libs = ['lib', 'usr/lib'].map((d) => path.join(root, d, 'x86_64-linux-gnu'));
+    const loader = libs.map((d) => path.join(d, 'ld-linux-x86-64.so.2')).find((f) => existsSync(f));
+    const file = wrapper(path.join(dir, 'iperf3'), `exec ${loader} --library-path ${libs.join(':')} ${root}/usr/bin/iperf3 "$@"`);
+    const version = /iperf (3\.\d+)/.exec(execFileSync(file, ['--version'], { encoding: 'utf8' }))?.[1];
+    return version ? { path: file, version } : { skip: `iperf3 from Debian ${suite} prints no version` };
   });
 }
 
