@@ -1,7 +1,9 @@
-// Faults during a run on a real lab: late sshd, unknown host keys, a cut link. Each test checks
+// Faults during a run on a real lab: late sshd, a throttled handshake, unknown host keys, a cut link. Each test checks
 // every host for leftover iperf3 and daemon processes afterwards.
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadInventory, runMesh, type MeshEvent } from '../lib/index.js';
@@ -28,6 +30,35 @@ t.test('a host whose sshd comes up late is retried with backoff and joins', { sk
   t.ok(retries.length >= 1 && retries.every((e) => e.host === 'h2'), `h2 was retried (${retries.length}x)`);
   t.equal(retries[0]!.error.code, 'unreachable');
   t.equal(doc.summary.pairs_ok, 6, 'and the full mesh was measured');
+  t.same(await leftovers(lab), []);
+});
+
+t.test('a handshake sshd drops (MaxStartups) is retried, and the host joins', { skip }, async (t) => {
+  const lab = await withLab(t, 2, '198.19.128.0/24');
+  const h2 = lab.network.hosts[1]!;
+  // h2's sshd takes one unauthenticated connection at a time and says so in its log.
+  const dir = path.join(lab.dir, 'h2');
+  const config = path.join(dir, 'sshd_config_throttled');
+  writeFileSync(config, readFileSync(path.join(dir, 'sshd_config'), 'utf8').replace(/^MaxStartups .*$/m, 'MaxStartups 1').replace(/^LogLevel .*$/m, 'LogLevel INFO'));
+  process.kill(lab.sshdPids[1]!, 'SIGKILL');
+  const log = path.join(dir, 'sshd-throttled.log');
+  lab.sshdPids[1] = await startSshd({ namespace: h2.namespace, name: h2.name, config, log });
+  // Someone else's handshake is in progress (connected, banner read, nothing sent) for 1 s.
+  const holder = net.connect(22, h2.address);
+  t.teardown(() => holder.destroy());
+  await once(holder, 'data');
+  setTimeout(() => holder.destroy(), 1000);
+
+  const inventory = await loadInventory(lab.inventory);
+  inventory.hosts[1]!.ssh.connect_attempts = 5; // backoff 0.5, 1, 2, 4 s: far past the 1 s hold
+  const events: MeshEvent[] = [];
+  const doc = await runMesh({ inventory, test: { duration: 1 }, onEvent: (e) => events.push(e) });
+  t.match(readFileSync(log, 'utf8'), /past MaxStartups/, 'sshd dropped a handshake for MaxStartups');
+  const retries = events.filter((e): e is Extract<MeshEvent, { type: 'host-retry' }> => e.type === 'host-retry');
+  t.ok(retries.length >= 1 && retries.every((e) => e.host === 'h2'), `h2 was retried (${retries.length}x)`);
+  t.equal(retries[0]!.error.code, 'unreachable');
+  t.match(retries[0]!.error.message, /closed it before the SSH handshake: too many handshakes at once \(MaxStartups\)/, 'and says what it may mean');
+  t.equal(doc.summary.pairs_ok, 2, 'and the mesh was measured');
   t.same(await leftovers(lab), []);
 });
 

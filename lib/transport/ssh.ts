@@ -159,5 +159,8 @@ function classify(err: Error & { code?: string; level?: string }, verdict: { v: 
     return new HostError('auth', `${target}: authentication refused (${host.ssh.identity_file ? 'identity_file ' + host.ssh.identity_file : 'ssh-agent / ~/.ssh/id_*'})`);
   }
   const reason = err.code ?? err.message;
-  return new HostError('unreachable', `${target}: cannot connect: ${reason}`);
+  // sshd closes a connection before its banner when MaxStartups throttles handshakes (or when
+  // tcpwrappers / PerSourcePenalties refuse the source): say so, since ssh2's words do not.
+  const hint = /before handshake/i.test(reason) ? ' (sshd closed it before the SSH handshake: too many handshakes at once (MaxStartups), or this source is refused)' : '';
+  return new HostError('unreachable', `${target}: cannot connect: ${reason}${hint}`);
 }
