@@ -1,5 +1,5 @@
-// Faults during a run on a real lab: late sshd, a throttled handshake, unknown host keys, a cut link. Each test checks
-// every host for leftover iperf3 and daemon processes afterwards.
+// Faults during a run on a real lab: late sshd, a throttled handshake, a busy server, unknown host
+// keys, a cut link. Each test checks every host for leftover iperf3 and daemon processes afterwards.
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -7,6 +7,7 @@ import net from 'node:net';
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadInventory, runMesh, type MeshEvent } from '../lib/index.js';
+import { parseProcNetTcp, TCP_LISTEN } from '../lib/daemon/ports.js';
 import { startSshd } from '../lib/lab/sshd.js';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
 import { eventually } from './helpers/procs.js';
@@ -60,6 +61,36 @@ t.test('a handshake sshd drops (MaxStartups) is retried, and the host joins', { 
   t.match(retries[0]!.error.message, /closed it before the SSH handshake: too many handshakes at once \(MaxStartups\)/, 'and says what it may mean');
   t.equal(doc.summary.pairs_ok, 2, 'and the mesh was measured');
   t.same(await leftovers(lab), []);
+});
+
+t.test('a server another client got to first ("server is busy"): that instance fails with the reason, the run goes on', { skip }, async (t) => {
+  const lab = await withLab(t, 3, '198.19.129.0/24');
+  const [h1, h2] = lab.network.hosts as [(typeof lab.network.hosts)[0], (typeof lab.network.hosts)[0]];
+  let taken = 0;
+  let stranger = 0;
+  t.teardown(() => stranger && spawnSync('kill', ['-KILL', String(stranger)]));
+  const onEvent = (e: MeshEvent) => {
+    if (e.type !== 'servers-listening' || e.host !== 'h2') return;
+    // Someone else's iperf3 client takes h2's first server before meshperf's client is released.
+    const tcp = execFileSync('ip', ['netns', 'exec', h2.namespace, 'cat', '/proc/net/tcp'], { encoding: 'utf8' });
+    taken = Math.min(...parseProcNetTcp(tcp).filter((s) => s.state === TCP_LISTEN && s.port !== 22).map((s) => s.port));
+    const out = execFileSync('ip', ['netns', 'exec', h1.namespace, 'sh', '-c',
+      `iperf3 -c ${h2.address} -p ${taken} -t 4 >/dev/null 2>&1 & echo $!; sleep 0.3`], { encoding: 'utf8' });
+    stranger = Number(out.trim());
+  };
+  const doc = await runMesh({ inventory: await loadInventory(lab.inventory), test: { duration: 2, processes: 1 }, onEvent });
+  t.ok(taken > 0, `the stranger took port ${taken}`);
+  t.equal(schemaErrors(doc), '');
+  const instances = Object.values(doc.sources).flatMap((s) => Object.values(s.destinations).flatMap((p) => p.instances));
+  const busy = instances.filter((i) => i.status === 'failed');
+  t.equal(busy.length, 1, 'one instance failed');
+  const [i] = busy;
+  t.equal(i?.server?.port, taken, 'the one whose server the stranger took');
+  t.match(i?.error?.message, /server is busy/, `with iperf3's reason: ${i?.error?.message}`);
+  t.type(i?.client?.exit_code, 'number', 'and the client\'s exit status');
+  t.equal(doc.summary.pairs_ok, 5, 'every other pair was measured');
+  spawnSync('kill', ['-KILL', String(stranger)]);
+  t.ok(await eventually(async () => (await leftovers(lab)).length === 0), 'nothing is left running');
 });
 
 t.test('unknown host keys: refused by default, added with accept_new_host_keys, then checked', { skip }, async (t) => {
