@@ -37,7 +37,9 @@ export const sshTransport: Transport = {
 
     await new Promise<void>((resolve, reject) => {
       conn.once('ready', resolve);
-      conn.once('error', (err) => reject(classify(err, verdict, req)));
+      // on, not once: ssh2 may emit a second error for the same failed connection (a reset, then
+      // "Connection lost before handshake"), and an unheard 'error' would crash the controller.
+      conn.on('error', (err) => reject(classify(err, verdict, req)));
       conn.connect(config);
     });
     // Accepted as new: remember it, as OpenSSH's accept-new does, so a later change is caught.
@@ -159,8 +161,9 @@ function classify(err: Error & { code?: string; level?: string }, verdict: { v: 
     return new HostError('auth', `${target}: authentication refused (${host.ssh.identity_file ? 'identity_file ' + host.ssh.identity_file : 'ssh-agent / ~/.ssh/id_*'})`);
   }
   const reason = err.code ?? err.message;
-  // sshd closes a connection before its banner when MaxStartups throttles handshakes (or when
-  // tcpwrappers / PerSourcePenalties refuse the source): say so, since ssh2's words do not.
-  const hint = /before handshake/i.test(reason) ? ' (sshd closed it before the SSH handshake: too many handshakes at once (MaxStartups), or this source is refused)' : '';
+  // sshd closes (or resets) a connection before the handshake when MaxStartups throttles
+  // handshakes, or when tcpwrappers / PerSourcePenalties refuse the source: say so, since ssh2's
+  // words do not. (ssh.open only classifies errors from before 'ready'.)
+  const hint = /before handshake|ECONNRESET/i.test(reason) ? ' (sshd closed it before the SSH handshake: too many handshakes at once (MaxStartups), or this source is refused)' : '';
   return new HostError('unreachable', `${target}: cannot connect: ${reason}${hint}`);
 }
