@@ -1,0 +1,56 @@
+// The README's library example, as a user would copy it: it type-checks against the published
+// declarations and, on an emulated cluster, runs and writes its results.
+import t, { type Test } from 'tap';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { transformSync } from 'esbuild';
+import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const example = /## As a library\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+
+/** A project of the user's: the example as its main module, meshperf installed (a link to this checkout). */
+function userProject(t: Test): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshperf-readme-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(path.join(dir, 'node_modules'));
+  symlinkSync(ROOT, path.join(dir, 'node_modules', 'meshperf'));
+  symlinkSync(path.join(ROOT, 'node_modules', '@types'), path.join(dir, 'node_modules', '@types'));
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  writeFileSync(path.join(dir, 'example.ts'), example);
+  return dir;
+}
+
+t.ok(example.includes("from 'meshperf'"), 'the README has a library example');
+
+t.test('it type-checks against the package as published', async (t) => {
+  const dir = userProject(t);
+  const tsc = path.join(ROOT, 'node_modules', '.bin', 'tsc');
+  const args = ['--noEmit', '--strict', '--module', 'nodenext', '--target', 'es2022', '--types', 'node', path.join(dir, 'example.ts')];
+  const out = (() => {
+    try {
+      execFileSync(tsc, args, { cwd: dir, encoding: 'utf8' });
+      return '';
+    } catch (err) {
+      return String((err as { stdout?: string }).stdout);
+    }
+  })();
+  t.equal(out, '', 'tsc finds no error');
+});
+
+t.test('it runs on a cluster and writes its results', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
+  const lab = await withLab(t, 2, '198.19.130.0/24');
+  const dir = userProject(t);
+  const js = transformSync(example, { loader: 'ts', format: 'esm' }).code;
+  writeFileSync(path.join(dir, 'example.mjs'), js);
+  // Run where the example expects its hosts.toml: the lab's inventory directory.
+  const stdout = execFileSync(process.execPath, [path.join(dir, 'example.mjs')], { cwd: lab.dir, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  t.ok(Number(stdout.trim()) > 1e6, `it prints the aggregate throughput (${stdout.trim()} bit/s)`);
+  const results = path.join(lab.dir, 'out', 'results.json');
+  t.ok(existsSync(results), 'and writes ./out/results.json');
+  t.equal(JSON.parse(readFileSync(results, 'utf8')).summary.pairs_ok, 2, 'with both pairs measured');
+  t.same(await leftovers(lab), []);
+});
