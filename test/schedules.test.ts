@@ -41,9 +41,9 @@ function shape(t: Test, labBridge: string, host: { namespace: string; veth: stri
   for (const dev of [host.veth, up]) {
     run('-n', ns, 'link', 'set', dev, 'master', 'br0', 'up');
     tc('qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', '20');
-    tc('class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:1', 'htb', 'rate', `${bits}bit`, 'burst', '1mb');
-    tc('class', 'add', 'dev', dev, 'parent', '1:1', 'classid', '1:10', 'htb', 'rate', `${bits / 10}bit`, 'ceil', `${bits}bit`, 'prio', '0');
-    tc('class', 'add', 'dev', dev, 'parent', '1:1', 'classid', '1:20', 'htb', 'rate', `${(bits * 9) / 10}bit`, 'ceil', `${bits}bit`, 'prio', '1');
+    tc('class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:1', 'htb', 'rate', `${bits}bit`, 'burst', '1mb', 'quantum', '30000');
+    tc('class', 'add', 'dev', dev, 'parent', '1:1', 'classid', '1:10', 'htb', 'rate', `${bits / 10}bit`, 'ceil', `${bits}bit`, 'prio', '0', 'quantum', '30000');
+    tc('class', 'add', 'dev', dev, 'parent', '1:1', 'classid', '1:20', 'htb', 'rate', `${(bits * 9) / 10}bit`, 'ceil', `${bits}bit`, 'prio', '1', 'quantum', '30000');
     tc('qdisc', 'add', 'dev', dev, 'parent', '1:20', 'bfifo', 'limit', String((bits / 8) * 0.05));
     tc('filter', 'add', 'dev', dev, 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32',
       'match', 'ip', 'protocol', '6', '0xff', 'match', 'u16', '0x0000', '0xff80', 'at', '2', 'flowid', '1:10');
