@@ -2,13 +2,14 @@
  * Reading an inventory: TOML -> schema check (schemas/inventory.schema.json) -> defaults filled
  * in. Every problem becomes one line of an InventoryError naming the place and the fix.
  */
-import { Ajv, ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { parseCpuList } from '../daemon/proc.js';
+import { describeErrors } from './messages.js';
 import type { HostConfig, Inventory, Schedule, SshDefaults, TestParams, Tuning } from './types.js';
 
 export class InventoryError extends Error {
@@ -161,108 +162,6 @@ function duplicates(hosts: HostConfig[], key: 'name' | 'address'): string[] {
     else seen.set(h[key], i);
   });
   return out;
-}
-
-const HINTS: Record<string, string> = {
-  name: 'letters, digits and . _ - (up to 63, starting with a letter or digit)',
-  address: 'an IP address or DNS name: letters, digits and . : _ - (no spaces or shell characters)',
-  iperf3: 'an absolute path of letters, digits and . _ / + -',
-  node: 'an absolute path of letters, digits and . _ / + -',
-  user: 'a login name: lower-case letters, digits and _ . -',
-  port_range: 'a range like "5201-5999"',
-  cpus: 'a CPU list like "2-15" or "0,2,4-7"',
-  congestion: 'a congestion control name such as "cubic" or "bbr"',
-};
-
-const ONE_OF_HINTS: Record<string, string> = {
-  processes: 'must be "auto" or a whole number from 1 to 256',
-  bitrate: 'must be bits per second per process: a number, or one with K, M or G (e.g. "500M")',
-  window: 'must be bytes: a number of at least 1024, or one with K, M or G (e.g. "256K")',
-};
-
-/** Turn ajv's errors into lines a person can act on: place, what is wrong, what is allowed. */
-function describeErrors(errors: ErrorObject[], raw: unknown): string[] {
-  const lines = new Set<string>();
-  // A oneOf reports every branch's failure too; its own line (from ONE_OF_HINTS) says it better.
-  const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
-  for (const e of errors) {
-    if (e.keyword !== 'oneOf' && oneOfPaths.has(e.instancePath)) continue;
-    const where = placeOf(e.instancePath, raw);
-    const field = e.instancePath.split('/').pop() ?? '';
-    switch (e.keyword) {
-      case 'additionalProperties':
-        lines.add(`${where ? where + ': ' : ''}unknown key "${e.params.additionalProperty}"${didYouMean(e.params.additionalProperty as string, e.instancePath)}`);
-        break;
-      case 'required':
-        lines.add(`${where || 'top level'}: missing required key "${e.params.missingProperty}"`);
-        break;
-      case 'pattern':
-        lines.add(`${where}: ${JSON.stringify(valueAt(raw, e.instancePath))} is not allowed; use ${HINTS[field] ?? 'a value matching ' + e.params.pattern}`);
-        break;
-      case 'oneOf':
-        lines.add(`${where}: ${ONE_OF_HINTS[field] ?? 'is not allowed'}`);
-        break;
-      case 'enum':
-        lines.add(`${where}: must be one of ${(e.params.allowedValues as string[]).map((v) => `"${v}"`).join(', ')}`);
-        break;
-      case 'minItems':
-        lines.add(`${where}: needs at least ${e.params.limit} hosts for a mesh`);
-        break;
-      default:
-        lines.add(`${where}: ${e.message}`);
-    }
-  }
-  return [...lines];
-}
-
-/** "/hosts/1/address" -> 'hosts[1] ("h2").address'. */
-function placeOf(pointer: string, raw: unknown): string {
-  const parts = pointer.split('/').slice(1);
-  let out = '';
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    if (/^\d+$/.test(p)) {
-      out += `[${p}]`;
-      const name = (valueAt(raw, '/' + parts.slice(0, i + 1).join('/')) as { name?: unknown })?.name;
-      if (parts[i - 1] === 'hosts' && typeof name === 'string') out += ` ("${name}")`;
-    } else out += out ? `.${p}` : p;
-  }
-  return out;
-}
-
-function valueAt(raw: unknown, pointer: string): unknown {
-  let v: unknown = raw;
-  for (const p of pointer.split('/').slice(1)) v = (v as Record<string, unknown> | undefined)?.[p];
-  return v;
-}
-
-const KEYS: Record<string, string[]> = {
-  '': ['transport', 'ssh', 'test', 'hosts'],
-  ssh: ['user', 'port', 'identity_file', 'known_hosts', 'connect_timeout', 'concurrency', 'connect_attempts', 'accept_new_host_keys'],
-  test: ['duration', 'parallel', 'processes', 'port_range', 'protocol', 'bitrate', 'reverse', 'bidir', 'window', 'mss', 'congestion', 'omit', 'tos', 'dscp', 'zerocopy', 'no_delay', 'schedule'],
-  hosts: ['name', 'address', 'iperf3', 'node', 'user', 'port', 'identity_file', 'known_hosts', 'cpus', 'max_processes', 'test'],
-  'hosts.test': ['parallel', 'bitrate', 'window', 'mss', 'congestion', 'omit', 'tos', 'dscp', 'zerocopy', 'no_delay'],
-};
-
-function didYouMean(key: string, pointer: string): string {
-  const section = /^\/hosts\/\d+\/test/.test(pointer) ? 'hosts.test' : pointer.startsWith('/hosts') ? 'hosts' : (pointer.split('/')[1] ?? '');
-  const known = KEYS[section] ?? [];
-  const best = known
-    .map((k) => ({ k, d: editDistance(key.toLowerCase(), k) }))
-    .sort((a, b) => a.d - b.d)[0];
-  if (best && best.d <= Math.max(2, Math.floor(key.length / 3))) return `; did you mean "${best.k}"?`;
-  return `; allowed: ${known.join(', ')}`;
-}
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length]![b.length]!;
 }
 
 type RawTuning = Partial<Record<'parallel' | 'mss' | 'omit' | 'tos' | 'dscp', number>> & {
