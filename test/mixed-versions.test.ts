@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseIperfVersion } from '../lib/daemon/proc.js';
 import { loadInventory, runMesh, type MeshEvent } from '../lib/index.js';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
 import { iperf3FromDebian, nodeFromDebian, nodeFromNpm } from './helpers/versions.js';
@@ -25,7 +26,7 @@ t.test('iperf3 3.9, 3.12, 3.18 and the newest on one mesh; live intervals from 3
   inventory.hosts[0]!.iperf3 = old!.path;
   inventory.hosts[2]!.iperf3 = newer!.path;
   inventory.hosts[3]!.iperf3 = newest!.path;
-  const own = /iperf (3\.\d+)/.exec(execFileSync('iperf3', ['--version'], { encoding: 'utf8' }))![1]!;
+  const own = parseIperfVersion(execFileSync('iperf3', ['--version'], { encoding: 'utf8' }))!;
   const versions: Record<string, string> = { h1: old!.version, h2: own, h3: newer!.version, h4: newest!.version };
   t.comment(`versions: ${JSON.stringify(versions)}`);
   t.equal(versions.h1, '3.9', 'the oldest supported');

@@ -10,6 +10,7 @@ import { positiveInt, testFlags, TestFlagArgs, testOverrides, UsageError } from 
 import { InventoryError, loadInventory, normalizeInventory } from '../inventory/load.js';
 import type { Inventory } from '../inventory/types.js';
 import { LabError, labDown, labUp } from '../lab/lab.js';
+import { SSHD } from '../lab/sshd.js';
 import { newRunId, runMesh } from '../mesh/run.js';
 import type { ResultsDocument } from '../results/types.js';
 import { writePartial, writeResults } from '../results/write.js';
@@ -150,7 +151,7 @@ function checkOutDir(dir: string, force: boolean): void {
 /** The lab when root is available; otherwise the local transport on 127.0.0.x, said so. */
 async function demo(hosts: number, duration: number, out: string | undefined, subnet: string | undefined, say: (s: string) => void, err: NodeJS.WriteStream): Promise<number> {
   const args: RunArgs = { inventory: '', duration: String(duration), out };
-  if (process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/sbin/sshd')) {
+  if (process.platform === 'linux' && process.getuid?.() === 0 && SSHD) {
     const dir = path.join(os.tmpdir(), `meshperf-demo-${process.pid}`);
     say(`demo: building a ${hosts}-host emulated cluster in ${dir} (namespaces + sshd)`);
     const lab = await labUp({ hosts, dir, subnet });

@@ -1,6 +1,6 @@
 /**
  * iperf3 command lines, built as argument vectors (never a shell string), passing each optional
- * flag only to the iperf3 versions that know it. docs/options.md lists the same table.
+ * flag only to the iperf3 versions that know it. docs/measurement.md lists the same table.
  */
 import type { IperfOptions } from '../protocol/messages.js';
 import { versionAtLeast } from './proc.js';
@@ -9,10 +9,7 @@ import { versionAtLeast } from './proc.js';
 export const FLAG_SINCE = {
   '--bidir': '3.7',
   '--idle-timeout': '3.10',
-  '--rcv-timeout': '3.10',
-  '--snd-timeout': '3.12',
   '--json-stream': '3.17',
-  '--cntl-ka': '3.19',
 } as const;
 
 export type VersionedFlag = keyof typeof FLAG_SINCE;

@@ -18,10 +18,10 @@ import type {
   StatusResult,
   StopResult,
 } from '../protocol/messages.js';
-import { CLIENT_GRACE_MS, ErrorCode } from '../protocol/messages.js';
+import { CLIENT_GRACE_MS, ErrorCode, INTERVAL_METHOD } from '../protocol/messages.js';
 import { hostFacts, IperfFacts, probeIperf } from './facts.js';
 import { HealthSampler } from './health.js';
-import { Instance, SpawnSpec } from './instances.js';
+import { Instance, IntervalListener, SpawnSpec } from './instances.js';
 import { clientArgv, serverArgv } from './iperf-args.js';
 import { pickPorts } from './ports.js';
 import { isListening, tcpSockets, usableCpus } from './proc.js';
@@ -110,11 +110,11 @@ export class DaemonService {
     } catch (err) {
       throw new RpcFailure(ErrorCode.InvalidParams, (err as Error).message);
     }
-    const onInterval = p.live
-      ? (id: string, data: Record<string, unknown>) => {
+    const onInterval: IntervalListener | undefined = p.live
+      ? (id, data) => {
           const sum = data.sum as { end?: number; bits_per_second?: number } | undefined;
           if (sum?.end !== undefined && sum.bits_per_second !== undefined) {
-            this.notify('meshperf.interval', { id, end: sum.end, bits_per_second: sum.bits_per_second } satisfies IntervalParams);
+            this.notify(INTERVAL_METHOD, { id, end: sum.end, bits_per_second: sum.bits_per_second } satisfies IntervalParams);
           }
         }
       : undefined;
@@ -186,7 +186,7 @@ export class DaemonService {
     return this.cpus[this.nextCpu++ % this.cpus.length]!;
   }
 
-  private launch(spec: SpawnSpec, onInterval?: (id: string, data: Record<string, unknown>) => void): Instance {
+  private launch(spec: SpawnSpec, onInterval?: IntervalListener): Instance {
     const inst = new Instance(spec, process.pid, onInterval);
     this.instances.set(spec.id, inst);
     return inst;

@@ -9,7 +9,7 @@ import { CLIENT_GRACE_MS, InstanceRecord } from '../protocol/messages.js';
 import type { RoundInfo } from '../results/build.js';
 import type { ErrorInfo, HostResult } from '../results/types.js';
 import { HostError, Transport } from '../transport/types.js';
-import { versionAtLeast } from '../daemon/proc.js';
+import { supports } from '../daemon/iperf-args.js';
 import type { MeshEventListener } from './events.js';
 import { Flow, planClients, planServers } from './plan.js';
 import { HostSession } from './session.js';
@@ -45,8 +45,6 @@ const RPC_TIMEOUT_MS = 30_000;
  */
 const START_LEAD_MS = 200;
 const START_LEAD_PER_CLIENT_MS = 5;
-/** iperf3 --json-stream, for live progress. */
-const LIVE_SINCE = '3.17';
 
 export function asError(err: unknown, fallbackCode: string): ErrorInfo {
   if (err instanceof HostError) return { code: err.code, message: err.message };
@@ -126,7 +124,7 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
       const s = sessions.get(h.name)!;
       const clients = plan.get(h.name)!;
       try {
-        const live = versionAtLeast(s.hello.iperf3_version, LIVE_SINCE);
+        const live = supports(s.hello.iperf3_version, '--json-stream');
         await s.call('start_clients', { clients, start_at: Math.round(startAt + s.clock.offset_ms), live }, RPC_TIMEOUT_MS + lead);
         emit({ type: 'clients-started', host: h.name, count: clients.length, round });
       } catch (err) {

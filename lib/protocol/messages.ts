@@ -136,7 +136,7 @@ export interface StartServersResult {
   servers: StartedInstance[];
 }
 
-/** How one iperf3 client measures; each field maps to one iperf3 flag (docs/options.md). */
+/** How one iperf3 client measures; each field maps to one iperf3 flag (docs/measurement.md). */
 export interface IperfOptions {
   /** Seconds (-t). */
   duration: number;

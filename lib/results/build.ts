@@ -59,7 +59,8 @@ export function buildResults(input: BuildInput): ResultsDocument {
   const flowsByPair = new Map<string, Flow[]>();
   for (const f of input.flows) {
     const key = `${f.src.name}>${f.dst.name}`;
-    flowsByPair.set(key, [...(flowsByPair.get(key) ?? []), f]);
+    if (!flowsByPair.has(key)) flowsByPair.set(key, []);
+    flowsByPair.get(key)!.push(f);
   }
   const instance = (f: Flow, mirrored: boolean): InstanceResult => {
     const down = [f.src, f.dst].map((h) => hostsByName.get(h.name)!).find((h) => h.status !== 'ok');

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseIperfVersion } from '../../lib/daemon/proc.js';
 
 type Found = { path: string; version?: string } | { skip: string };
 
@@ -67,7 +68,7 @@ export function iperf3FromDebian(dir: string, suite: Suite): Found {
     const libs = ['lib', 'usr/lib'].map((d) => path.join(root, d, 'x86_64-linux-gnu'));
     const loader = libs.map((d) => path.join(d, 'ld-linux-x86-64.so.2')).find((f) => existsSync(f));
     const file = wrapper(path.join(dir, 'iperf3'), `exec ${loader} --library-path ${libs.join(':')} ${root}/usr/bin/iperf3 "$@"`);
-    const version = /iperf (3\.\d+)/.exec(execFileSync(file, ['--version'], { encoding: 'utf8' }))?.[1];
+    const version = parseIperfVersion(execFileSync(file, ['--version'], { encoding: 'utf8' }));
     return version ? { path: file, version } : { skip: `iperf3 from Debian ${suite} prints no version` };
   });
 }
