@@ -5,6 +5,7 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { InstanceLabel, InstanceRecord, InstanceRole, InstanceStatus } from '../protocol/messages.js';
+import { JsonStream } from './json-stream.js';
 import { parseFirstJson, procState } from './proc.js';
 
 /** Keep at most this much of a process's output (iperf3 -J of a long test is a few MB). */
@@ -48,10 +49,10 @@ export class Instance {
   private stdoutSize = 0;
   private stderr = '';
 
-  private readonly streaming: boolean;
+  /** Set for a --json-stream client: reads its output line by line as it comes. */
+  private readonly stream: JsonStream | null;
 
   constructor(spec: SpawnSpec, daemonPid: number, onInterval?: IntervalListener) {
-    this.streaming = spec.argv.includes('--json-stream');
     const argv = spec.held ? [...HOLD, ...spec.argv] : spec.argv;
     const [cmd, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
     this.child = spawn(cmd!, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -71,19 +72,12 @@ export class Instance {
       iperf3: null,
       timed_out: false,
     };
-    let partial = '';
+    this.stream = spec.argv.includes('--json-stream') ? new JsonStream(onInterval && ((data) => onInterval(this.record.id, data))) : null;
     this.child.stdout!.on('data', (c: Buffer) => {
-      if (this.stdoutSize + c.length <= MAX_STDOUT) {
-        this.stdout.push(c);
-        this.stdoutSize += c.length;
-      }
-      if (!this.streaming || !onInterval) return;
-      const lines = (partial + c.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        const ev = parseFirstJson(line) as { event?: string; data?: Record<string, unknown> } | null;
-        if (ev?.event === 'interval' && ev.data) onInterval(this.record.id, ev.data);
-      }
+      const keep = this.stdoutSize + c.length <= MAX_STDOUT;
+      if (keep) this.stdoutSize += c.length;
+      if (this.stream) this.stream.push(c, keep);
+      else if (keep) this.stdout.push(c);
     });
     this.child.stderr!.on('data', (c: Buffer) => {
       this.stderr = (this.stderr + c.toString('utf8')).slice(-MAX_STDERR);
@@ -156,31 +150,13 @@ export class Instance {
 
   private finish(code: number | null, signal: NodeJS.Signals | null): void {
     if (!this.running) return;
-    const text = Buffer.concat(this.stdout, this.stdoutSize).toString('utf8');
     Object.assign(this.record, {
       state: 'exited',
       ended_at: Date.now(),
       exit_code: code,
       signal,
       stderr: this.stderr,
-      iperf3: this.streaming ? assembleStream(text) : parseFirstJson(text),
+      iperf3: this.stream ? this.stream.end() : parseFirstJson(Buffer.concat(this.stdout, this.stdoutSize).toString('utf8')),
     });
   }
-}
-
-/**
- * The -J document again from --json-stream lines: {start, intervals, end, error}, so results look
- * the same whichever way the client printed them.
- */
-export function assembleStream(text: string): unknown {
-  const doc: { start?: unknown; intervals: unknown[]; end?: unknown; error?: unknown } = { intervals: [] };
-  let any = false;
-  for (const line of text.split('\n')) {
-    const ev = parseFirstJson(line) as { event?: string; data?: unknown } | null;
-    if (!ev?.event) continue;
-    any = true;
-    if (ev.event === 'interval') doc.intervals.push(ev.data);
-    else if (ev.event === 'start' || ev.event === 'end' || ev.event === 'error') doc[ev.event] = ev.data;
-  }
-  return any ? doc : null;
 }
