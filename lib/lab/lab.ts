@@ -7,9 +7,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { LabError, LabNetwork, labLayout, networkDown, networkUp } from './network.js';
+import { keygen, sshdConfig, startSshd, writeSecret } from './sshd.js';
 
 export { LabError };
-import { keygen, sshdConfig, startSshd, writeSecret } from './sshd.js';
 
 export const DEFAULT_SUBNET = '198.18.0.0/24';
 
