@@ -2,7 +2,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import type { CollectResult, HelloResult, StartServersResult } from '../lib/protocol/messages.js';
-import { parseProcNetTcp, TCP_LISTEN } from '../lib/daemon/ports.js';
+import { parseProcNetTcp, TCP_LISTEN } from '../lib/shared/proc-net-tcp.js';
 import { startDaemon as start } from './helpers/daemon.js';
 import { alive, eventually, isIperf, processes } from './helpers/procs.js';
 

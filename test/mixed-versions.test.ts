@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseIperfVersion } from '../lib/daemon/proc.js';
+import { parseIperfVersion } from '../lib/shared/versions.js';
 import { loadInventory, runMesh, type MeshEvent } from '../lib/index.js';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
 import { iperf3FromDebian, nodeFromDebian, nodeFromNpm } from './helpers/versions.js';

@@ -1,6 +1,9 @@
 import t from 'tap';
-import { parseProcNetTcp, pickPorts, TCP_LISTEN } from '../lib/daemon/ports.js';
-import { parseCpuList, parseFirstJson, parseIperfVersion, versionAtLeast } from '../lib/daemon/proc.js';
+import { pickPorts } from '../lib/daemon/ports.js';
+import { parseCpuList } from '../lib/shared/cpus.js';
+import { parseFirstJson } from '../lib/shared/iperf-json.js';
+import { parseProcNetTcp, TCP_LISTEN } from '../lib/shared/proc-net-tcp.js';
+import { parseIperfVersion, versionAtLeast } from '../lib/shared/versions.js';
 
 // Real lines from /proc/net/tcp and /proc/net/tcp6 (a listener on 5201, an established socket on 22).
 const TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode

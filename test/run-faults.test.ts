@@ -7,7 +7,7 @@ import net from 'node:net';
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadInventory, runMesh, type MeshEvent } from '../lib/index.js';
-import { parseProcNetTcp, TCP_LISTEN } from '../lib/daemon/ports.js';
+import { parseProcNetTcp, TCP_LISTEN } from '../lib/shared/proc-net-tcp.js';
 import { startSshd } from '../lib/lab/sshd.js';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
 import { eventually } from './helpers/procs.js';

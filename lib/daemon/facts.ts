@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import type { HelloResult } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
-import { parseIperfVersion } from './proc.js';
+import { parseIperfVersion } from '../shared/versions.js';
 
 export const DAEMON_VERSION = '0.1.0';
 

@@ -6,7 +6,8 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { InstanceLabel, InstanceRecord, InstanceRole, InstanceStatus } from '../protocol/messages.js';
 import { JsonStream } from './json-stream.js';
-import { parseFirstJson, procState } from './proc.js';
+import { parseFirstJson } from '../shared/iperf-json.js';
+import { procState } from './proc.js';
 
 /** Keep at most this much of a process's output (iperf3 -J of a long test is a few MB). */
 const MAX_STDOUT = 64 * 1024 * 1024;

@@ -3,20 +3,7 @@
  * flag only to the iperf3 versions that know it. docs/measurement.md lists the same table.
  */
 import type { IperfOptions } from '../protocol/messages.js';
-import { versionAtLeast } from './proc.js';
-
-/** Flags that newer iperf3 versions added, and the first version that has each. */
-export const FLAG_SINCE = {
-  '--bidir': '3.7',
-  '--idle-timeout': '3.10',
-  '--json-stream': '3.17',
-} as const;
-
-export type VersionedFlag = keyof typeof FLAG_SINCE;
-
-export function supports(version: string | null, flag: VersionedFlag): boolean {
-  return versionAtLeast(version, FLAG_SINCE[flag]);
-}
+import { FLAG_SINCE, supports } from '../shared/versions.js';
 
 export interface ServerArgs {
   port: number;

@@ -5,7 +5,7 @@
  * whichever way the client printed them.
  */
 import { StringDecoder } from 'node:string_decoder';
-import { parseFirstJson } from './proc.js';
+import { parseFirstJson } from '../shared/iperf-json.js';
 
 export interface StreamDocument {
   start?: unknown;

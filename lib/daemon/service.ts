@@ -19,6 +19,7 @@ import type {
   StopResult,
 } from '../protocol/messages.js';
 import { CLIENT_GRACE_MS, ErrorCode, INTERVAL_METHOD } from '../protocol/messages.js';
+import { iperfError } from '../shared/iperf-json.js';
 import { hostFacts, IperfFacts, probeIperf } from './facts.js';
 import { HealthSampler } from './health.js';
 import { Instance, IntervalListener, SpawnSpec } from './instances.js';
@@ -198,7 +199,7 @@ export class DaemonService {
     const deadline = Date.now() + LISTEN_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (!inst.running) {
-        const why = errorOf(inst.record.iperf3) || inst.record.stderr.trim() || `exit ${inst.record.exit_code}`;
+        const why = iperfError(inst.record.iperf3) || inst.record.stderr.trim() || `exit ${inst.record.exit_code}`;
         return { failed: `iperf3 server for ${spec.id} on port ${spec.port} exited before listening: ${why}` };
       }
       if (isListening(inst.record.pid, spec.port)) return started_(inst);
@@ -233,9 +234,4 @@ export class DaemonService {
 function started_(inst: Instance): StartedInstance {
   const r = inst.record;
   return { id: r.id, pid: r.pid, port: r.port, cpu: r.cpu, started_at: r.started_at };
-}
-
-function errorOf(doc: unknown): string | undefined {
-  const e = (doc as { error?: unknown } | null)?.error;
-  return typeof e === 'string' ? e : undefined;
 }

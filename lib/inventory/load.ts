@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { parseCpuList } from '../daemon/proc.js';
+import { parseCpuList } from '../shared/cpus.js';
 import { describeErrors } from './messages.js';
 import type { HostConfig, Inventory, Schedule, SshDefaults, TestParams, Tuning } from './types.js';
 

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseProcNetTcp, TCP_LISTEN } from '../daemon/ports.js';
+import { parseProcNetTcp, TCP_LISTEN } from '../shared/proc-net-tcp.js';
 import { run } from './exec.js';
 
 export const SSHD = ['/usr/sbin/sshd', '/usr/bin/sshd'].find((p) => existsSync(p));

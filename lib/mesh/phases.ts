@@ -9,7 +9,7 @@ import { CLIENT_GRACE_MS, InstanceRecord } from '../protocol/messages.js';
 import type { RoundInfo } from '../results/build.js';
 import type { ErrorInfo, HostResult } from '../results/types.js';
 import { HostError, Transport } from '../transport/types.js';
-import { supports } from '../daemon/iperf-args.js';
+import { supports } from '../shared/versions.js';
 import type { MeshEventListener } from './events.js';
 import { Flow, planClients, planServers } from './plan.js';
 import { HostSession } from './session.js';

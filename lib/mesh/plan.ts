@@ -4,7 +4,11 @@
  */
 import type { HostConfig, Schedule, TestParams } from '../inventory/types.js';
 import type { ClientSpec, IperfOptions, ServerSpec } from '../protocol/messages.js';
-import { instanceId } from '../results/build.js';
+
+/** An instance's id, unique in a run: "h1>h2#0". */
+export function instanceId(source: string, destination: string, instance: number): string {
+  return `${source}>${destination}#${instance}`;
+}
 
 /** One iperf3 client/server pair of the mesh: data flows from `src` to `dst`. */
 export interface Flow {

@@ -8,7 +8,7 @@ import type { DaemonOptions, HealthSample, HelloResult, IntervalParams, MethodNa
 import { INTERVAL_METHOD, PROTOCOL_VERSION } from '../protocol/messages.js';
 import { RpcClient, RpcError } from '../rpc/client.js';
 import { DaemonChannel, HostError, Transport } from '../transport/types.js';
-import { versionAtLeast } from '../daemon/proc.js';
+import { MIN_IPERF3, versionAtLeast } from '../shared/versions.js';
 
 /** The daemon gives up on us after this much silence; we ping five times as often. */
 export const HEARTBEAT_MS = 10_000;
@@ -17,9 +17,6 @@ const PING_EVERY_MS = HEARTBEAT_MS / 5;
 const PINGS_LOST = 3;
 /** Methods that are safe to send twice: they start nothing. */
 const IDEMPOTENT = new Set<MethodName>(['hello', 'status', 'collect', 'ping']);
-
-/** The oldest iperf3 meshperf runs with (JSON output and the flags it relies on). */
-export const MIN_IPERF3 = '3.9';
 
 /** Connect errors worth another try: the host may be booting or throttling handshakes. */
 const TRANSIENT = new Set(['unreachable']);

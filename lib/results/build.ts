@@ -5,7 +5,8 @@
 import type { TestParams } from '../inventory/types.js';
 import type { Flow } from '../mesh/plan.js';
 import type { InstanceRecord } from '../protocol/messages.js';
-import { clientMetrics, emptyMetrics, iperfError, iperfVersionOf, localPort } from './metrics.js';
+import { iperfError } from '../shared/iperf-json.js';
+import { clientMetrics, emptyMetrics, iperfVersionOf, localPort } from './metrics.js';
 import {
   EndpointResult,
   ErrorInfo,
@@ -43,10 +44,6 @@ export interface BuildInput {
   records: InstanceRecord[];
   /** Why a host's clients could not be started or collected, if so. */
   clientErrors: Map<string, ErrorInfo>;
-}
-
-export function instanceId(source: string, destination: string, instance: number): string {
-  return `${source}>${destination}#${instance}`;
 }
 
 const iso = (ms: number | null | undefined): string | null => (typeof ms === 'number' ? new Date(ms).toISOString() : null);

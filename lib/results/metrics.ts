@@ -67,12 +67,6 @@ export function clientMetrics(doc: unknown, reverseOfBidir = false): Metrics {
   return m;
 }
 
-/** iperf3's own error text, which is more reliable than its exit code across versions. */
-export function iperfError(doc: unknown): string | null {
-  const e = (doc as Doc | null)?.error;
-  return typeof e === 'string' && e ? e : null;
-}
-
 /** "iperf 3.12" from start.version -> "3.12". */
 export function iperfVersionOf(doc: unknown): string | null {
   const v = (doc as Doc | null)?.start?.version;

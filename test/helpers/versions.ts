@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseIperfVersion } from '../../lib/daemon/proc.js';
+import { parseIperfVersion } from '../../lib/shared/versions.js';
 
 type Found = { path: string; version?: string } | { skip: string };
 
