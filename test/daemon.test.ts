@@ -98,3 +98,33 @@ t.test('the daemon refuses bad requests and stays up', async (t) => {
   const hello = await d.call('hello');
   t.ok(hello.result.pid, 'and the daemon still answers');
 });
+
+// Held clients: created stopped, released together at one instant. Twice: with the daemon leading
+// its own process group (as under sshd: one signal releases all) and sharing one (one by one).
+for (const detached of [true, false]) {
+  t.test(`hold then release (daemon ${detached ? 'leads its own process group' : 'shares a process group'})`, async (t) => {
+    const d = await start({ iperf3: 'iperf3', port_range: RANGE, heartbeat_ms: 60_000 }, undefined, detached);
+    t.teardown(() => d.close());
+    const servers = [0, 1, 2].map((k) => ({ id: `h>s#${k}`, source: 'h', destination: 's', instance: k, bind: ADDR }));
+    const ports = ((await d.call('start_servers', { servers })).result as StartServersResult).servers.map((s) => s.port);
+    const clients = ports.map((port, k) => ({ id: `s>h#${k}`, source: 's', destination: 'h', instance: k, host: ADDR, port, options: { duration: 1, parallel: 1, protocol: 'tcp' } }));
+    const held = await d.call('start_clients', { clients, hold: true });
+    t.equal(held.result.clients.length, 3, 'the daemon answers once every client exists');
+    for (const c of held.result.clients) {
+      const state = readFileSync(`/proc/${c.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0];
+      t.equal(state, 'T', `client ${c.pid} is held stopped`);
+    }
+    t.ok((await d.call('ping')).result.time_ms, 'the daemon answers while clients are held');
+    const startAt = Date.now() + 300;
+    const released = await d.call('release_clients', { start_at: startAt });
+    const starts = released.result.clients.map((c: { started_at: number }) => c.started_at);
+    t.ok(Math.min(...starts) >= startAt, 'not released before the instant');
+    t.ok(Math.max(...starts) - startAt < 50, `released within ${Math.max(...starts) - startAt} ms of it`);
+    const done = (await d.call('collect', { wait_ms: 5000, ids: clients.map((c) => c.id) })).result as CollectResult;
+    for (const c of done.instances.filter((i) => i.role === 'client')) {
+      t.equal(c.exit_code, 0, `${c.id} ran and exited cleanly`);
+      t.equal(c.scheduled_at, startAt, 'and records the instant it was released at');
+    }
+    t.same((await d.call('release_clients', { start_at: Date.now(), extra: 1 })).error?.code, -32602, 'release_clients takes only start_at');
+  });
+}

@@ -2,9 +2,9 @@
  * One JSON-RPC line in, at most one line out. Every request is checked before it reaches the
  * service; anything malformed gets a JSON-RPC error and the daemon carries on.
  */
-import { ErrorCode, JsonRpcId, JsonRpcResponse } from '../protocol/messages.js';
+import { RpcCode, JsonRpcId, JsonRpcResponse } from '../protocol/messages.js';
 import { RpcFailure, DaemonService } from './service.js';
-import { checkCollect, checkEmpty, checkStartClients, checkStartServers, ParamError } from './validate.js';
+import { checkCollect, checkEmpty, checkReleaseClients, checkStartClients, checkStartServers, ParamError } from './validate.js';
 
 type Handler = (service: DaemonService, params: unknown, range: readonly [number, number]) => unknown;
 
@@ -15,6 +15,7 @@ const HANDLERS: Record<string, Handler> = {
     return s.startServers(servers, idle_timeout);
   },
   start_clients: (s, p, range) => s.startClients(checkStartClients(p, range)),
+  release_clients: (s, p) => s.releaseClients(checkReleaseClients(p)),
   status: (s, p) => (checkEmpty(p), s.status()),
   collect: (s, p) => s.collect(checkCollect(p)),
   stop: (s, p) => (checkEmpty(p), s.stop()),
@@ -40,29 +41,29 @@ export async function handleLine(
   try {
     msg = JSON.parse(line);
   } catch {
-    return failure(null, ErrorCode.ParseError, 'parse error: a line is not JSON');
+    return failure(null, RpcCode.ParseError, 'parse error: a line is not JSON');
   }
   if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
-    return failure(null, ErrorCode.InvalidRequest, 'invalid request: expected a JSON-RPC 2.0 object');
+    return failure(null, RpcCode.InvalidRequest, 'invalid request: expected a JSON-RPC 2.0 object');
   }
   const req = msg as Record<string, unknown>;
   const id = validId(req.id) ? req.id : null;
   if (req.jsonrpc !== '2.0' || typeof req.method !== 'string' || (req.id !== undefined && id === null)) {
-    return failure(id, ErrorCode.InvalidRequest, 'invalid request: needs jsonrpc "2.0", a method and a number or string id');
+    return failure(id, RpcCode.InvalidRequest, 'invalid request: needs jsonrpc "2.0", a method and a number or string id');
   }
   const handler = Object.prototype.hasOwnProperty.call(HANDLERS, req.method) ? HANDLERS[req.method] : undefined;
   if (!handler) {
     return req.id === undefined
       ? null
-      : failure(id, ErrorCode.MethodNotFound, `method not found: ${req.method.slice(0, 64)}`);
+      : failure(id, RpcCode.MethodNotFound, `method not found: ${req.method.slice(0, 64)}`);
   }
   try {
     const result = await handler(service, req.params, range);
     return req.id === undefined ? null : { jsonrpc: '2.0', id, result };
   } catch (err) {
     if (req.id === undefined) return null;
-    if (err instanceof ParamError) return failure(id, ErrorCode.InvalidParams, `invalid params: ${err.message}`);
+    if (err instanceof ParamError) return failure(id, RpcCode.InvalidParams, `invalid params: ${err.message}`);
     if (err instanceof RpcFailure) return failure(id, err.code, err.message);
-    return failure(id, ErrorCode.InternalError, `internal error: ${(err as Error)?.message ?? String(err)}`);
+    return failure(id, RpcCode.InternalError, `internal error: ${(err as Error)?.message ?? String(err)}`);
   }
 }

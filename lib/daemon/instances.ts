@@ -6,8 +6,8 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { InstanceLabel, InstanceRecord, InstanceRole, InstanceStatus } from '../protocol/messages.js';
 import { JsonStream } from './json-stream.js';
+import { cpuTicks, leadsOwnGroup, overloaded } from './proc.js';
 import { parseFirstJson } from '../shared/iperf-json.js';
-import { procState } from './proc.js';
 
 /** Keep at most this much of a process's output (iperf3 -J of a long test is a few MB). */
 const MAX_STDOUT = 64 * 1024 * 1024;
@@ -32,12 +32,29 @@ export interface SpawnSpec extends InstanceLabel {
   /**
    * Start it stopped, to be let go by release(): the cost of creating the process is paid
    * before the common start instant, so that all clients of a round start within a few ms.
+   * A held process stays in the daemon's process group, so that one signal to the group can
+   * release every held client at once (see releaseGroup).
    */
   held?: boolean;
 }
 
 /** A shell that stops itself and, once continued, becomes the real command (same pid). */
 const HOLD = ['/bin/sh', '-c', 'kill -STOP $$; exec "$0" "$@"'];
+
+/**
+ * Let every held process go with one signal to the daemon's process group, when the daemon leads
+ * its own group (as under sshd, or the local transport): one system call, so that the kernel's
+ * scheduler cannot pause the daemon between two releases once the first clients load the host.
+ * Returns false where the daemon shares a group with others; then each is released in turn.
+ */
+export function releaseGroup(held: Instance[]): boolean {
+  if (!leadsOwnGroup()) return false;
+  const now = Date.now();
+  for (const inst of held) if (inst.running) inst.record.started_at = now;
+  // SIGCONT resumes the stopped and does nothing to the running (the daemon, earlier clients).
+  process.kill(-process.pid, 'SIGCONT');
+  return true;
+}
 
 /** iperf3 --json-stream prints one {"event", "data"} object per line; called for each interval. */
 export type IntervalListener = (id: string, data: Record<string, unknown>) => void;
@@ -46,6 +63,9 @@ export class Instance {
   readonly record: InstanceRecord;
   readonly exited: Promise<void>;
   private readonly child: ChildProcess;
+  /** Leads its own process group (killed as a group), or sits in the daemon's (held clients). */
+  private readonly ownGroup: boolean;
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private stdout: Buffer[] = [];
   private stdoutSize = 0;
   private stderr = '';
@@ -56,7 +76,8 @@ export class Instance {
   constructor(spec: SpawnSpec, daemonPid: number, onInterval?: IntervalListener) {
     const argv = spec.held ? [...HOLD, ...spec.argv] : spec.argv;
     const [cmd, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
-    this.child = spawn(cmd!, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.ownGroup = !spec.held;
+    this.child = spawn(cmd!, args, { detached: this.ownGroup, stdio: ['ignore', 'pipe', 'pipe'] });
     const { argv: recorded, scheduled_at, held: _held, ...label } = spec;
     this.record = {
       ...label,
@@ -104,53 +125,64 @@ export class Instance {
     return { id: this.record.id, role: this.record.role, state: this.record.state, pid: this.record.pid };
   }
 
-  /** Resolves once a held process has stopped itself (or exited), within `ms`. */
-  async stopped(ms = 5000): Promise<void> {
-    const end = Date.now() + ms;
-    while (this.running && Date.now() < end && procState(this.record.pid) !== 'T') await new Promise((r) => setTimeout(r, 2));
-  }
-
   /** Let a held process go; its start time is now. */
   release(): void {
     if (!this.running) return;
     this.record.started_at = Date.now();
-    this.signalGroup('SIGCONT');
+    this.signal('SIGCONT');
   }
 
-  /** Kill it if it still runs after `ms` (a client that hangs past its duration), and say so. */
-  deadline(ms: number): void {
-    const timer = setTimeout(() => {
+  /**
+   * Kill it if it still runs `ms` from now and has used no CPU in the last `idleMs` (a client
+   * hung past its duration on a peer that is gone sleeps), and say so. One that still works, or
+   * waits on a host with more runnable tasks than cores, is only slow (hundreds of processes on
+   * a few cores; its peer may be starved too): it is given until `maxMs` from now.
+   * A new deadline replaces the one before (a held client's, once it is released).
+   */
+  deadline(ms: number, idleMs = ms, maxMs = ms): void {
+    const end = Date.now() + maxMs;
+    let cpu = cpuTicks(this.record.pid);
+    const check = () => {
       if (!this.running) return;
+      const now = cpuTicks(this.record.pid);
+      const busy = (now !== null && cpu !== null && now > cpu) || overloaded();
+      cpu = now;
+      if (busy && Date.now() + idleMs <= end) return arm(idleMs);
       this.record.timed_out = true;
       void this.kill();
-    }, ms);
-    timer.unref();
-    void this.exited.then(() => clearTimeout(timer));
+    };
+    const arm = (after: number) => {
+      clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = setTimeout(check, after);
+      this.deadlineTimer.unref();
+    };
+    arm(ms);
   }
 
   /** TERM the whole process group, then KILL what is left after a grace. */
   async kill(): Promise<void> {
     if (!this.running) return;
-    this.signalGroup('SIGTERM');
-    this.signalGroup('SIGCONT'); // a held (stopped) process gets its TERM only once continued
-    const timer = setTimeout(() => this.signalGroup('SIGKILL'), KILL_GRACE_MS);
+    this.signal('SIGTERM');
+    this.signal('SIGCONT'); // a held (stopped) process gets its TERM only once continued
+    const timer = setTimeout(() => this.signal('SIGKILL'), KILL_GRACE_MS);
     await this.exited;
     clearTimeout(timer);
     // iperf3 may have forked nothing, but make sure no straggler of the group survives.
-    this.signalGroup('SIGKILL');
+    this.signal('SIGKILL');
   }
 
-  private signalGroup(sig: NodeJS.Signals): void {
+  private signal(sig: NodeJS.Signals): void {
     if (this.record.pid <= 0) return;
     try {
-      process.kill(-this.record.pid, sig);
+      process.kill(this.ownGroup ? -this.record.pid : this.record.pid, sig);
     } catch {
-      // group already gone
+      // already gone
     }
   }
 
   private finish(code: number | null, signal: NodeJS.Signals | null): void {
     if (!this.running) return;
+    clearTimeout(this.deadlineTimer);
     Object.assign(this.record, {
       state: 'exited',
       ended_at: Date.now(),

@@ -1,7 +1,8 @@
 /** Small readers of /proc and of iperf3's own output, shared by the daemon's modules. */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import os from 'node:os';
 import { parseCpuList } from '../shared/cpus.js';
-import { parseProcNetTcp, SocketEntry, TCP_LISTEN } from '../shared/proc-net-tcp.js';
+import { parseProcNetTcp, SocketEntry } from '../shared/proc-net-tcp.js';
 
 function readOr(path: string, fallback: string): string {
   try {
@@ -36,18 +37,33 @@ export function socketInodes(pid: number): Set<number> {
   return inodes;
 }
 
-/** True when process `pid` itself holds a socket listening on `port`. */
-export function isListening(pid: number, port: number): boolean {
-  const mine = socketInodes(pid);
-  return tcpSockets().some((s) => s.port === port && s.state === TCP_LISTEN && mine.has(s.inode));
-}
-
 /** A process's state letter from /proc/<pid>/stat ("R", "S", "T" stopped, "Z"…), or null. */
 export function procState(pid: number): string | null {
+  return statFields(pid)[0] || null;
+}
+
+/** CPU time a process has used (user + system, clock ticks, fields 14-15 of stat), or null when gone. */
+export function cpuTicks(pid: number): number | null {
+  const f = statFields(pid);
+  return f.length > 12 ? Number(f[11]) + Number(f[12]) : null;
+}
+
+/** Fields of /proc/<pid>/stat after the command name (which may hold spaces): [0] is the state. */
+function statFields(pid: number | 'self'): string[] {
   const stat = readOr(`/proc/${pid}/stat`, '');
-  // The command name (field 2) is in parentheses and may hold spaces: the state follows the last ")".
-  const state = stat.slice(stat.lastIndexOf(')') + 1).trim().split(' ')[0];
-  return state || null;
+  return stat ? stat.slice(stat.lastIndexOf(')') + 1).trim().split(' ') : [];
+}
+
+/** True when more tasks are runnable than there are cores (the 4th field of /proc/loadavg, "R/T"). */
+export function overloaded(): boolean {
+  const running = Number(readOr('/proc/loadavg', '').split(' ')[3]?.split('/')[0]);
+  // The count includes whoever reads it: this daemon.
+  return running - 1 > os.cpus().length;
+}
+
+/** True when this process leads its own process group (its pgid, field 5 of stat, is its pid). */
+export function leadsOwnGroup(): boolean {
+  return Number(statFields('self')[2]) === process.pid;
 }
 
 /** CPUs this process may run on, from its affinity mask (not just the core count). */

@@ -4,12 +4,12 @@
  */
 import os from 'node:os';
 import type {
-  ClientSpec,
   CollectParams,
   CollectResult,
   DaemonOptions,
   HelloResult,
   IntervalParams,
+  ReleaseClientsParams,
   ServerSpec,
   StartClientsParams,
   StartClientsResult,
@@ -18,18 +18,37 @@ import type {
   StatusResult,
   StopResult,
 } from '../protocol/messages.js';
-import { CLIENT_GRACE_MS, ErrorCode, INTERVAL_METHOD } from '../protocol/messages.js';
+import { CLIENT_BUSY_MAX_MS, CLIENT_GRACE_MS, INTERVAL_METHOD, RpcCode } from '../protocol/messages.js';
 import { iperfError } from '../shared/iperf-json.js';
 import { hostFacts, IperfFacts, probeIperf } from './facts.js';
 import { HealthSampler } from './health.js';
-import { Instance, IntervalListener, SpawnSpec } from './instances.js';
+import { Instance, IntervalListener, releaseGroup, SpawnSpec } from './instances.js';
 import { clientArgv, serverArgv } from './iperf-args.js';
 import { pickPorts } from './ports.js';
-import { isListening, tcpSockets, usableCpus } from './proc.js';
+import { tcpSockets, usableCpus } from './proc.js';
+import { familyOf, ProcWatch } from './watch.js';
 
-/** How long a server may take to reach LISTEN before we call it failed. */
-const LISTEN_TIMEOUT_MS = 5000;
-const LISTEN_POLL_MS = 10;
+/**
+ * How long a server may take to reach LISTEN, and a held client to stop itself, before we call
+ * it failed: generous, since hundreds of processes may be starting on a busy host.
+ */
+const LISTEN_TIMEOUT_MS = 15_000;
+const HOLD_TIMEOUT_MS = 15_000;
+/** Longest a client may stay held before release_clients; then it is killed. */
+const HOLD_MAX_MS = 120_000;
+/** Processes spawned between two turns of the event loop, so heartbeats are answered meanwhile. */
+const SPAWN_BATCH = 4;
+
+/** A held client and how long it is meant to run. */
+interface Held {
+  inst: Instance;
+  durationMs: number;
+}
+
+/** Every SPAWN_BATCH spawns, let the event loop run (spawning is synchronous). */
+async function breathe(i: number): Promise<void> {
+  if (i % SPAWN_BATCH === SPAWN_BATCH - 1) await new Promise((r) => setImmediate(r));
+}
 
 export class RpcFailure extends Error {
   constructor(
@@ -49,6 +68,8 @@ export class DaemonService {
   private readonly portsGiven = new Set<number>();
   private readonly cpus: number[];
   private readonly health = new HealthSampler();
+  private readonly watch = new ProcWatch();
+  private held: Held[] = [];
   private nextCpu = 0;
   private iperf: IperfFacts | null = null;
 
@@ -84,23 +105,30 @@ export class DaemonService {
         address: spec.bind,
         iperf3_version: version,
       });
-    const started = await Promise.all(
-      servers.map(async (spec, i) => {
-        const cpu = this.takeCpu();
-        const first = await launch(spec, ports[i]!, cpu);
-        if (!('failed' in first)) return first;
-        // Lost a race for the port (another program bound it after we looked): once more on
-        // another free port; the failed attempt stays in collect's records under its own id.
-        const port = this.freshPort(spec.id, first.failed);
-        const retry = await launch(spec, port, cpu);
-        if ('failed' in retry) throw new RpcFailure(ErrorCode.SpawnFailed, `${first.failed}; retried on port ${port}: ${retry.failed}`);
-        return retry;
-      }),
-    );
-    return { servers: started };
+    const startOne = async (spec: ServerSpec, i: number) => {
+      const cpu = this.takeCpu();
+      const first = await launch(spec, ports[i]!, cpu);
+      if (!('failed' in first)) return first;
+      // Lost a race for the port (another program bound it after we looked): once more on
+      // another free port; the failed attempt stays in collect's records under its own id.
+      const port = this.freshPort(spec.id, first.failed);
+      const retry = await launch(spec, port, cpu);
+      if ('failed' in retry) throw new RpcFailure(RpcCode.SpawnFailed, `${first.failed}; retried on port ${port}: ${retry.failed}`);
+      return retry;
+    };
+    const pending: Promise<StartedInstance>[] = [];
+    for (const [i, spec] of servers.entries()) {
+      pending.push(startOne(spec, i));
+      await breathe(i);
+    }
+    return { servers: await Promise.all(pending) };
   }
 
-  /** Start clients, all at `start_at` (host clock) if given, so the mesh starts in sync. */
+  /**
+   * Create clients' processes, stopped, and let them go at `start_at` (host clock), or now. With
+   * `hold`, answer once they are created and keep them stopped until release_clients: the
+   * controller picks the instant only when every host has said it is ready.
+   */
   async startClients(p: StartClientsParams): Promise<StartClientsResult> {
     this.checkNew(p.clients);
     const version = this.iperfFacts().version;
@@ -109,7 +137,7 @@ export class DaemonService {
     try {
       argvs = p.clients.map((spec, i) => clientArgv(this.options.iperf3, version, { ...spec, cpu: cpus[i]!, live: p.live }));
     } catch (err) {
-      throw new RpcFailure(ErrorCode.InvalidParams, (err as Error).message);
+      throw new RpcFailure(RpcCode.InvalidParams, (err as Error).message);
     }
     const onInterval: IntervalListener | undefined = p.live
       ? (id, data) => {
@@ -119,21 +147,40 @@ export class DaemonService {
           }
         }
       : undefined;
-    // Create every process now, stopped; at start_at let them all go at once.
-    const held = p.clients.map((spec: ClientSpec, i) =>
-      this.launch(
+    // Create every process now, stopped, so that the instant costs only a signal each.
+    const held: Held[] = [];
+    for (const [i, spec] of p.clients.entries()) {
+      const inst = this.launch(
         { ...spec, role: 'client', argv: argvs[i]!, cpu: cpus[i]!, port: spec.port, address: spec.host, iperf3_version: version, scheduled_at: p.start_at ?? null, held: true },
         onInterval,
-      ),
-    );
-    await Promise.all(held.map((inst) => inst.stopped()));
-    if (p.start_at !== undefined) await sleep(p.start_at - Date.now());
-    for (const inst of held) inst.release();
-    const started = held.map((inst, i) => {
-      inst.deadline(p.clients[i]!.options.duration * 1000 + CLIENT_GRACE_MS);
+      );
+      held.push({ inst, durationMs: spec.options.duration * 1000 });
+      await breathe(i);
+    }
+    await Promise.all(held.map(({ inst }) => this.watch.stopped(inst.record.pid, HOLD_TIMEOUT_MS, () => !inst.running)));
+    if (p.hold) {
+      // A hold the controller never releases (it gave up on this host) must not outlive the run.
+      for (const { inst, durationMs } of held) inst.deadline(HOLD_MAX_MS + durationMs + CLIENT_GRACE_MS);
+      this.held.push(...held);
+      return { clients: held.map(({ inst }) => started_(inst)) };
+    }
+    return { clients: await this.release(held, p.start_at) };
+  }
+
+  /** Let every held client go at `start_at` (host clock), or now. */
+  async releaseClients(p: ReleaseClientsParams): Promise<StartClientsResult> {
+    const held = this.held.splice(0);
+    for (const { inst } of held) inst.record.scheduled_at = p.start_at ?? null;
+    return { clients: await this.release(held, p.start_at) };
+  }
+
+  private async release(held: Held[], startAt: number | undefined): Promise<StartedInstance[]> {
+    if (startAt !== undefined) await sleep(startAt - Date.now());
+    if (!releaseGroup(held.map((h) => h.inst))) for (const { inst } of held) inst.release();
+    return held.map(({ inst, durationMs }) => {
+      inst.deadline(durationMs + CLIENT_GRACE_MS, CLIENT_GRACE_MS, durationMs + CLIENT_BUSY_MAX_MS);
       return started_(inst);
     });
-    return { clients: started };
   }
 
   status(): StatusResult {
@@ -144,7 +191,7 @@ export class DaemonService {
 
   async collect(p: CollectParams = {}): Promise<CollectResult> {
     const wanted = p.ids ? new Set(p.ids) : null;
-    const chosen = [...this.instances.values()].filter((i) => !wanted || wanted.has(i.record.id));
+    const chosen = [...this.instances.values()].filter((i) => (!wanted || wanted.has(i.record.id)) && (!p.role || i.record.role === p.role));
     if (p.wait_ms) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -166,13 +213,13 @@ export class DaemonService {
   private checkNew(specs: { id: string }[]): void {
     const seen = new Set<string>();
     for (const s of specs) {
-      if (this.instances.has(s.id) || seen.has(s.id)) throw new RpcFailure(ErrorCode.InvalidParams, `instance id ${s.id} is already in use`);
+      if (this.instances.has(s.id) || seen.has(s.id)) throw new RpcFailure(RpcCode.InvalidParams, `instance id ${s.id} is already in use`);
       seen.add(s.id);
     }
     const max = this.options.max_processes;
     const running = [...this.instances.values()].filter((i) => i.running).length;
     if (max !== undefined && running + specs.length > max) {
-      throw new RpcFailure(ErrorCode.TooManyProcesses, `this host allows ${max} iperf3 processes (max_processes); ${running} run and ${specs.length} more were asked for`);
+      throw new RpcFailure(RpcCode.TooManyProcesses, `this host allows ${max} iperf3 processes (max_processes); ${running} run and ${specs.length} more were asked for`);
     }
   }
 
@@ -196,15 +243,13 @@ export class DaemonService {
   /** Start a server; resolve once its own socket is in LISTEN state, or with why it is not. */
   private async launchServer(spec: SpawnSpec): Promise<StartedInstance | { failed: string }> {
     const inst = this.launch(spec);
-    const deadline = Date.now() + LISTEN_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (!inst.running) {
-        const why = iperfError(inst.record.iperf3) || inst.record.stderr.trim() || `exit ${inst.record.exit_code}`;
-        return { failed: `iperf3 server for ${spec.id} on port ${spec.port} exited before listening: ${why}` };
-      }
-      if (isListening(inst.record.pid, spec.port)) return started_(inst);
-      await sleep(LISTEN_POLL_MS);
+    const listening = await this.watch.listening(inst.record.pid, spec.port, familyOf(spec.address), LISTEN_TIMEOUT_MS, () => !inst.running);
+    if (!inst.running) {
+      await inst.exited;
+      const why = iperfError(inst.record.iperf3) || inst.record.stderr.trim() || `exit ${inst.record.exit_code}`;
+      return { failed: `iperf3 server for ${spec.id} on port ${spec.port} exited before listening: ${why}` };
     }
+    if (listening) return started_(inst);
     await inst.kill();
     return { failed: `iperf3 server for ${spec.id} did not listen on port ${spec.port} within ${LISTEN_TIMEOUT_MS} ms` };
   }
@@ -226,7 +271,7 @@ export class DaemonService {
       ports.forEach((p) => this.portsGiven.add(p));
       return ports;
     } catch (err) {
-      throw new RpcFailure(ErrorCode.NoFreePort, `${context}${(err as Error).message}`);
+      throw new RpcFailure(RpcCode.NoFreePort, `${context}${(err as Error).message}`);
     }
   }
 }

@@ -8,6 +8,7 @@ import type {
   DaemonOptions,
   InstanceLabel,
   IperfOptions,
+  ReleaseClientsParams,
   ServerSpec,
   StartClientsParams,
   StartServersParams,
@@ -117,11 +118,22 @@ export function checkStartClients(params: unknown, range: readonly [number, numb
     if (o.bind !== undefined) spec.bind = str(o.bind, `${path}.bind`, ADDRESS, 'an IP address or host name');
     return spec;
   });
-  const out: StartClientsParams = { clients };
-  // A start instant more than a minute away is a bug or a clock problem, not a plan.
-  if (p.start_at !== undefined) out.start_at = int(p.start_at, 'params.start_at', Date.now() - 60_000, Date.now() + 60_000);
+  const out: StartClientsParams = { clients, ...startAt(p) };
   if (p.live !== undefined) out.live = bool(p.live, 'params.live');
+  if (p.hold !== undefined) out.hold = bool(p.hold, 'params.hold');
   return out;
+}
+
+/** A start instant more than a minute away is a bug or a clock problem, not a plan. */
+function startAt(p: Obj): { start_at?: number } {
+  return p.start_at === undefined ? {} : { start_at: int(p.start_at, 'params.start_at', Date.now() - 60_000, Date.now() + 60_000) };
+}
+
+export function checkReleaseClients(params: unknown): ReleaseClientsParams {
+  const p = optionalObj(params, 'params');
+  const extra = Object.keys(p).filter((k) => k !== 'start_at');
+  if (extra.length > 0) throw new ParamError(`params has unknown fields: ${extra.join(', ')}`);
+  return startAt(p);
 }
 
 export function checkCollect(params: unknown): CollectParams {
@@ -129,6 +141,10 @@ export function checkCollect(params: unknown): CollectParams {
   const out: CollectParams = {};
   if (p.wait_ms !== undefined) out.wait_ms = int(p.wait_ms, 'params.wait_ms', 0, 86_400_000);
   if (p.ids !== undefined) out.ids = list(p.ids, 'params.ids', (v, path) => str(v, path, ID, 'an instance id'));
+  if (p.role !== undefined) {
+    if (p.role !== 'client' && p.role !== 'server') throw new ParamError('params.role must be "client" or "server"');
+    out.role = p.role;
+  }
   return out;
 }
 

@@ -5,7 +5,7 @@
  */
 import PQueue from 'p-queue';
 import type { HostConfig, Inventory, TestParams } from '../inventory/types.js';
-import { CLIENT_GRACE_MS, InstanceRecord } from '../protocol/messages.js';
+import { CLIENT_BUSY_MAX_MS, InstanceRecord } from '../protocol/messages.js';
 import type { RoundInfo } from '../results/build.js';
 import type { ErrorInfo, HostResult } from '../results/types.js';
 import { HostError, Transport } from '../transport/types.js';
@@ -25,8 +25,6 @@ export interface RunState {
   hostResults: Map<string, HostResult>;
   /** Every instance record collected so far. */
   records: InstanceRecord[];
-  /** Why a host's clients of a round have no records (start_clients or collect failed). */
-  clientErrors: Map<string, ErrorInfo>;
   /** The latest interval's throughput of each live client (iperf3 >= 3.17), for progress. */
   latestBps: Map<string, number>;
   /** Mark a host failed (once) and say so. */
@@ -34,17 +32,22 @@ export interface RunState {
 }
 
 /**
- * After a round's planned end, how long collect waits for its clients: the daemon kills a client
- * hung past its duration at CLIENT_GRACE_MS, so by then every instance has an outcome.
+ * After a round's planned end, how long collect may wait for its clients: the daemon kills a
+ * client hung past its duration at CLIENT_GRACE_MS, and one still working (starved of CPU) at
+ * CLIENT_BUSY_MAX_MS, so by then every instance has an outcome. The daemon answers as soon as
+ * all have one, which is at once in a healthy run.
  */
-export const COLLECT_WAIT_MS = CLIENT_GRACE_MS + 2000;
+export const COLLECT_WAIT_MS = CLIENT_BUSY_MAX_MS + 2000;
+/** Once its client has ended, a server has this long to write its own result and exit. */
+const SERVER_SETTLE_MS = 2000;
 const RPC_TIMEOUT_MS = 30_000;
+const RPC_PER_PROCESS_MS = 200;
 /**
- * Lead before a synchronized start, beyond the slowest host's round trip: time for each daemon to
- * create its clients' processes (held stopped until the instant).
+ * Lead from the release to the start instant, beyond twice the slowest recent round trip: the
+ * processes already exist, so the release only has to reach every daemon (one short line each).
  */
-const START_LEAD_MS = 200;
-const START_LEAD_PER_CLIENT_MS = 5;
+const RELEASE_MARGIN_MS = 30;
+const RELEASE_PER_HOST_MS = 1;
 
 export function asError(err: unknown, fallbackCode: string): ErrorInfo {
   if (err instanceof HostError) return { code: err.code, message: err.message };
@@ -95,7 +98,7 @@ export async function startServers(run: RunState, hosts: HostConfig[], flows: Fl
       const servers = plan.get(h.name)!;
       if (servers.length === 0) return;
       try {
-        const res = await sessions.get(h.name)!.call('start_servers', { servers, idle_timeout: Math.ceil(idleTimeout) }, RPC_TIMEOUT_MS);
+        const res = await sessions.get(h.name)!.call('start_servers', { servers, idle_timeout: Math.ceil(idleTimeout) }, rpcTimeout(servers.length));
         for (const s of res.servers) ports.set(s.id, s.port);
         emit({ type: 'servers-listening', host: h.name, count: res.servers.length });
       } catch (err) {
@@ -107,49 +110,71 @@ export async function startServers(run: RunState, hosts: HostConfig[], flows: Fl
 }
 
 /**
- * 3. One round: every client host is told to start its clients at the same instant (translated
- * into its own clock), the test runs, and the round's instances are collected from every host.
+ * 3. One round, in two steps so that its clients start together at any size: every client host
+ * creates its clients' processes, held stopped, and says so; then the controller picks an instant
+ * that every host can meet (the slowest recent round trip, plus a margin) and releases them all
+ * at it, each in its own clock. The test runs, and the round's instances are collected.
  */
 export async function runRound(run: RunState, round: number, flows: Flow[], ports: Map<string, number>): Promise<RoundInfo> {
-  const { sessions, clientErrors, records, emit, latestBps, signal } = run;
+  const { sessions, records, emit, latestBps, signal } = run;
+  const errors: Record<string, ErrorInfo> = {};
   const hosts = [...new Set(flows.flatMap((f) => [f.client, f.server]))];
   const plan = planClients(hosts, flows, ports);
   const clientHosts = hosts.filter((h) => plan.get(h.name)!.length > 0);
-  const mostClients = Math.max(0, ...clientHosts.map((h) => plan.get(h.name)!.length));
-  const lead = Math.max(...clientHosts.map((h) => sessions.get(h.name)!.clock.rtt_ms), 0) * 2 + START_LEAD_MS + START_LEAD_PER_CLIENT_MS * mostClients;
-  const startAt = Date.now() + lead;
   latestBps.clear();
+  const ready: HostConfig[] = [];
   await Promise.all(
     clientHosts.map(async (h) => {
       const s = sessions.get(h.name)!;
       const clients = plan.get(h.name)!;
       try {
         const live = supports(s.hello.iperf3_version, '--json-stream');
-        await s.call('start_clients', { clients, start_at: Math.round(startAt + s.clock.offset_ms), live }, RPC_TIMEOUT_MS + lead);
-        emit({ type: 'clients-started', host: h.name, count: clients.length, round });
+        await s.call('start_clients', { clients, live, hold: true }, rpcTimeout(clients.length));
+        ready.push(h);
       } catch (err) {
-        clientErrors.set(h.name, asError(err, 'start_clients'));
+        errors[h.name] = asError(err, 'start_clients');
+      }
+    }),
+  );
+  const lead = RELEASE_MARGIN_MS + RELEASE_PER_HOST_MS * ready.length + 2 * Math.max(0, ...ready.map((h) => sessions.get(h.name)!.recentRttMs()));
+  const startAt = Date.now() + lead;
+  await Promise.all(
+    ready.map(async (h) => {
+      const s = sessions.get(h.name)!;
+      try {
+        const res = await s.call('release_clients', { start_at: Math.round(startAt + s.clock.offset_ms) }, RPC_TIMEOUT_MS + lead);
+        emit({ type: 'clients-started', host: h.name, count: res.clients.length, round });
+      } catch (err) {
+        errors[h.name] = asError(err, 'start_clients');
       }
     }),
   );
   await waitForTest(run, startAt);
-  const info = { round, scheduled_at: startAt, flows: flows.length };
+  const info: RoundInfo = { round, scheduled_at: startAt, flows: flows.length, errors };
   // Interrupted: collectAll stops every host and collects what there is, this round included.
   if (signal?.aborted) return info;
+  // Clients first, each host waiting for its own; then the servers, which end with their clients.
   const ids = flows.map((f) => f.id);
-  await Promise.all(
-    hosts.map(async (h) => {
-      const s = sessions.get(h.name)!;
-      try {
-        const res = await s.call('collect', { ids, wait_ms: COLLECT_WAIT_MS }, COLLECT_WAIT_MS + RPC_TIMEOUT_MS);
-        records.push(...res.instances);
-        emit({ type: 'host-collected', host: h.name, records: res.instances });
-      } catch (err) {
-        if (!clientErrors.has(h.name)) clientErrors.set(h.name, asError(err, 'collect'));
-      }
-    }),
-  );
+  for (const [role, wait_ms] of [['client', COLLECT_WAIT_MS], ['server', SERVER_SETTLE_MS]] as const) {
+    await Promise.all(
+      hosts.map(async (h) => {
+        const s = sessions.get(h.name)!;
+        try {
+          const res = await s.call('collect', { ids, role, wait_ms }, wait_ms + RPC_TIMEOUT_MS);
+          records.push(...res.instances);
+          emit({ type: 'host-collected', host: h.name, records: res.instances });
+        } catch (err) {
+          errors[h.name] ??= asError(err, 'collect');
+        }
+      }),
+    );
+  }
   return info;
+}
+
+/** An RPC that starts `count` processes may take a while on a busy host. */
+function rpcTimeout(count: number): number {
+  return RPC_TIMEOUT_MS + RPC_PER_PROCESS_MS * count;
 }
 
 /** Wait out a round's test, reporting progress and sampling each host's health as it runs. */

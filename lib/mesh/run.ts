@@ -30,6 +30,9 @@ export interface RunOptions {
 }
 
 
+/** What a round takes beyond its duration in a healthy run (release, collect), generously. */
+const ROUND_OVERHEAD_S = 15;
+
 export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
@@ -77,7 +80,6 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     sessions: new Map(),
     hostResults,
     records: [],
-    clientErrors: new Map(),
     latestBps: new Map(),
     fail(host, error) {
       if (hostResults.get(host)!.status === 'failed') return;
@@ -92,6 +94,9 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   const isUp = (h: HostConfig) => sessions.has(h.name) && hostResults.get(h.name)!.status === 'ok';
   const live = () => inventory.hosts.filter(isUp);
 
+  // An interrupt stops every iperf3 at once, whatever the run is waiting for (a collect included).
+  const stopAll = () => sessions.forEach((s) => void s.call('stop', {}, 5000).catch(() => {}));
+  signal?.addEventListener('abort', stopAll, { once: true });
   try {
     // 1. Connect and hello, a bounded number of handshakes at once.
     await connectAll(run);
@@ -108,7 +113,9 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
         for (const o of over) fail(o.host, { code: 'max_processes', message: o.message });
         flows = live().length >= 2 ? planFlows(live(), processes, test) : [];
       }
-      const idle = roundCount(flows) * (test.duration + COLLECT_WAIT_MS / 1000) + 60;
+      // A server waits for its round: every round before it, each normally its duration and a few
+      // seconds, and the last one stretched as far as collect allows. iperf3 caps it at a day.
+      const idle = Math.min(86_400, roundCount(flows) * (test.duration + ROUND_OVERHEAD_S) + COLLECT_WAIT_MS / 1000 + 60);
       const ports = await startServers(run, live(), flows, idle);
       // 3. Clocks, then the rounds, each starting in sync on every host.
       await Promise.all(live().map((h) => sessions.get(h.name)!.measureClock().catch((e) => fail(h.name, asError(e, 'clock')))));
@@ -120,6 +127,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     // 4. After an interrupt: stop first, keep what finished.
     if (signal?.aborted) await collectAll(run);
   } finally {
+    signal?.removeEventListener('abort', stopAll);
     // 5. Stop and disconnect, whatever happened above: nothing stays running on a host.
     await Promise.all([...sessions.values()].map((s) => s.close().catch(() => {})));
   }
@@ -140,7 +148,6 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     flows,
     rounds,
     records: run.records,
-    clientErrors: run.clientErrors,
   });
   emit({ type: 'done', summary: doc.summary });
   return doc;

@@ -13,8 +13,13 @@ import { MIN_IPERF3, versionAtLeast } from '../shared/versions.js';
 /** The daemon gives up on us after this much silence; we ping five times as often. */
 export const HEARTBEAT_MS = 10_000;
 const PING_EVERY_MS = HEARTBEAT_MS / 5;
-/** Unanswered pings in a row after which the host counts as lost. */
-const PINGS_LOST = 3;
+/**
+ * A host is lost after this much silence (not one byte from its daemon), plus LOST_PER_PROCESS_MS
+ * for every iperf3 process it was asked to start: a daemon starting hundreds of processes on a
+ * busy host answers late, and late is not dead. A dropped connection is noticed sooner, by SSH.
+ */
+const LOST_AFTER_MS = 6000;
+const LOST_PER_PROCESS_MS = 100;
 /** Methods that are safe to send twice: they start nothing. */
 const IDEMPOTENT = new Set<MethodName>(['hello', 'status', 'collect', 'ping']);
 
@@ -56,7 +61,10 @@ export class HostSession {
   readonly health: HealthSample[] = [];
   private readonly rtts: number[] = [];
   private closing = false;
-  private missedPings = 0;
+  private pingInFlight = false;
+  private lastTick = performance.now();
+  /** iperf3 processes this host was asked to start so far: its silence allowance grows with them. */
+  private work = 0;
   private readonly pinger: NodeJS.Timeout;
 
   private constructor(
@@ -123,6 +131,8 @@ export class HostSession {
 
   /** One request; a timed-out idempotent request is sent once more (never one that starts iperf3). */
   async call<M extends MethodName>(method: M, params: ParamsOf<M>, timeoutMs: number): Promise<ResultOf<M>> {
+    if (method === 'start_servers') this.work += (params as ParamsOf<'start_servers'>).servers.length;
+    if (method === 'start_clients') this.work += (params as ParamsOf<'start_clients'>).clients.length;
     try {
       return await this.rpc.call(method, params, timeoutMs);
     } catch (err) {
@@ -131,6 +141,16 @@ export class HostSession {
         throw this.explain(e);
       });
     }
+  }
+
+  /** How long this host may stay silent before it counts as lost, ms. */
+  silenceAllowedMs(): number {
+    return LOST_AFTER_MS + LOST_PER_PROCESS_MS * this.work;
+  }
+
+  /** The slowest recent round trip (the last few heartbeats, or the clock's), ms. */
+  recentRttMs(): number {
+    return Math.max(this.clock.rtt_ms, ...this.rtts.slice(-3));
   }
 
   /**
@@ -172,19 +192,26 @@ export class HostSession {
     await this.channel.close();
   }
 
+  /**
+   * Every PING_EVERY_MS: a ping if none is in flight (its answer is the daemon's heartbeat and
+   * its round trip is recorded), and the verdict: lost after silenceAllowedMs() of nothing at all.
+   */
   private ping(): void {
-    const t0 = performance.now();
-    this.rpc.call('ping', {}, PING_EVERY_MS).then(
-      () => {
-        this.missedPings = 0;
-        this.rtts.push(performance.now() - t0);
-      },
-      () => {
-        if (++this.missedPings < PINGS_LOST || this.lost) return;
-        this.lost = `${this.host.name} stopped answering (${PINGS_LOST} heartbeats in ${(PINGS_LOST * PING_EVERY_MS) / 1000} s unanswered)`;
-        this.channel.abort();
-      },
-    );
+    const now = performance.now();
+    // Our own loop stalled (a busy controller): the daemon's answers may be waiting unread.
+    const late = now - this.lastTick > 2 * PING_EVERY_MS;
+    this.lastTick = now;
+    if (!late && !this.lost && now - this.rpc.lastHeard > this.silenceAllowedMs()) {
+      this.lost = `${this.host.name} stopped answering (nothing heard for ${Math.round((now - this.rpc.lastHeard) / 1000)} s)`;
+      this.channel.abort();
+      return;
+    }
+    if (this.pingInFlight) return;
+    this.pingInFlight = true;
+    this.rpc.call('ping', {}, this.silenceAllowedMs()).then(
+      () => this.rtts.push(performance.now() - now),
+      () => {},
+    ).finally(() => (this.pingInFlight = false));
   }
 
   private explain(err: unknown): Error {

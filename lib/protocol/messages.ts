@@ -10,8 +10,13 @@ export const PROTOCOL_VERSION = 1;
 /** Longest line either side accepts; longer lines are refused, so memory stays bounded. */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
-/** A client still running this long after its duration is hung (peer gone, link cut): killed. */
+/**
+ * A client still running this long after its duration, and idle (no CPU used) for as long, is
+ * hung (peer gone, link cut): killed. One that still works is starved, not hung, and may run up
+ * to CLIENT_BUSY_MAX_MS past its duration before it is killed all the same.
+ */
 export const CLIENT_GRACE_MS = 10_000;
+export const CLIENT_BUSY_MAX_MS = 120_000;
 
 /** The notification the daemon writes first, so noise from login scripts before it is skipped. */
 export const READY_METHOD = 'meshperf.ready';
@@ -63,8 +68,11 @@ export interface JsonRpcResponse {
   error?: JsonRpcError;
 }
 
-/** Standard JSON-RPC codes, plus ours in the server-defined range. */
-export const ErrorCode = {
+/**
+ * Standard JSON-RPC codes, plus ours in the server-defined range. The results name each by its
+ * word in lib/shared/errors.ts (spawn_failed, no_free_port, ...).
+ */
+export const RpcCode = {
   ParseError: -32700,
   InvalidRequest: -32600,
   MethodNotFound: -32601,
@@ -180,6 +188,11 @@ export interface StartClientsParams {
   clients: ClientSpec[];
   /** Start them all at this instant of the host's clock (ms since the epoch); now if absent. */
   start_at?: number;
+  /**
+   * Create the processes and keep them stopped until release_clients (start_at is then ignored):
+   * the answer says this host is ready, and the controller picks an instant every host can meet.
+   */
+  hold?: boolean;
   /** Forward per-interval progress as `meshperf.interval` notifications (iperf3 >= 3.17). */
   live?: boolean;
 }
@@ -196,6 +209,11 @@ export interface IntervalParams {
 
 export interface StartClientsResult {
   clients: StartedInstance[];
+}
+
+export interface ReleaseClientsParams {
+  /** Let every held client go at this instant of the host's clock (ms since the epoch); now if absent. */
+  start_at?: number;
 }
 
 export type InstanceRole = 'server' | 'client';
@@ -231,8 +249,10 @@ export interface StatusResult {
 export interface CollectParams {
   /** Wait up to this long for every (selected) instance to exit before answering. */
   wait_ms?: number;
-  /** Only these instance ids (both roles); all when absent. */
+  /** Only these instance ids; all when absent. */
   ids?: string[];
+  /** Only this role; both when absent. */
+  role?: InstanceRole;
 }
 
 export interface InstanceRecord extends InstanceLabel {
@@ -279,6 +299,7 @@ export interface Methods {
   hello: [Record<string, never> | undefined, HelloResult];
   start_servers: [StartServersParams, StartServersResult];
   start_clients: [StartClientsParams, StartClientsResult];
+  release_clients: [ReleaseClientsParams, StartClientsResult];
   status: [Record<string, never> | undefined, StatusResult];
   collect: [CollectParams | undefined, CollectResult];
   stop: [Record<string, never> | undefined, StopResult];

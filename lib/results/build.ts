@@ -26,6 +26,8 @@ export interface RoundInfo {
   /** Controller clock, ms since the epoch. */
   scheduled_at: number;
   flows: number;
+  /** Why a host's clients of this round have no records (start_clients or collect failed). */
+  errors: Record<string, ErrorInfo>;
 }
 
 export interface BuildInput {
@@ -42,14 +44,13 @@ export interface BuildInput {
   rounds: RoundInfo[];
   /** Every instance record collected, clients and servers, from every host. */
   records: InstanceRecord[];
-  /** Why a host's clients could not be started or collected, if so. */
-  clientErrors: Map<string, ErrorInfo>;
 }
 
 const iso = (ms: number | null | undefined): string | null => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 
 export function buildResults(input: BuildInput): ResultsDocument {
   const byKey = new Map(input.records.map((r) => [`${r.role}:${r.id}`, r]));
+  const roundErrors = new Map(input.rounds.map((r) => [r.round, r.errors]));
   const hostsByName = new Map(input.hosts.map((h) => [h.name, h]));
   // Host clock minus controller clock, for the hosts whose clock was measured.
   const offsets = new Map(input.hosts.filter((h) => h.clock_offset_ms !== undefined).map((h) => [h.name, h.clock_offset_ms!]));
@@ -61,7 +62,7 @@ export function buildResults(input: BuildInput): ResultsDocument {
   }
   const instance = (f: Flow, mirrored: boolean): InstanceResult => {
     const down = [f.src, f.dst].map((h) => hostsByName.get(h.name)!).find((h) => h.status !== 'ok');
-    const blame = down?.error ?? input.clientErrors.get(f.client.name);
+    const blame = down?.error ?? roundErrors.get(f.round)?.[f.client.name];
     return instanceResult(f, mirrored, byKey.get(`client:${f.id}`), byKey.get(`server:${f.id}`), hostsByName, blame, offsets.get(f.client.name) ?? null);
   };
   const sources: ResultsDocument['sources'] = {};

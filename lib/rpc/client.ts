@@ -34,6 +34,8 @@ export class RpcClient {
   private nextId = 1;
   private closedError: Error | null = null;
   private stderrTail = '';
+  /** When the daemon last sent anything (performance.now()): a busy daemon is slow, not silent. */
+  lastHeard = performance.now();
   readonly ready: Promise<ReadyParams>;
   /** Called for each notification (a message with a method and no id) after the ready line. */
   onNotification: (method: string, params: unknown) => void = () => {};
@@ -56,6 +58,7 @@ export class RpcClient {
       readyTimeoutMs,
     );
     channel.stdout.on('data', (chunk: Buffer) => {
+      this.lastHeard = performance.now();
       for (const ev of decoder.push(chunk)) {
         if (!('line' in ev)) continue;
         const msg = tryParse(ev.line);

@@ -14,6 +14,9 @@ export const localTransport: Transport = {
     const node = req.host.node === 'node' ? process.execPath : req.host.node;
     const child = spawn(node, ['-e', LOADER_JS, ...loaderArgs(bundle, req.options)], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group, as under sshd: the daemon releases held clients with one signal
+      // to its group, which must not reach the controller's.
+      detached: true,
     });
     const closed = once(child, 'close').then(() => undefined, () => undefined);
     child.stdin.on('error', () => {}); // the daemon may be gone; closed tells the story

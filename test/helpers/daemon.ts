@@ -22,11 +22,11 @@ export interface TestDaemon {
   close(): Promise<void>;
 }
 
-export async function startDaemon(options: DaemonOptions, netns?: string): Promise<TestDaemon> {
+export async function startDaemon(options: DaemonOptions, netns?: string, detached = false): Promise<TestDaemon> {
   const bundle = daemonBundle();
   const argv = [process.execPath, '-e', LOADER_JS, ...loaderArgs(bundle, options)];
   const [cmd, ...args] = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
-  const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'], detached });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   child.stdin.on('error', () => {});
   child.stdin.write(bundle.code);

@@ -1,0 +1,26 @@
+// A 24-host all-at-once mesh on the emulated cluster: 552 pairs, 1,104 iperf3 processes on this
+// machine's cores. Every daemon must stay responsive while it starts its processes, every pair
+// must be measured, the clients must start together, and nothing may be left running.
+import t from 'tap';
+import { loadInventory, runMesh } from '../lib/index.js';
+import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
+import { eventually } from './helpers/procs.js';
+
+t.test('24 hosts, every pair at once: all 552 measured, start spread within 100 ms, nothing left', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
+  const lab = await withLab(t, 24, '198.19.124.0/24');
+  const inventory = await loadInventory(lab.inventory);
+  const doc = await runMesh({ inventory, test: { duration: 2, processes: 1 } });
+  const s = doc.summary;
+  t.same(doc.run.hosts.filter((h) => h.status !== 'ok').map((h) => `${h.name}: ${h.error?.code} ${h.error?.message}`), [], 'no host failed or was lost');
+  t.equal(s.pairs, 552);
+  const failed = Object.entries(doc.sources).flatMap(([src, { destinations }]) =>
+    Object.entries(destinations).filter(([, p]) => p.summary.status !== 'ok').map(([dst, p]) => `${src}>${dst}: ${p.summary.error?.code} ${p.summary.error?.message}`),
+  );
+  t.same(failed, [], 'every ordered pair measured');
+  t.equal(s.pairs_ok, 552);
+  t.ok(s.start_spread_ms !== null && s.start_spread_ms <= 100, `clients of all 24 hosts started within ${s.start_spread_ms} ms (bound 100)`);
+  t.ok(
+    await eventually(async () => (await leftovers(lab)).length === 0, 5000),
+    'no iperf3 or daemon left on any host within 5 s',
+  );
+});
