@@ -81,6 +81,12 @@ t.test('rounds and pairwise measure a shaped host at its rate; all shares it', {
     const roundsOfPairs = pairs(doc).map((p) => p.rounds[0]);
     t.equal(new Set(roundsOfPairs).size, doc.run.rounds.length, 'each instance records its round');
     apart[schedule] = pairs(doc);
+    // The rounds never overlapped: the mesh carried at most the busiest round at once, not their sum.
+    const sums = doc.run.rounds.map((r) => r.aggregate_throughput_bps);
+    const inRound = (r: number) => pairs(doc).filter((p) => p.rounds[0] === r).reduce((a, p) => a + p.bps, 0);
+    t.same(sums, doc.run.rounds.map((r) => inRound(r.round)), `${schedule}: each round's aggregate sums its own pairs`);
+    t.equal(doc.summary.aggregate_throughput_bps, Math.max(...sums), `${schedule}: the aggregate is the busiest round's`);
+    t.equal(doc.summary.total_throughput_bps, sums.reduce((a, b) => a + b, 0), `${schedule}: the total sums every round`);
   }
 
   const all = await runMesh({ inventory, test: { duration: 3, omit: 1, processes: 1, schedule: 'all' } });

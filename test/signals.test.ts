@@ -80,6 +80,13 @@ for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     t.equal(schemaErrors(doc), '', 'and are valid against the schema');
     const first = doc.sources.h1.destinations.h2.instances[0];
     t.ok(first.iperf3, 'what the interrupted iperf3 printed is kept');
+    const instances = Object.values(doc.sources).flatMap((s: any) => Object.values(s.destinations).flatMap((p: any) => p.instances)) as any[];
+    t.same([...new Set(instances.map((i) => i.status))], ['interrupted'], 'every instance is interrupted, none failed');
+    t.equal(first.error.code, 'interrupted');
+    t.ok(instances.every((i) => i.metrics.throughput_bps > 1e6), 'each keeps the throughput it measured until then');
+    t.equal(doc.summary.pairs_interrupted, 6);
+    t.ok(doc.summary.aggregate_throughput_bps > 1e6, 'the run says what the mesh carried');
+    t.match(run.stdout(), /run interrupted: 6 instances stopped early kept what they measured/, 'the summary line says so');
     t.notOk(existsSync(path.join(out, 'partial')), 'partial files are gone once results.json is written');
   });
 }

@@ -3,10 +3,11 @@
  * error can quote exactly what was typed. Each flag overrides the inventory's [test] value.
  */
 import type { Argv } from 'yargs';
+import { UsageError } from '../shared/errors.js';
 import { parseSize } from '../inventory/load.js';
 import type { Schedule, TestParams } from '../inventory/types.js';
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export function positiveInt(name: string, max: number, min = 1) {
   return (v: string | undefined): number | undefined => {

@@ -12,6 +12,7 @@ function cell(p: PairResult | undefined): string {
   const s = p.summary;
   if (s.status === 'ok') return formatBps(s.throughput_bps);
   if (s.status === 'partial') return `${formatBps(s.throughput_bps)}*`;
+  if (s.status === 'interrupted') return `${formatBps(s.throughput_bps)}~`;
   return s.status === 'skipped' ? `skip:${s.error?.code}` : `FAIL:${s.error?.code}`;
 }
 
@@ -31,7 +32,20 @@ export function formatMatrix(doc: ResultsDocument): string {
       }
     }
   }
+  return [...lines, '', ...summaryLines(doc), ...notes.map((n) => `  ${n}`)].join('\n');
+}
+
+/** The counts, what the mesh carried at once (said for what it is under each schedule), and an interrupt. */
+function summaryLines(doc: ResultsDocument): string[] {
   const s = doc.summary;
-  const total = `${s.pairs_ok}/${s.pairs} pairs ok, ${s.instances_ok}/${s.instances} iperf3 instances ok, aggregate ${formatBps(s.aggregate_throughput_bps)}`;
-  return [...lines, '', total, ...notes.map((n) => `  ${n}`)].join('\n');
+  const rounds = doc.run.rounds.length;
+  const carried =
+    rounds <= 1
+      ? `aggregate ${formatBps(s.aggregate_throughput_bps)}`
+      : `busiest round ${formatBps(s.aggregate_throughput_bps)} at once (${rounds} rounds, one after another)`;
+  const lines = [`${s.pairs_ok}/${s.pairs} pairs ok, ${s.instances_ok}/${s.instances} iperf3 instances ok, ${carried}`];
+  if (doc.run.interrupted) {
+    lines.push(`run interrupted: ${s.instances_interrupted} instances stopped early kept what they measured (marked ~)`);
+  }
+  return lines;
 }

@@ -6,7 +6,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { InstanceLabel, InstanceRecord, InstanceRole, InstanceStatus } from '../protocol/messages.js';
 import { JsonStream } from './json-stream.js';
-import { cpuTicks, leadsOwnGroup, overloaded } from './proc.js';
+import { cpuTicks, leadsOwnGroup, overloaded, procState } from './proc.js';
 import { parseFirstJson } from '../shared/iperf-json.js';
 
 /** Keep at most this much of a process's output (iperf3 -J of a long test is a few MB). */
@@ -145,7 +145,8 @@ export class Instance {
     const check = () => {
       if (!this.running) return;
       const now = cpuTicks(this.record.pid);
-      const busy = (now !== null && cpu !== null && now > cpu) || overloaded();
+      // A stopped process (SIGSTOP) is not starved, whatever the load.
+      const busy = (now !== null && cpu !== null && now > cpu) || (overloaded() && procState(this.record.pid) !== 'T');
       cpu = now;
       if (busy && Date.now() + idleMs <= end) return arm(idleMs);
       this.record.timed_out = true;

@@ -9,17 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { parseCpuList } from '../shared/cpus.js';
+import { InventoryError } from '../shared/errors.js';
 import { describeErrors } from './messages.js';
+export { InventoryError };
 import type { HostConfig, Inventory, Schedule, SshDefaults, TestParams, Tuning } from './types.js';
-
-export class InventoryError extends Error {
-  constructor(
-    readonly source: string,
-    readonly problems: string[],
-  ) {
-    super(`${source}: ${problems.length === 1 ? problems[0] : '\n  - ' + problems.join('\n  - ')}`);
-  }
-}
 
 const SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/inventory.schema.json', import.meta.url), 'utf8'));
 const validate = new Ajv({ allErrors: true }).compile(SCHEMA);

@@ -2,6 +2,7 @@
  * The lab's network: N namespaces, each with a veth into one bridge in the root namespace, where
  * the controller lives. Addresses come from 198.18.0.0/15 (RFC 2544, reserved for benchmarking).
  */
+import { LabError } from '../shared/errors.js';
 import { run, tryRun } from './exec.js';
 
 export interface LabNetwork {
@@ -11,8 +12,7 @@ export interface LabNetwork {
   hosts: { name: string; namespace: string; veth: string; address: string }[];
 }
 
-/** A lab request that cannot be carried out as asked: the CLI's usage errors. */
-export class LabError extends Error {}
+export { LabError };
 
 /** "198.18.0.0/24" -> the lab's names and addresses; only /24s inside 198.18.0.0/15. */
 export function labLayout(subnet: string, count: number): LabNetwork {

@@ -7,8 +7,10 @@ import PQueue from 'p-queue';
 import type { HostConfig, Inventory, TestParams } from '../inventory/types.js';
 import { CLIENT_BUSY_MAX_MS, InstanceRecord } from '../protocol/messages.js';
 import type { RoundInfo } from '../results/build.js';
-import type { ErrorInfo, HostResult } from '../results/types.js';
-import { HostError, Transport } from '../transport/types.js';
+import type { HostResult } from '../results/types.js';
+import { RpcError } from '../rpc/client.js';
+import { ErrorCode, ErrorInfo, MeshperfError, RPC_ERROR_WORDS } from '../shared/errors.js';
+import type { Transport } from '../transport/types.js';
 import { supports } from '../shared/versions.js';
 import type { MeshEventListener } from './events.js';
 import { Flow, planClients, planServers } from './plan.js';
@@ -49,9 +51,16 @@ const RPC_PER_PROCESS_MS = 200;
 const RELEASE_MARGIN_MS = 30;
 const RELEASE_PER_HOST_MS = 1;
 
-export function asError(err: unknown, fallbackCode: string): ErrorInfo {
-  if (err instanceof HostError) return { code: err.code, message: err.message };
-  return { code: fallbackCode, message: err instanceof Error ? err.message : String(err) };
+/**
+ * What went wrong, in the results' words: a HostError keeps its code, the daemon's own refusals
+ * (no free port, spawn failed, ...) theirs, and anything else (a timeout, a closed connection)
+ * is named after the step that failed.
+ */
+export function asError(err: unknown, step: ErrorCode): ErrorInfo {
+  if (err instanceof MeshperfError) return err.toInfo();
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof RpcError) return { code: RPC_ERROR_WORDS[err.code] ?? step, message };
+  return { code: step, message };
 }
 
 /** 1. Connect and hello, at most ssh.concurrency handshakes at once. */

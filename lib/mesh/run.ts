@@ -95,7 +95,11 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   const live = () => inventory.hosts.filter(isUp);
 
   // An interrupt stops every iperf3 at once, whatever the run is waiting for (a collect included).
-  const stopAll = () => sessions.forEach((s) => void s.call('stop', {}, 5000).catch(() => {}));
+  let interruptedAt: number | null = signal?.aborted ? Date.now() : null;
+  const stopAll = () => {
+    interruptedAt = Date.now();
+    sessions.forEach((s) => void s.call('stop', {}, 5000).catch(() => {}));
+  };
   signal?.addEventListener('abort', stopAll, { once: true });
   try {
     // 1. Connect and hello, a bounded number of handshakes at once.
@@ -141,6 +145,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     startedAt,
     finishedAt: new Date(),
     interrupted: signal?.aborted ?? false,
+    interruptedAt,
     test,
     processes,
     transport: transport.name,

@@ -5,6 +5,7 @@
 import type { TestParams } from '../inventory/types.js';
 import type { Flow } from '../mesh/plan.js';
 import type { InstanceRecord } from '../protocol/messages.js';
+import type { ErrorCode } from '../shared/errors.js';
 import { iperfError } from '../shared/iperf-json.js';
 import { clientMetrics, emptyMetrics, iperfVersionOf, localPort } from './metrics.js';
 import {
@@ -16,6 +17,7 @@ import {
   PairStatus,
   RESULTS_FORMAT,
   ResultsDocument,
+  InstanceStatus,
   RoundResult,
   RunParameters,
   RunSummary,
@@ -35,6 +37,8 @@ export interface BuildInput {
   startedAt: Date;
   finishedAt: Date;
   interrupted: boolean;
+  /** When the interrupt came (controller clock, ms since the epoch); null when none did. */
+  interruptedAt: number | null;
   test: TestParams;
   processes: number;
   transport: 'ssh' | 'local';
@@ -63,7 +67,7 @@ export function buildResults(input: BuildInput): ResultsDocument {
   const instance = (f: Flow, mirrored: boolean): InstanceResult => {
     const down = [f.src, f.dst].map((h) => hostsByName.get(h.name)!).find((h) => h.status !== 'ok');
     const blame = down?.error ?? roundErrors.get(f.round)?.[f.client.name];
-    return instanceResult(f, mirrored, byKey.get(`client:${f.id}`), byKey.get(`server:${f.id}`), hostsByName, blame, offsets.get(f.client.name) ?? null);
+    return instanceResult(f, mirrored, byKey.get(`client:${f.id}`), byKey.get(`server:${f.id}`), hostsByName, blame, offsets.get(f.client.name) ?? null, input.interruptedAt);
   };
   const sources: ResultsDocument['sources'] = {};
   for (const src of input.hosts) {
@@ -85,7 +89,8 @@ export function buildResults(input: BuildInput): ResultsDocument {
     }
     sources[src.name] = { destinations };
   }
-  const rounds = input.rounds.map((r) => roundResult(r, input.records, offsets, input.flows));
+  const allInstances = Object.values(sources).flatMap((s) => Object.values(s.destinations)).flatMap((p) => p.instances);
+  const rounds = input.rounds.map((r) => roundResult(r, input.records, offsets, input.flows, allInstances));
   return {
     format: RESULTS_FORMAT,
     run: {
@@ -128,14 +133,19 @@ function parameters(input: BuildInput): RunParameters {
   };
 }
 
-/** How far apart, in controller time, the round's client processes really started. */
-function roundResult(r: RoundInfo, records: InstanceRecord[], offsets: Map<string, number>, flows: Flow[]): RoundResult {
+/**
+ * How far apart, in controller time, the round's client processes really started, and what the
+ * mesh carried in it: every flow of one round ran at the same time, flows of two rounds never.
+ */
+function roundResult(r: RoundInfo, records: InstanceRecord[], offsets: Map<string, number>, flows: Flow[], instances: InstanceResult[]): RoundResult {
   const clientHost = new Map(flows.filter((f) => f.round === r.round).map((f) => [f.id, f.client.name]));
   const starts = records
     .filter((rec) => rec.role === 'client' && clientHost.has(rec.id))
     .map((rec) => rec.started_at - (offsets.get(clientHost.get(rec.id)!) ?? 0));
   const spread = starts.length ? Math.round((Math.max(...starts) - Math.min(...starts)) * 10) / 10 : null;
-  return { round: r.round, scheduled_at: new Date(r.scheduled_at).toISOString(), flows: r.flows, start_spread_ms: spread };
+  // Every direction counts (with bidir the other one is listed under the reverse pair).
+  const aggregate = instances.filter((i) => i.round === r.round && measured(i)).reduce((a, i) => a + (i.metrics.throughput_bps ?? 0), 0);
+  return { round: r.round, scheduled_at: new Date(r.scheduled_at).toISOString(), flows: r.flows, start_spread_ms: spread, aggregate_throughput_bps: aggregate };
 }
 
 function skippedPair(down: HostResult): PairResult {
@@ -174,9 +184,20 @@ function instanceResult(
   hosts: Map<string, HostResult>,
   blame: ErrorInfo | undefined,
   offset: number | null,
+  interruptedAt: number | null,
 ): InstanceResult {
+  // The interrupt in the client host's clock.
+  const stoppedAt = interruptedAt === null ? null : interruptedAt + (offset ?? 0);
+  const result = outcome(client, server, blame, stoppedAt);
   const metrics = client ? clientMetrics(client.iperf3, mirrored) : emptyMetrics();
-  const result = outcome(client, server, blame, metrics.throughput_bps);
+  // Stopped before its end: iperf3 printed its intervals but no end-of-test summary from the
+  // receiver; what arrived is counted from the intervals (the server's when it has them).
+  if (result.status === 'interrupted' && !metrics.throughput_bps) {
+    metrics.throughput_bps = intervalRate(mirrored ? null : server?.iperf3) ?? intervalRate(client?.iperf3);
+  }
+  if (result.status === 'ok' && metrics.throughput_bps === null) {
+    Object.assign(result, { status: 'failed', error: { code: 'iperf3', message: 'iperf3 printed no end-of-test summary' } });
+  }
   return {
     instance: f.instance,
     round: f.round,
@@ -198,14 +219,18 @@ function instanceResult(
   };
 }
 
-/** An instance is ok only when its client exited cleanly with a complete, error-free result. */
+/**
+ * An instance is ok only when its client exited cleanly with a complete, error-free result;
+ * interrupted when it was still running at the interrupt and did not finish (stopped itself, or
+ * its server was stopped first): its measurement until then is kept.
+ */
 function outcome(
   client: InstanceRecord | undefined,
   server: InstanceRecord | undefined,
   blame: ErrorInfo | undefined,
-  throughput: number | null,
-): { status: 'ok' | 'failed'; error: ErrorInfo | null } {
-  const fail = (code: string, message: string) => ({ status: 'failed' as const, error: { code, message } });
+  stoppedAt: number | null,
+): { status: InstanceStatus; error: ErrorInfo | null } {
+  const fail = (code: ErrorCode, message: string) => ({ status: 'failed' as const, error: { code, message } });
   if (!client) {
     if (blame) return { status: 'failed', error: blame };
     return server ? fail('no_client', 'the client was never started') : fail('no_server', 'no server was started for this instance');
@@ -215,18 +240,40 @@ function outcome(
   }
   if (client.state === 'running') return fail('timeout', 'the client was still running when results were collected');
   const err = iperfError(client.iperf3);
+  const cut = stoppedAt !== null && client.ended_at !== null && client.ended_at >= stoppedAt;
+  if (cut && (err || client.signal || client.exit_code !== 0)) {
+    return { status: 'interrupted', error: { code: 'interrupted', message: `stopped by the interrupt; measured until then${err ? ` (iperf3: ${err})` : ''}` } };
+  }
   if (err) return fail('iperf3', err);
   if (client.exit_code !== 0) {
     return fail('iperf3', `iperf3 exited with ${client.signal ?? client.exit_code}: ${client.stderr.trim() || 'no message'}`);
   }
-  if (throughput === null) return fail('iperf3', 'iperf3 printed no end-of-test summary');
   return { status: 'ok', error: null };
 }
 
+/** Bits per second over a document's intervals (sum of bytes over sum of seconds), or null. */
+function intervalRate(doc: unknown): number | null {
+  const intervals = (doc as { intervals?: { sum?: { bytes?: unknown; seconds?: unknown } }[] } | null)?.intervals;
+  if (!Array.isArray(intervals)) return null;
+  let bytes = 0;
+  let seconds = 0;
+  for (const i of intervals) {
+    if (typeof i?.sum?.bytes !== 'number' || typeof i.sum.seconds !== 'number') continue;
+    bytes += i.sum.bytes;
+    seconds += i.sum.seconds;
+  }
+  return seconds > 0 ? (bytes * 8) / seconds : null;
+}
+
+/** Instances that measured something: complete, or cut short by an interrupt. */
+const measured = (i: InstanceResult) => i.status === 'ok' || i.status === 'interrupted';
+
 function pairSummary(instances: InstanceResult[]): PairResult['summary'] {
   const ok = instances.filter((i) => i.status === 'ok');
-  const status: PairStatus = ok.length === instances.length ? 'ok' : ok.length > 0 ? 'partial' : 'failed';
-  const sum = (f: (i: InstanceResult) => number | null) => ok.reduce((a, i) => a + (f(i) ?? 0), 0);
+  const got = instances.filter(measured);
+  const status: PairStatus =
+    ok.length === instances.length ? 'ok' : got.length === instances.length ? 'interrupted' : got.length > 0 ? 'partial' : 'failed';
+  const sum = (f: (i: InstanceResult) => number | null) => got.reduce((a, i) => a + (f(i) ?? 0), 0);
   return {
     status,
     error: status === 'ok' ? null : (instances.find((i) => i.error)?.error ?? null),
@@ -255,10 +302,14 @@ function runSummary(hosts: HostResult[], sources: ResultsDocument['sources'], ro
     pairs_partial: count('partial'),
     pairs_failed: count('failed'),
     pairs_skipped: count('skipped'),
+    pairs_interrupted: count('interrupted'),
     instances: instances.length,
     instances_ok: instancesOk,
-    instances_failed: instances.length - instancesOk,
-    aggregate_throughput_bps: pairs.reduce((a, p) => a + p.summary.throughput_bps, 0),
+    instances_failed: instances.filter((i) => i.status === 'failed').length,
+    instances_interrupted: instances.filter((i) => i.status === 'interrupted').length,
+    // The most the mesh carried at once: the busiest round (under "all", the only one).
+    aggregate_throughput_bps: Math.max(0, ...rounds.map((r) => r.aggregate_throughput_bps)),
+    total_throughput_bps: pairs.reduce((a, p) => a + p.summary.throughput_bps, 0),
     instance_success_rate: rate(instancesOk, instances.length),
     pair_success_rate: rate(count('ok'), measured),
     host_failure_rate: rate(hosts.filter((h) => h.status !== 'ok').length, hosts.length) ?? 0,

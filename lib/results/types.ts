@@ -1,14 +1,11 @@
 /** The results document (results.json), as described by schemas/results.schema.json. */
 import type { HealthSample, HelloResult, IperfOptions } from '../protocol/messages.js';
 import type { Schedule } from '../inventory/types.js';
+import type { ErrorInfo } from '../shared/errors.js';
 
 export const RESULTS_FORMAT = 'meshperf.results/v1';
 
-export interface ErrorInfo {
-  /** Stable token: unreachable, auth, host_key_mismatch, host_key_unknown, no_node, no_iperf3, ... */
-  code: string;
-  message: string;
-}
+export type { ErrorCode, ErrorInfo } from '../shared/errors.js';
 
 export interface RunParameters {
   duration: number;
@@ -43,6 +40,8 @@ export interface RoundResult {
   flows: number;
   /** Latest minus earliest client process start, in controller time, ms. */
   start_spread_ms: number | null;
+  /** What the mesh carried in this round: the sum of its instances' throughput, all at once. */
+  aggregate_throughput_bps: number;
 }
 
 export interface HostResult extends Partial<Omit<HelloResult, 'protocol' | 'time_ms'>> {
@@ -106,7 +105,7 @@ export interface InstanceResult {
   /** The instant its client was asked to start (controller clock), and the offset applied. */
   scheduled_at: string | null;
   clock_offset_ms: number | null;
-  status: 'ok' | 'failed';
+  status: InstanceStatus;
   error: ErrorInfo | null;
   started_at: string | null;
   ended_at: string | null;
@@ -117,7 +116,10 @@ export interface InstanceResult {
   iperf3: unknown;
 }
 
-export type PairStatus = 'ok' | 'partial' | 'failed' | 'skipped';
+/** ok: complete; interrupted: cut short by an interrupt, measured until then; failed. */
+export type InstanceStatus = 'ok' | 'interrupted' | 'failed';
+
+export type PairStatus = 'ok' | 'interrupted' | 'partial' | 'failed' | 'skipped';
 
 export interface PairSummary {
   status: PairStatus;
@@ -144,11 +146,19 @@ export interface RunSummary {
   pairs_partial: number;
   pairs_failed: number;
   pairs_skipped: number;
+  pairs_interrupted: number;
   instances: number;
   instances_ok: number;
   instances_failed: number;
-  /** Sum of every pair's throughput: what the whole mesh carried (at once, with schedule "all"). */
+  instances_interrupted: number;
+  /**
+   * The most the mesh carried at once: the busiest round's aggregate. Under "all" that is every
+   * pair together; under "rounds" and "pairwise" the rounds never overlapped, so their sum
+   * (total_throughput_bps) is no figure of the network.
+   */
   aggregate_throughput_bps: number;
+  /** Sum of every pair's throughput, over all rounds. */
+  total_throughput_bps: number;
   /** instances_ok / instances, pairs_ok / measured pairs, hosts_failed / hosts; null when none. */
   instance_success_rate: number | null;
   pair_success_rate: number | null;

@@ -2,6 +2,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { HostConfig, SshDefaults } from '../inventory/types.js';
 import type { DaemonOptions } from '../protocol/messages.js';
+import { HostError } from '../shared/errors.js';
 
 export interface DaemonChannel {
   stdin: Writable;
@@ -26,12 +27,4 @@ export interface Transport {
   open(req: OpenRequest): Promise<DaemonChannel>;
 }
 
-/** A failure to reach or start the daemon on one host, with a stable code for results. */
-export class HostError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { HostError };
