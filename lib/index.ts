@@ -2,18 +2,19 @@
  * meshperf as a library: `import { runMesh, loadInventory } from 'meshperf'`.
  * The CLI (lib/cli) is a thin shell over exactly these functions.
  */
-export { loadInventory, parseInventory, normalizeInventory } from './inventory/load.js';
+export { loadInventory, parseInventory, normalizeInventory, parseSize } from './inventory/load.js';
 export { ERROR_CODES, HostError, InventoryError, LabError, MeshperfError, UsageError } from './shared/errors.js';
 export type { ErrorCode, ErrorCodeInfo, ErrorInfo } from './shared/errors.js';
-export type { Inventory, HostConfig, SshDefaults, TestParams } from './inventory/types.js';
+export type { Inventory, HostConfig, Schedule, SshDefaults, TestParams } from './inventory/types.js';
 export { runMesh, newRunId } from './mesh/run.js';
 export type { RunOptions } from './mesh/run.js';
 export type { MeshEvent, MeshEventListener } from './mesh/events.js';
-export { writeResults, toCsv, CSV_COLUMNS } from './results/write.js';
+export { writeResults, resultFiles, toCsv, CSV_COLUMNS } from './results/write.js';
+export { recoverResults, PARTIAL_DIR } from './results/journal.js';
 export type { WrittenFiles } from './results/write.js';
 export { RESULTS_FORMAT } from './results/types.js';
 export type * from './results/types.js';
 export type { Transport, DaemonChannel, OpenRequest } from './transport/types.js';
-export { sshTransport } from './transport/ssh.js';
+export { needsPassphrase, sshTransport } from './transport/ssh.js';
 export { localTransport } from './transport/local.js';
 export { PROTOCOL_VERSION } from './protocol/messages.js';

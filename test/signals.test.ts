@@ -116,13 +116,49 @@ t.test('a controller that dies after collecting some hosts leaves their results 
   t.ok(h3daemon, 'found h3\'s daemon');
   process.kill(h3daemon!.pid, 'SIGSTOP');
   await run.waitFor(/h[12]: collected/, 2);
+  await run.waitFor(/collecting: waiting for h3/);
+  t.pass('while it waits, it says for whom');
   run.child.kill('SIGKILL');
-  const partial = readdirSync(path.join(out, 'partial')).sort();
-  t.same(partial, ['h1.json', 'h2.json'], 'the hosts collected before the crash are on disk');
-  const h1 = JSON.parse(readFileSync(path.join(out, 'partial', 'h1.json'), 'utf8'));
+  const partial = readdirSync(path.join(out, 'partial')).filter((f) => f.startsWith('round-')).sort();
+  t.same(partial, ['round-0-client-h1.json', 'round-0-client-h2.json'], 'the hosts collected before the crash are on disk');
+  const h1 = JSON.parse(readFileSync(path.join(out, 'partial', 'round-0-client-h1.json'), 'utf8'));
   t.ok(h1.records.some((r: { role: string; iperf3: unknown }) => r.role === 'client' && r.iperf3), 'with their iperf3 results');
   process.kill(h3daemon!.pid, 'SIGCONT');
   t.ok(await eventually(async () => (await leftovers(lab)).length === 0, 10_000), 'and h3 cleans up once it runs again');
+
+  // meshperf recover builds the results from the journal alone.
+  const rec = cli(['recover', out]);
+  t.equal((await rec.exit).code, 0, rec.stderr());
+  const doc = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+  t.equal(schemaErrors(doc), '', 'recovered results are valid');
+  t.equal(doc.run.interrupted, true, 'and say the run did not finish');
+  for (const src of ['h1', 'h2']) {
+    for (const [dst, p] of Object.entries(doc.sources[src].destinations) as [string, any][]) {
+      t.equal(p.summary.status, 'ok', `${src} -> ${dst}, collected before the crash, is in them`);
+    }
+  }
+  t.equal(doc.sources.h3.destinations.h1.summary.error.code, 'interrupted', 'h3\'s clients, never collected, are marked interrupted');
+  t.notOk(existsSync(path.join(out, 'partial')), 'the journal is gone once results.json is written');
+});
+
+t.test('a crash in round 2 of --schedule rounds keeps round 1', { skip }, async (t) => {
+  const lab = await withLab(t, 3, '198.19.115.0/24');
+  const out = path.join(lab.tmp, 'out');
+  const run = cli(['--inventory', lab.inventory, '--duration', '2', '--schedule', 'rounds', '--out', out]);
+  await run.waitFor(/clients started \(round 2\)/, 3);
+  run.child.kill('SIGKILL');
+  const names = readdirSync(path.join(out, 'partial'));
+  t.ok(['h1', 'h2', 'h3'].every((h) => names.includes(`round-0-client-${h}.json`)), 'round 1 of every host is on disk');
+  t.ok(await eventually(async () => (await leftovers(lab)).length === 0, 10_000), 'nothing left on any host');
+  const rec = cli(['recover', out]);
+  t.equal((await rec.exit).code, 0, rec.stderr());
+  const doc = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+  const instances = Object.values(doc.sources).flatMap((s: any) => Object.values(s.destinations).flatMap((p: any) => p.instances)) as any[];
+  const first = instances.filter((i) => i.round === 0);
+  t.equal(first.length, 3);
+  t.ok(first.every((i) => i.status === 'ok' && i.metrics.throughput_bps > 1e6), 'round 1\'s three pairs are measured');
+  t.ok(instances.filter((i) => i.round === 1).every((i) => i.error.code === 'interrupted'), 'round 2\'s are marked interrupted');
+  t.equal(doc.run.rounds[0].aggregate_throughput_bps > 1e6, true);
 });
 
 t.test('--out that is not empty is refused unless --force; a port range too small is refused', async (t) => {

@@ -3,9 +3,8 @@
  * error can quote exactly what was typed. Each flag overrides the inventory's [test] value.
  */
 import type { Argv } from 'yargs';
-import { UsageError } from '../shared/errors.js';
-import { parseSize } from '../inventory/load.js';
-import type { Schedule, TestParams } from '../inventory/types.js';
+import { parseSize, UsageError } from '../index.js';
+import type { Schedule, TestParams } from '../index.js';
 
 export { UsageError };
 

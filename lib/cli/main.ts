@@ -1,25 +1,58 @@
 /**
- * The meshperf command: a thin shell over the library (runMesh, loadInventory, writeResults,
- * labUp/labDown). Only this layer prints and decides exit codes.
+ * The meshperf command: a thin shell over the library (lib/index.ts) and the lab (lib/lab/lab.ts),
+ * and nothing else. Only this layer prints and decides exit codes; the process (streams, TTY,
+ * signals, environment, exit) is passed in, so that it runs the same in a test.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yargs, { Argv } from 'yargs';
-import { positiveInt, testFlags, TestFlagArgs, testOverrides, UsageError } from './flags.js';
-import { InventoryError, loadInventory, normalizeInventory } from '../inventory/load.js';
-import type { Inventory } from '../inventory/types.js';
-import { LabError, labDown, labUp } from '../lab/lab.js';
-import { SSHD } from '../lab/sshd.js';
-import { newRunId, runMesh } from '../mesh/run.js';
-import type { ResultsDocument } from '../results/types.js';
-import { writePartial, writeResults } from '../results/write.js';
-import type { MeshEventListener } from '../mesh/events.js';
+import { InventoryError, LabError, loadInventory, newRunId, normalizeInventory, recoverResults, resultFiles, runMesh, UsageError, writeResults } from '../index.js';
+import type { Inventory, ResultsDocument } from '../index.js';
+import { labDown, labUp, pickFreeSubnet, SSHD } from '../lab/lab.js';
+import { positiveInt, testFlags, TestFlagArgs, testOverrides } from './flags.js';
 import { formatMatrix } from './matrix.js';
 import { askPassphrases } from './passphrase.js';
 import { createProgress } from './progress.js';
 
 export const EXIT = { ok: 0, someFailed: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
+
+/** What the command needs of the process it runs in. */
+export interface CliIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadStream;
+  /** stdout is a terminal: a progress bar instead of lines. */
+  tty: boolean;
+  env: NodeJS.ProcessEnv;
+  /** Call `handler` on SIGINT and SIGTERM; returns how to stop listening. */
+  onSignal(handler: (sig: 'SIGINT' | 'SIGTERM') => void): () => void;
+  /** Leave at once with this code (a second Ctrl-C). */
+  exit(code: number): void;
+  /** Whether the lab can be built here (root on Linux). */
+  root: boolean;
+}
+
+/** The real process. */
+export function processIO(): CliIO {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    tty: Boolean(process.stdout.isTTY),
+    env: process.env,
+    onSignal(handler) {
+      process.on('SIGINT', handler);
+      process.on('SIGTERM', handler);
+      return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+      };
+    },
+    exit: (code) => process.exit(code),
+    root: process.platform === 'linux' && process.getuid?.() === 0,
+  };
+}
 
 interface RunArgs extends TestFlagArgs {
   inventory: string;
@@ -37,16 +70,27 @@ const runOptions = (y: Argv) =>
     .option('transport', { choices: ['ssh', 'local'] as const, describe: 'how to reach hosts (default: inventory, else ssh)' })
     .option('accept-new-host-keys', { type: 'boolean', describe: 'add unknown host keys to known_hosts (changed keys are still refused)' });
 
-export async function main(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   let code: number = EXIT.ok;
-  const say = (s: string) => out.write(s + '\n');
+  const say = (s: string) => io.stdout.write(s + '\n');
   const cli = yargs(argv)
     .scriptName('meshperf')
     .usage('$0 --inventory hosts.toml [options]\n\nFull-mesh iperf3 test over SSH: every host a server and a client to every peer.')
     .command('$0', 'run a full-mesh test', runOptions, async (a) => {
       const inventory = await loadInventory(a.inventory);
-      code = await runAndReport(inventory, a as RunArgs, say, err);
+      code = await runAndReport(inventory, a as RunArgs, say, io);
     })
+    .command('recover <dir>', 'build results.json and results.csv from the journal a crashed run left in its output directory', (y) =>
+      y.positional('dir', { type: 'string', demandOption: true, describe: 'the run\'s output directory (holding partial/)' }),
+      async (a) => {
+        const doc = await recoverResults(a.dir).catch((err: Error) => {
+          throw new UsageError(`recover ${a.dir}: ${err.message}`);
+        });
+        const files = await writeResults(doc, a.dir);
+        say(formatMatrix(doc));
+        say(`\nrecovered: ${files.json}\n           ${files.csv}`);
+      },
+    )
     .command('lab <action>', 'emulated cluster of network namespaces with sshd (root, Linux)', (y) =>
       y
         .positional('action', { choices: ['up', 'down'] as const, demandOption: true })
@@ -70,10 +114,10 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
         .option('hosts', { type: 'string', default: '4' })
         .option('duration', { type: 'string', default: '5' })
         .option('out', { type: 'string' })
-        .option('subnet', { type: 'string', describe: 'the lab\'s /24 inside 198.18.0.0/15 (default 198.18.0.0/24)' }),
+        .option('subnet', { type: 'string', describe: 'the lab\'s /24 inside 198.18.0.0/15 (default: the first free one from 198.18.0.0/24)' }),
       async (a) => {
         const hosts = positiveInt('hosts', 50)(a.hosts)!;
-        code = await demo(hosts, positiveInt('duration', 3600)(a.duration)!, a.out, a.subnet, say, err);
+        code = await demo(hosts, positiveInt('duration', 3600)(a.duration)!, a.out, a.subnet, say, io);
       },
     )
     .strict()
@@ -88,52 +132,42 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     return code;
   } catch (e) {
     if (e instanceof InventoryError || e instanceof UsageError || e instanceof LabError) {
-      err.write(`meshperf: ${e.message}\n`);
-      if (e instanceof UsageError) err.write('Run meshperf --help for usage.\n');
+      io.stderr.write(`meshperf: ${e.message}\n`);
+      if (e instanceof UsageError) io.stderr.write('Run meshperf --help for usage.\n');
       return EXIT.usage;
     }
-    err.write(`meshperf: ${(e as Error).message}\n`);
+    io.stderr.write(`meshperf: ${(e as Error).message}\n`);
     return EXIT.someFailed;
   }
 }
 
-async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) => void, err: NodeJS.WriteStream): Promise<number> {
+async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) => void, io: CliIO): Promise<number> {
   const test = testOverrides(a);
   const runId = newRunId();
-  const outDir = path.resolve(a.out ?? path.join('meshperf-results', runId));
-  checkOutDir(outDir, Boolean(a.force));
+  const out = path.resolve(a.out ?? path.join('meshperf-results', runId));
+  checkOutDir(out, Boolean(a.force));
   if (a.acceptNewHostKeys) {
     inventory.ssh.accept_new_host_keys = true;
     for (const h of inventory.hosts) h.ssh.accept_new_host_keys = true;
   }
-  await askPassphrases(inventory, process.stdin, err);
+  await askPassphrases(inventory, io.stdin, io.stderr, io.env, () => io.exit(EXIT.interrupted));
   const controller = new AbortController();
   let signalCode: number = EXIT.interrupted;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(signalCode); // a second Ctrl-C: leave at once
+  const stopListening = io.onSignal((sig) => {
+    if (controller.signal.aborted) return io.exit(signalCode); // a second Ctrl-C: leave at once
     signalCode = sig === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
-    err.write(`\nmeshperf: ${sig}: stopping every iperf3, keeping what finished (again to quit at once)\n`);
+    io.stderr.write(`\nmeshperf: ${sig}: stopping every iperf3, keeping what finished (again to quit at once)\n`);
     controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const progress = createProgress(err, Boolean(process.stdout.isTTY), inventory.hosts.length);
+  });
+  const progress = createProgress(io.stderr, io.tty, inventory.hosts.length);
   let doc: ResultsDocument;
   try {
-    const saving: Promise<unknown>[] = [];
-    const onEvent: MeshEventListener = (e) => {
-      if (e.type !== 'host-collected') return progress.listener(e);
-      // Reported once it is on disk, so "collected" means "safe from a crash of ours".
-      saving.push(writePartial(outDir, e.host, e.records).then(() => progress.listener(e), () => progress.listener(e)));
-    };
-    doc = await runMesh({ inventory, test, transport: a.transport, runId, onEvent, signal: controller.signal });
-    await Promise.all(saving);
+    doc = await runMesh({ inventory, test, transport: a.transport, runId, onEvent: progress.listener, signal: controller.signal, out });
   } finally {
     progress.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
   }
-  const files = await writeResults(doc, outDir);
+  const files = resultFiles(out);
   say(formatMatrix(doc));
   say(`\nresults: ${files.json}\n         ${files.csv}`);
   if (doc.run.interrupted) return signalCode;
@@ -149,14 +183,15 @@ function checkOutDir(dir: string, force: boolean): void {
 }
 
 /** The lab when root is available; otherwise the local transport on 127.0.0.x, said so. */
-async function demo(hosts: number, duration: number, out: string | undefined, subnet: string | undefined, say: (s: string) => void, err: NodeJS.WriteStream): Promise<number> {
+async function demo(hosts: number, duration: number, out: string | undefined, subnet: string | undefined, say: (s: string) => void, io: CliIO): Promise<number> {
   const args: RunArgs = { inventory: '', duration: String(duration), out };
-  if (process.platform === 'linux' && process.getuid?.() === 0 && SSHD) {
+  if (io.root && SSHD) {
     const dir = path.join(os.tmpdir(), `meshperf-demo-${process.pid}`);
-    say(`demo: building a ${hosts}-host emulated cluster in ${dir} (namespaces + sshd)`);
-    const lab = await labUp({ hosts, dir, subnet });
+    const free = subnet ?? (await pickFreeSubnet());
+    say(`demo: building a ${hosts}-host emulated cluster in ${dir} on ${free} (namespaces + sshd)`);
+    const lab = await labUp({ hosts, dir, subnet: free });
     try {
-      return await runAndReport(await loadInventory(lab.inventory), args, say, err);
+      return await runAndReport(await loadInventory(lab.inventory), args, say, io);
     } finally {
       await labDown(dir);
       say('demo: lab removed');
@@ -167,5 +202,5 @@ async function demo(hosts: number, duration: number, out: string | undefined, su
     transport: 'local',
     hosts: Array.from({ length: hosts }, (_, i) => ({ name: `h${i + 1}`, address: `127.0.0.${11 + i}` })),
   }, 'demo');
-  return runAndReport(inventory, args, say, err);
+  return runAndReport(inventory, args, say, io);
 }

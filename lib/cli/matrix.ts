@@ -1,5 +1,5 @@
 /** The source x destination throughput table printed at the end of a run. */
-import type { PairResult, ResultsDocument } from '../results/types.js';
+import type { PairResult, ResultsDocument } from '../index.js';
 
 export function formatBps(bps: number): string {
   if (bps >= 1e9) return `${(bps / 1e9).toFixed(2)} Gbit/s`;

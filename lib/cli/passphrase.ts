@@ -4,24 +4,24 @@
  */
 import readline from 'node:readline';
 import { Writable } from 'node:stream';
-import type { Inventory } from '../inventory/types.js';
-import { needsPassphrase } from '../transport/ssh.js';
+import { needsPassphrase } from '../index.js';
+import type { Inventory } from '../index.js';
 
 /** Prompt once per encrypted identity file that has no passphrase yet; returns how many were asked. */
-export async function askPassphrases(inventory: Inventory, input: NodeJS.ReadStream, output: NodeJS.WriteStream): Promise<number> {
-  if (process.env.MESHPERF_SSH_PASSPHRASE || !input.isTTY || inventory.transport === 'local') return 0;
+export async function askPassphrases(inventory: Inventory, input: NodeJS.ReadStream, output: NodeJS.WritableStream, env: NodeJS.ProcessEnv, onInterrupt: () => void): Promise<number> {
+  if (env.MESHPERF_SSH_PASSPHRASE || !input.isTTY || inventory.transport === 'local') return 0;
   const files = [...new Set(inventory.hosts.map((h) => h.ssh.identity_file).filter((f): f is string => Boolean(f)))];
   let asked = 0;
   for (const file of files) {
     if (!(await needsPassphrase(file))) continue;
-    const passphrase = await askHidden(`Passphrase for ${file}: `, input, output);
+    const passphrase = await askHidden(`Passphrase for ${file}: `, input, output, onInterrupt);
     asked++;
     for (const h of inventory.hosts) if (h.ssh.identity_file === file) h.ssh.passphrase = passphrase;
   }
   return asked;
 }
 
-function askHidden(prompt: string, input: NodeJS.ReadStream, output: NodeJS.WriteStream): Promise<string> {
+function askHidden(prompt: string, input: NodeJS.ReadStream, output: NodeJS.WritableStream, onInterrupt: () => void): Promise<string> {
   let muted = false;
   // Echo the prompt, then nothing of what is typed.
   const sink = new Writable({
@@ -35,7 +35,7 @@ function askHidden(prompt: string, input: NodeJS.ReadStream, output: NodeJS.Writ
   rl.on('SIGINT', () => {
     rl.close();
     output.write('\n');
-    process.kill(process.pid, 'SIGINT');
+    onInterrupt();
   });
   return new Promise((resolve) => {
     rl.question(prompt, (answer) => {

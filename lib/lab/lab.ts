@@ -6,10 +6,11 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { LabError, LabNetwork, labLayout, networkDown, networkUp } from './network.js';
+import { LabError, LabNetwork, labLayout, networkDown, networkInUse, networkUp } from './network.js';
 import { keygen, sshdConfig, startSshd, writeSecret } from './sshd.js';
 
 export { LabError };
+export { SSHD } from './sshd.js';
 
 export const DEFAULT_SUBNET = '198.18.0.0/24';
 
@@ -39,6 +40,9 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
   if (existsSync(stateFile(dir))) throw new LabError(`a lab is already up in ${dir}; run: meshperf lab down --dir ${dir}`);
   const subnet = opts.subnet ?? DEFAULT_SUBNET;
   const network = labLayout(subnet, opts.hosts);
+  // Another lab's subnet: refuse before building anything, so that nothing of it is touched.
+  const busy = await networkInUse(network);
+  if (busy) throw new LabError(`--subnet ${subnet} is in use: ${busy}; choose another --subnet, or take that lab down first`);
   const state: LabState = { dir, subnet, network, sshdPids: [], inventory: path.join(dir, 'hosts.toml') };
   await mkdir(dir, { recursive: true });
   // Saved before anything is built, so that `lab down` can undo a half-built lab.
@@ -69,6 +73,15 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
 }
 
 /** Stop every sshd and process of the lab, remove its network and its directory. */
+/** The first /24 of 198.18.0.0/15 that no lab (or anything else here) uses. */
+export async function pickFreeSubnet(): Promise<string> {
+  for (let i = 0; i < 512; i++) {
+    const subnet = `198.${18 + (i >> 8)}.${i & 255}.0/24`;
+    if (!(await networkInUse(labLayout(subnet, 2)))) return subnet;
+  }
+  throw new LabError('every /24 of 198.18.0.0/15 is in use here; take a lab down first');
+}
+
 export async function labDown(dirArg: string): Promise<void> {
   const dir = path.resolve(dirArg);
   let state: LabState;

@@ -33,6 +33,22 @@ export function labLayout(subnet: string, count: number): LabNetwork {
   };
 }
 
+/**
+ * Why a lab's network cannot be built because something already uses its names or addresses
+ * (another lab on the same /24, most likely), or null when all is free.
+ */
+export async function networkInUse(net: LabNetwork): Promise<string | null> {
+  const links = await run('ip', ['-o', 'link', 'show']).catch(() => '');
+  if (new RegExp(`^\\d+: ${net.bridge}[:@]`, 'm').test(links)) return `the bridge ${net.bridge} exists`;
+  const namespaces = await run('ip', ['netns', 'list']).catch(() => '');
+  const ours = net.hosts.map((h) => h.namespace).filter((n) => new RegExp(`^${n}( |$)`, 'm').test(namespaces));
+  if (ours.length) return `namespace ${ours[0]} exists`;
+  const addrs = await run('ip', ['-o', '-4', 'addr', 'show']).catch(() => '');
+  const taken = new RegExp(`inet ${net.prefix.replace(/\./g, '\\.')}\\.\\d+/`).exec(addrs);
+  if (taken) return `an address of ${net.prefix}.0/24 is configured here (${taken[0].slice(5, -1)})`;
+  return null;
+}
+
 export async function networkUp(net: LabNetwork): Promise<void> {
   await run('ip', ['link', 'add', net.bridge, 'type', 'bridge']);
   await run('ip', ['addr', 'add', `${net.prefix}.1/24`, 'dev', net.bridge]);

@@ -13,7 +13,38 @@ export type MeshEvent =
   | { type: 'test-running'; elapsed_s: number; duration_s: number; throughput_bps: number | null }
   /** One interval of one instance ("src>dst#k"), while it runs (iperf3 >= 3.17). */
   | { type: 'interval'; id: string; end_s: number; bits_per_second: number }
+  /** Per second after a round's test, while results are awaited: the hosts still waited for. */
+  | { type: 'collecting'; waiting: string[]; overdue_s: number }
   | { type: 'host-collected'; host: string; records: InstanceRecord[] }
+  /** The caller's listener threw or rejected (once per run; the run went on without it). */
+  | { type: 'listener-error'; message: string }
   | { type: 'done'; summary: RunSummary };
 
-export type MeshEventListener = (event: MeshEvent) => void;
+/** What it returns is ignored, except a promise: its rejection counts as a throw. */
+export type MeshEventListener = (event: MeshEvent) => unknown;
+
+/**
+ * The caller's listener, made harmless to the run: whatever it throws or rejects is caught. The
+ * first failure is reported once (to `warn`, and as a listener-error event); later ones are
+ * dropped, so a broken listener cannot flood anything.
+ */
+export function guardListener(listener: MeshEventListener | undefined, warn: (message: string) => void): (event: MeshEvent) => void {
+  if (!listener) return () => {};
+  let failed = false;
+  const call = (event: MeshEvent, onError: (err: unknown) => void) => {
+    try {
+      const r = listener(event);
+      if (r instanceof Promise) r.then(undefined, onError);
+    } catch (err) {
+      onError(err);
+    }
+  };
+  const report = (event: MeshEvent) => (err: unknown) => {
+    if (failed) return;
+    failed = true;
+    const message = `the onEvent listener threw on a "${event.type}" event: ${err instanceof Error ? err.message : String(err)}; the run went on without it for that event`;
+    warn(message);
+    call({ type: 'listener-error', message }, () => {});
+  };
+  return (event) => call(event, report(event));
+}

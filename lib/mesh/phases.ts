@@ -7,12 +7,12 @@ import PQueue from 'p-queue';
 import type { HostConfig, Inventory, TestParams } from '../inventory/types.js';
 import { CLIENT_BUSY_MAX_MS, InstanceRecord } from '../protocol/messages.js';
 import type { RoundInfo } from '../results/build.js';
-import type { HostResult } from '../results/types.js';
+import type { Journal } from '../results/journal.js';
 import { RpcError } from '../rpc/client.js';
 import { ErrorCode, ErrorInfo, MeshperfError, RPC_ERROR_WORDS } from '../shared/errors.js';
 import type { Transport } from '../transport/types.js';
 import { supports } from '../shared/versions.js';
-import type { MeshEventListener } from './events.js';
+import type { MeshEvent } from './events.js';
 import { Flow, planClients, planServers } from './plan.js';
 import { HostSession } from './session.js';
 
@@ -22,13 +22,17 @@ export interface RunState {
   test: TestParams;
   transport: Transport;
   signal?: AbortSignal;
-  emit: MeshEventListener;
+  /** The caller's listener, guarded: it never throws. */
+  emit: (event: MeshEvent) => void;
+  /** Where what is collected is written as it arrives (with `out`). */
+  journal: Journal | null;
   sessions: Map<string, HostSession>;
-  hostResults: Map<string, HostResult>;
   /** Every instance record collected so far. */
   records: InstanceRecord[];
   /** The latest interval's throughput of each live client (iperf3 >= 3.17), for progress. */
   latestBps: Map<string, number>;
+  /** Connected and not failed. */
+  isUp(host: string): boolean;
   /** Mark a host failed (once) and say so. */
   fail(host: string, error: ErrorInfo): void;
 }
@@ -65,7 +69,7 @@ export function asError(err: unknown, step: ErrorCode): ErrorInfo {
 
 /** 1. Connect and hello, at most ssh.concurrency handshakes at once. */
 export async function connectAll(run: RunState): Promise<void> {
-  const { inventory, transport, sessions, hostResults, fail, emit, latestBps, signal } = run;
+  const { inventory, transport, sessions, fail, emit, latestBps, signal } = run;
   const queue = new PQueue({ concurrency: inventory.ssh.concurrency });
   await Promise.all(
     inventory.hosts.map((host) =>
@@ -86,8 +90,6 @@ export async function connectAll(run: RunState): Promise<void> {
             },
           });
           sessions.set(host.name, s);
-          const { protocol: _p, time_ms: _t, ...facts } = s.hello;
-          Object.assign(hostResults.get(host.name)!, facts);
           emit({ type: 'host-ready', host: host.name, hello: s.hello });
         } catch (err) {
           fail(host.name, asError(err, 'unreachable'));
@@ -163,7 +165,11 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
   // Interrupted: collectAll stops every host and collects what there is, this round included.
   if (signal?.aborted) return info;
   // Clients first, each host waiting for its own; then the servers, which end with their clients.
+  // Meanwhile, once a second, who is still waited for.
   const ids = flows.map((f) => f.id);
+  const waiting = new Set(hosts.map((h) => h.name));
+  const plannedEnd = startAt + run.test.duration * 1000;
+  const ticker = setInterval(() => emit({ type: 'collecting', waiting: [...waiting], overdue_s: Math.max(0, Math.round((Date.now() - plannedEnd) / 1000)) }), 1000);
   for (const [role, wait_ms] of [['client', COLLECT_WAIT_MS], ['server', SERVER_SETTLE_MS]] as const) {
     await Promise.all(
       hosts.map(async (h) => {
@@ -171,13 +177,17 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
         try {
           const res = await s.call('collect', { ids, role, wait_ms }, wait_ms + RPC_TIMEOUT_MS);
           records.push(...res.instances);
+          run.journal?.records(round, role, h.name, res.instances);
           emit({ type: 'host-collected', host: h.name, records: res.instances });
         } catch (err) {
           errors[h.name] ??= asError(err, 'collect');
         }
+        if (role === 'client') waiting.delete(h.name);
       }),
     );
   }
+  clearInterval(ticker);
+  run.journal?.round(info);
   return info;
 }
 
@@ -220,6 +230,7 @@ export async function collectAll(run: RunState): Promise<void> {
         const res = await s.call('collect', { wait_ms: 0 }, RPC_TIMEOUT_MS);
         const fresh = res.instances.filter((r) => !have.has(`${r.role}:${r.id}`));
         records.push(...fresh);
+        run.journal?.records(null, 'all', name, fresh);
         emit({ type: 'host-collected', host: name, records: fresh });
       } catch {
         // lost: its pairs say so

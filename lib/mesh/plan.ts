@@ -142,6 +142,86 @@ export function planClients(hosts: HostConfig[], flows: Flow[], serverPorts: Rea
   return byHost(hosts, specs);
 }
 
+/** A whole plan: what runs where and when, with the limits already checked. */
+export interface Plan {
+  /** iperf3 processes per ordered pair (resolved when "auto"). */
+  processes: number;
+  flows: Flow[];
+  rounds: number;
+  /** Seconds a server waits for its client before giving up (iperf3 --idle-timeout). */
+  idleTimeout: number;
+  /** Hosts left out because the plan would exceed their max_processes, with why. */
+  refused: { host: string; message: string }[];
+}
+
+/** What a round takes beyond its duration in a healthy run (release, collect), generously. */
+const ROUND_OVERHEAD_S = 15;
+
+/**
+ * The plan for the hosts that answered hello. Hosts whose max_processes the plan would exceed
+ * are refused and the plan is made again without them. `collectWaitS` is how long the last round
+ * may stretch: a server waits for every round before its own.
+ */
+export function planRun(hosts: { config: HostConfig; hello: AutoFacts }[], test: TestParams, collectWaitS: number): Plan {
+  const processes = resolveProcesses(hosts.map((h) => h.hello), test);
+  let live = hosts.map((h) => h.config);
+  let flows = live.length >= 2 ? planFlows(live, processes, test) : [];
+  const refused = overLimit(live, flows);
+  if (refused.length) {
+    live = live.filter((h) => !refused.some((r) => r.host === h.name));
+    flows = live.length >= 2 ? planFlows(live, processes, test) : [];
+  }
+  const rounds = roundCount(flows);
+  // iperf3 caps --idle-timeout at a day.
+  const idleTimeout = Math.ceil(Math.min(86_400, rounds * (test.duration + ROUND_OVERHEAD_S) + collectWaitS + 60));
+  return { processes, flows, rounds, idleTimeout, refused };
+}
+
+/** What "auto" sizing needs of a host's hello. */
+export interface AutoFacts {
+  cpus: number[];
+  max_processes: number | null;
+  memory_free_bytes: number;
+}
+
+function resolveProcesses(facts: AutoFacts[], test: TestParams): number {
+  if (typeof test.processes === 'number') return test.processes;
+  const auto = autoProcesses(facts.map((f) => ({ cpus: f.cpus.length, maxProcesses: f.max_processes, freeMemory: f.memory_free_bytes })), facts.length);
+  return Math.max(1, Math.min(auto, Math.floor(rangeSize(test.port_range) / Math.max(1, facts.length - 1))));
+}
+
+/**
+ * Hosts whose plan needs more iperf3 processes at once than their max_processes: every server
+ * (they stay up for all rounds) plus the most clients of any one round.
+ */
+function overLimit(hosts: HostConfig[], flows: Flow[]): { host: string; message: string }[] {
+  const out: { host: string; message: string }[] = [];
+  for (const h of hosts) {
+    if (!h.max_processes) continue;
+    const servers = flows.filter((f) => f.server.name === h.name).length;
+    const perRound = new Map<number, number>();
+    for (const f of flows) if (f.client.name === h.name) perRound.set(f.round, (perRound.get(f.round) ?? 0) + 1);
+    const need = servers + Math.max(0, ...perRound.values());
+    if (need > h.max_processes) {
+      out.push({ host: h.name, message: `the plan needs ${need} iperf3 processes at once on this host (${servers} servers, ${need - servers} clients), above its max_processes ${h.max_processes}; raise it, or lower processes` });
+    }
+  }
+  return out;
+}
+
+/**
+ * Before connecting: a port range that cannot hold one host's servers, as a message naming the
+ * fix, or null.
+ */
+export function portRangeProblem(test: TestParams, hostCount: number): string | null {
+  const k = test.processes === 'auto' ? 1 : test.processes;
+  const need = serversPerHost(hostCount, k);
+  const have = rangeSize(test.port_range);
+  if (need <= have) return null;
+  const [lo, hi] = test.port_range;
+  return `test.port_range: "${lo}-${hi}" holds ${have} ports, but each host runs ${need} iperf3 servers (${k} per peer × ${hostCount - 1} peers); widen it to at least ${need} ports`;
+}
+
 /** Servers one host runs at most: K per peer, both directions. */
 export function serversPerHost(hostCount: number, processes: number): number {
   return processes * (hostCount - 1);

@@ -48,6 +48,8 @@ export interface BuildInput {
   rounds: RoundInfo[];
   /** Every instance record collected, clients and servers, from every host. */
   records: InstanceRecord[];
+  /** Things worth knowing that failed nothing (a listener that threw, a journal write that failed). */
+  warnings?: string[];
 }
 
 const iso = (ms: number | null | undefined): string | null => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
@@ -101,6 +103,7 @@ export function buildResults(input: BuildInput): ResultsDocument {
       parameters: parameters(input),
       hosts: input.hosts,
       rounds,
+      warnings: input.warnings ?? [],
     },
     summary: runSummary(input.hosts, sources, rounds),
     sources,

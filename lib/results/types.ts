@@ -177,6 +177,8 @@ export interface ResultsDocument {
     parameters: RunParameters;
     hosts: HostResult[];
     rounds: RoundResult[];
+    /** Things worth knowing that failed nothing: a listener that threw, a journal write that failed. */
+    warnings: string[];
   };
   summary: RunSummary;
   sources: Record<string, { destinations: Record<string, PairResult> }>;

@@ -1,8 +1,8 @@
 /** Writing results.json and results.csv; each file appears whole or not at all (temp + rename). */
 import { stringify } from 'csv-stringify/sync';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { InstanceRecord } from '../protocol/messages.js';
+import { ensureDir, writeAtomic } from './files.js';
+import { removeJournal } from './journal.js';
 import type { ResultsDocument } from './types.js';
 
 export const CSV_COLUMNS = [
@@ -86,36 +86,22 @@ export function toCsv(doc: ResultsDocument): string {
   return stringify(csvRows(doc), { header: true, columns: [...CSV_COLUMNS] });
 }
 
-export async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
-
 export interface WrittenFiles {
   json: string;
   csv: string;
 }
 
-/**
- * Save one host's raw collected records as they arrive (`<dir>/partial/<host>.json`), so that a
- * controller that crashes before the end still leaves what it had.
- */
-export async function writePartial(dir: string, host: string, records: InstanceRecord[]): Promise<string> {
-  const file = path.join(dir, PARTIAL_DIR, `${host}.json`);
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeAtomic(file, JSON.stringify({ host, records }, null, 2) + '\n');
-  return file;
+/** Where the result files of an output directory are. */
+export function resultFiles(dir: string): WrittenFiles {
+  return { json: path.join(dir, 'results.json'), csv: path.join(dir, 'results.csv') };
 }
 
-export const PARTIAL_DIR = 'partial';
-
-/** Write both result files into `dir` (created if needed); the partial files are then redundant. */
+/** Write both result files into `dir` (created if needed); the journal is then redundant. */
 export async function writeResults(doc: ResultsDocument, dir: string): Promise<WrittenFiles> {
-  await mkdir(dir, { recursive: true });
-  const files = { json: path.join(dir, 'results.json'), csv: path.join(dir, 'results.csv') };
+  await ensureDir(dir);
+  const files = resultFiles(dir);
   await writeAtomic(files.json, JSON.stringify(doc, null, 2) + '\n');
   await writeAtomic(files.csv, toCsv(doc));
-  await rm(path.join(dir, PARTIAL_DIR), { recursive: true, force: true });
+  await removeJournal(dir);
   return files;
 }
