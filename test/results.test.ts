@@ -1,0 +1,121 @@
+// The results code without root or network: buildResults, the metrics read from iperf3's JSON,
+// the CSV and the matrix, from records shaped as the daemon returns them.
+import t from 'tap';
+import { normalizeInventory } from '../lib/inventory/load.js';
+import { planFlows } from '../lib/mesh/plan.js';
+import type { InstanceRecord } from '../lib/protocol/messages.js';
+import { buildResults, type BuildInput } from '../lib/results/build.js';
+import { clientMetrics } from '../lib/results/metrics.js';
+import { toCsv } from '../lib/results/write.js';
+import { formatMatrix } from '../lib/cli/matrix.js';
+import type { HostResult } from '../lib/results/types.js';
+import { schemaErrors } from './helpers/schema.js';
+
+const inv = normalizeInventory({ test: { duration: 2 }, hosts: ['a', 'b', 'c'].map((n, i) => ({ name: n, address: `198.19.1.${i + 1}` })) });
+const T0 = Date.parse('2026-11-25T10:00:00.000Z');
+
+/** An iperf3 -J client document: `bytes` received over 2 s, and a UDP variant. */
+function iperfDoc(bytes: number, o: { udp?: boolean; error?: string; intervalsOnly?: boolean } = {}): unknown {
+  const sum = { start: 0, end: 2, seconds: 2, bytes, bits_per_second: (bytes * 8) / 2 };
+  const doc: Record<string, unknown> = {
+    start: { version: 'iperf 3.12', connected: [{ local_port: 40000 }], test_start: { protocol: o.udp ? 'UDP' : 'TCP' } },
+    intervals: [0, 1].map((s) => ({ sum: { start: s, end: s + 1, seconds: 1, bytes: bytes / 2, bits_per_second: bytes * 4 } })),
+  };
+  if (!o.intervalsOnly) {
+    doc.end = o.udp
+      ? { sum_sent: sum, sum_received: { ...sum, jitter_ms: 0.05, lost_packets: 10, packets: 1000, lost_percent: 1 }, streams: [{ udp: { out_of_order: 2 } }] }
+      : { sum_sent: { ...sum, retransmits: 3 }, sum_received: sum, streams: [{ sender: { min_rtt: 50, mean_rtt: 80, max_rtt: 200 } }] };
+  }
+  if (o.error) doc.error = o.error;
+  return doc;
+}
+
+function record(id: string, role: 'client' | 'server', doc: unknown, extra: Partial<InstanceRecord> = {}): InstanceRecord {
+  const [source, rest] = id.split('>') as [string, string];
+  const [destination, k] = rest.split('#') as [string, string];
+  return {
+    id, source, destination, instance: Number(k), role, state: 'exited', daemon_pid: 1, pid: 100, cpu: 0, port: 5201, address: '198.19.1.9',
+    argv: ['iperf3', '-t', '2'], started_at: T0, ended_at: T0 + 2000, exit_code: 0, signal: null, stderr: '', iperf3: doc, timed_out: false,
+    scheduled_at: T0, iperf3_version: '3.12', ...extra,
+  };
+}
+
+const hosts = (failed: Record<string, string> = {}): HostResult[] =>
+  inv.hosts.map((h) => ({ name: h.name, address: h.address, status: failed[h.name] ? 'failed' : 'ok', error: failed[h.name] ? { code: 'unreachable', message: failed[h.name]! } : null, clock_offset_ms: 0 }));
+
+function input(over: Partial<BuildInput>): BuildInput {
+  return {
+    runId: 'r', startedAt: new Date(T0), finishedAt: new Date(T0 + 3000), interrupted: false, interruptedAt: null,
+    test: inv.test, processes: 1, transport: 'ssh', hosts: hosts(), flows: [], rounds: [], records: [], ...over,
+  };
+}
+
+t.test('an all-at-once mesh: pairs sum their instances, the summary counts, CSV and matrix agree', async (t) => {
+  const flows = planFlows(inv.hosts, 1, inv.test);
+  const records = flows.flatMap((f, i) => [record(f.id, 'client', iperfDoc(1e8 * (i + 1))), record(f.id, 'server', {})]);
+  const doc = buildResults(input({ flows, records, rounds: [{ round: 0, scheduled_at: T0, flows: 6, errors: {} }] }));
+  t.equal(schemaErrors(doc), '');
+  t.equal(doc.summary.pairs_ok, 6);
+  t.equal(doc.sources.a!.destinations.b!.summary.throughput_bps, 4e8, 'a>b: 1e8 bytes in 2 s');
+  const total = [1, 2, 3, 4, 5, 6].reduce((a, i) => a + 4e8 * i, 0);
+  t.equal(doc.summary.aggregate_throughput_bps, total, 'one round: the aggregate is every pair at once');
+  t.equal(doc.summary.total_throughput_bps, total);
+  t.equal(doc.run.rounds[0]!.aggregate_throughput_bps, total);
+  t.equal(toCsv(doc).trim().split('\n').length, 7, 'header + 6 rows');
+  t.match(formatMatrix(doc), /6\/6 pairs ok, 6\/6 iperf3 instances ok, aggregate 8\.40 Gbit\/s/);
+});
+
+t.test('rounds: the aggregate is the busiest round, not the sum of rounds that never overlapped', async (t) => {
+  const test = { ...inv.test, schedule: 'rounds' as const };
+  const flows = planFlows(inv.hosts, 1, test);
+  const records = flows.map((f) => record(f.id, 'client', iperfDoc(f.round === 0 ? 1e8 : 2e8)));
+  const doc = buildResults(input({ test, flows, records, rounds: [0, 1].map((r) => ({ round: r, scheduled_at: T0 + r * 3000, flows: 3, errors: {} })) }));
+  t.same(doc.run.rounds.map((r) => r.aggregate_throughput_bps), [12e8, 24e8]);
+  t.equal(doc.summary.aggregate_throughput_bps, 24e8);
+  t.equal(doc.summary.total_throughput_bps, 36e8);
+  t.match(formatMatrix(doc), /busiest round 2\.40 Gbit\/s at once \(2 rounds, one after another\)/);
+});
+
+t.test('a round\'s error blames only that round\'s flows of the host', async (t) => {
+  const test = { ...inv.test, schedule: 'rounds' as const };
+  const flows = planFlows(inv.hosts, 1, test);
+  const records = flows.filter((f) => !(f.round === 1 && f.client.name === 'a')).map((f) => record(f.id, 'client', iperfDoc(1e8)));
+  const errors = { a: { code: 'start_clients' as const, message: 'no answer' } };
+  const doc = buildResults(input({ test, flows, records, rounds: [{ round: 0, scheduled_at: T0, flows: 3, errors: {} }, { round: 1, scheduled_at: T0, flows: 3, errors }] }));
+  const aFlows = Object.values(doc.sources.a!.destinations).flatMap((p) => p.instances);
+  t.same(aFlows.map((i) => [i.round, i.status]).sort(), [[0, 'ok'], [1, 'failed']], 'round 0 of a stays ok');
+  t.equal(aFlows.find((i) => i.round === 1)!.error!.code, 'start_clients');
+});
+
+t.test('a host that never joined: its pairs are skipped with its code; the others stand', async (t) => {
+  const live = inv.hosts.filter((h) => h.name !== 'c');
+  const flows = planFlows(live, 1, inv.test);
+  const doc = buildResults(input({ hosts: hosts({ c: 'cannot connect' }), flows, records: flows.map((f) => record(f.id, 'client', iperfDoc(1e8))), rounds: [{ round: 0, scheduled_at: T0, flows: 2, errors: {} }] }));
+  t.equal(schemaErrors(doc), '');
+  t.equal(doc.sources.a!.destinations.c!.summary.status, 'skipped');
+  t.equal(doc.sources.c!.destinations.b!.summary.error!.code, 'unreachable');
+  t.equal(doc.summary.pairs_ok, 2);
+  t.match(formatMatrix(doc), /skip:unreachable/);
+});
+
+t.test('interrupted: an instance cut short keeps the throughput of its intervals', async (t) => {
+  const flows = planFlows(inv.hosts.slice(0, 2), 1, inv.test);
+  const cut = iperfDoc(5e7, { intervalsOnly: true, error: 'interrupt - the client has terminated' });
+  const records = flows.flatMap((f) => [record(f.id, 'client', cut, { exit_code: 1, ended_at: T0 + 1500 }), record(f.id, 'server', cut)]);
+  const doc = buildResults(input({ hosts: hosts().slice(0, 2), flows, records, interrupted: true, interruptedAt: T0 + 1000, rounds: [{ round: 0, scheduled_at: T0, flows: 2, errors: {} }] }));
+  t.equal(schemaErrors(doc), '');
+  const i = doc.sources.a!.destinations.b!.instances[0]!;
+  t.equal(i.status, 'interrupted');
+  t.equal(i.error!.code, 'interrupted');
+  t.equal(i.metrics.throughput_bps, 2e8, 'bytes over seconds of the intervals');
+  t.equal(doc.summary.pairs_interrupted, 2);
+  t.match(formatMatrix(doc), /run interrupted: 2 instances stopped early kept what they measured/);
+});
+
+t.test('metrics: TCP has retransmits and RTT, UDP loss and jitter; what does not apply is null', async (t) => {
+  const tcp = clientMetrics(iperfDoc(1e8));
+  t.same([tcp.retransmits, tcp.rtt_min_us, tcp.rtt_mean_us, tcp.rtt_max_us, tcp.jitter_ms, tcp.lost_packets], [3, 50, 80, 200, null, null]);
+  const udp = clientMetrics(iperfDoc(1e8, { udp: true }));
+  t.same([udp.jitter_ms, udp.lost_packets, udp.packets, udp.lost_percent, udp.out_of_order], [0.05, 10, 1000, 1, 2]);
+  t.same(clientMetrics(null).throughput_bps, null, 'no document, no numbers');
+});
