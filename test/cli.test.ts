@@ -5,6 +5,8 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
+import { labDown, labUp } from '../lib/lab/lab.js';
+import { networkInUse, labLayout } from '../lib/lab/network.js';
 import { schemaErrors } from './helpers/schema.js';
 
 const BIN = new URL('../bin/meshperf.js', import.meta.url).pathname;
@@ -33,6 +35,7 @@ t.test('bad usage exits 2 with a message and connects to nothing', async (t) => 
     [['--inventory', '/nonexistent.toml'], /\/nonexistent\.toml: cannot read the inventory: ENOENT/],
     [['lab', 'up', '--dir', path.join(dir, 'lab'), '--subnet', '10.0.0.0/24'], /--subnet 10\.0\.0\.0\/24: use a \/24 inside 198\.18\.0\.0\/15/],
     [['lab', 'down', '--dir', '/nonexistent-lab'], /no lab in \/nonexistent-lab/],
+    [['--inventory', inv, '--out', '/proc/x/y'], /output directory \/proc\/x\/y cannot be written \(ENOENT\); choose one you can write to/],
   ];
   for (const [args, msg] of cases) {
     const r = meshperf(...args);
@@ -114,4 +117,27 @@ t.test('without root the demo falls back to the local transport and says so', { 
   const doc = JSON.parse(readFileSync(path.join(dir, 'out', 'results.json'), 'utf8'));
   t.equal(doc.run.parameters.transport, 'local');
   t.equal(schemaErrors(doc), '');
+});
+
+t.test('lab up on a subnet another lab uses is refused and leaves that lab alone; demo picks a free /24', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
+  const lab = await withLab(t, 2, '198.19.133.0/24');
+  const r = meshperf('lab', 'up', '--hosts', '2', '--dir', path.join(lab.tmp, 'second'), '--subnet', '198.19.133.0/24');
+  t.equal(r.code, 2);
+  t.match(r.stderr, /--subnet 198\.19\.133\.0\/24 is in use: the bridge mpbr185 exists; choose another --subnet, or take that lab down first/);
+  const run = meshperf('--inventory', lab.inventory, '--duration', '1', '--out', path.join(lab.tmp, 'out'));
+  t.equal(run.code, 0, 'the first lab still runs a mesh');
+  t.match(run.stdout, /2\/2 pairs ok/);
+
+  // The demo's default /24 taken (by a lab of ours, unless a user's lab already holds it).
+  const dir = t.testdir();
+  if (!(await networkInUse(labLayout('198.18.0.0/24', 2)))) {
+    await labUp({ hosts: 2, dir: path.join(dir, 'default'), subnet: '198.18.0.0/24' });
+    t.teardown(() => labDown(path.join(dir, 'default')));
+  }
+  const demo = meshperf('demo', '--hosts', '2', '--duration', '1', '--out', path.join(dir, 'out'));
+  t.equal(demo.code, 0, demo.stderr);
+  t.match(demo.stdout, /building a 2-host emulated cluster in \S+ on 198\.1[89]\.\d+\.0\/24/);
+  t.notMatch(demo.stdout, / on 198\.18\.0\.0\/24 /, 'not on the taken default');
+  t.match(demo.stdout, /2\/2 pairs ok/);
+  t.ok(await networkInUse(labLayout('198.18.0.0/24', 2)), 'and the lab on the default /24 is still there');
 });

@@ -49,7 +49,8 @@ t.test('each reason a host cannot take part gets its code; the others are measur
   t.equal(host('h4').error?.code, 'no_node');
   t.match(host('h4').error?.message, /Node\.js not found on the host as "\/nonexistent\/node"/);
   t.equal(host('h5').error?.code, 'no_iperf3', 'no iperf3 at that path');
-  t.match(host('h5').error?.message, /\/nonexistent\/iperf3/);
+  t.match(host('h5').error?.message, /^iperf3 not found as "\/nonexistent\/iperf3": there is no \/nonexistent\/iperf3; install iperf3 >= 3\.9 on the host \(e\.g\. apt-get install iperf3\), or set hosts\.iperf3 to its absolute path$/, 'says what was looked for and how to fix it');
+  t.notMatch(host('h5').error?.message, /spawnSync|ENOENT/, 'not Node\'s raw error');
   t.equal(host('h6').error?.code, 'host_key_mismatch');
   t.match(host('h6').error?.message, new RegExp(`presented ssh-ed25519 ${h6Fingerprint.replace(/[+/]/g, '\\$&')}, which ${forged} does not list`), 'names the fingerprint presented and the file');
   t.equal(host('h7').error?.code, 'no_iperf3', 'an iperf3 that does not run');

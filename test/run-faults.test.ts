@@ -4,7 +4,7 @@ import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
-import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadInventory, runMesh, type MeshEvent } from '../lib/index.js';
 import { parseProcNetTcp, TCP_LISTEN } from '../lib/shared/proc-net-tcp.js';
@@ -185,4 +185,37 @@ t.test('an encrypted identity file: a clear error without its passphrase, a run 
   t.match(typed.stdout, /Passphrase for .*locked: /, 'it asks');
   t.notMatch(typed.stdout, /open sesame/, 'what is typed is not echoed');
   t.match(typed.stdout, /2\/2 pairs ok/, 'and the run goes on with it');
+});
+
+t.test('no identity_file and an ssh-agent without a usable key: the default key files are tried next, as OpenSSH does', { skip }, async (t) => {
+  const lab = await withLab(t, 2, '198.19.132.0/24');
+  // A home whose ~/.ssh/id_ed25519 is the lab's key, and an agent that holds only a key sshd refuses.
+  const home = path.join(lab.tmp, 'home');
+  mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
+  copyFileSync(path.join(lab.dir, 'id_ed25519'), path.join(home, '.ssh', 'id_ed25519'));
+  chmodSync(path.join(home, '.ssh', 'id_ed25519'), 0o600);
+  const stranger = path.join(lab.tmp, 'stranger');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
+  const sock = path.join(lab.tmp, 'agent.sock');
+  const agentOut = execFileSync('ssh-agent', ['-a', sock], { encoding: 'utf8' });
+  const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agentOut)![1]);
+  execFileSync('ssh-add', ['-q', stranger], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
+  const saved = { HOME: process.env.HOME, SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK };
+  t.teardown(() => {
+    process.kill(agentPid, 'SIGTERM');
+    for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
+  });
+  process.env.HOME = home;
+  process.env.SSH_AUTH_SOCK = sock;
+  const inventory = await loadInventory(lab.inventory);
+  for (const h of inventory.hosts) delete h.ssh.identity_file;
+  const doc = await runMesh({ inventory, test: { duration: 1 } });
+  t.same(doc.run.hosts.map((h) => h.error?.message ?? 'ok'), ['ok', 'ok'], 'the agent\'s key was refused, ~/.ssh/id_ed25519 accepted');
+  t.equal(doc.summary.pairs_ok, 2);
+
+  // With no usable key anywhere, the error says what was tried.
+  rmSync(path.join(home, '.ssh', 'id_ed25519'));
+  const refused = await runMesh({ inventory, test: { duration: 1 } });
+  t.equal(refused.run.hosts[0]!.error?.code, 'auth');
+  t.match(refused.run.hosts[0]!.error?.message, /authentication refused \(tried the keys in ssh-agent, then no key file in .*home\/\.ssh\)/);
 });

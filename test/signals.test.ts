@@ -142,7 +142,7 @@ t.test('a controller that dies after collecting some hosts leaves their results 
 });
 
 t.test('a crash in round 2 of --schedule rounds keeps round 1', { skip }, async (t) => {
-  const lab = await withLab(t, 3, '198.19.115.0/24');
+  const lab = await withLab(t, 3, '198.19.131.0/24');
   const out = path.join(lab.tmp, 'out');
   const run = cli(['--inventory', lab.inventory, '--duration', '2', '--schedule', 'rounds', '--out', out]);
   await run.waitFor(/clients started \(round 2\)/, 3);

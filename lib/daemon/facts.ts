@@ -16,6 +16,10 @@ export interface IperfFacts {
 /** Run `iperf3 --version` once; a missing or broken binary is a fact to report, not a crash. */
 export function probeIperf(path: string): IperfFacts {
   const r = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 5000 });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    const where = path.includes('/') ? `there is no ${path}` : `it is not on the PATH of this login (${process.env.PATH ?? 'no PATH'})`;
+    return { path, version: null, error: `iperf3 not found as "${path}": ${where}` };
+  }
   if (r.error) return { path, version: null, error: `cannot run ${path}: ${r.error.message}` };
   const version = parseIperfVersion(`${r.stdout}\n${r.stderr}`);
   if (!version) return { path, version: null, error: `${path} --version printed no iperf 3 version` };

@@ -90,6 +90,7 @@ export async function connectAll(run: RunState): Promise<void> {
             },
           });
           sessions.set(host.name, s);
+          s.onLost = (why) => fail(host.name, { code: 'host_lost', message: why });
           emit({ type: 'host-ready', host: host.name, hello: s.hello });
         } catch (err) {
           fail(host.name, asError(err, 'unreachable'));

@@ -23,6 +23,8 @@ const LOST_PER_PROCESS_MS = 100;
 /** Methods that are safe to send twice: they start nothing. */
 const IDEMPOTENT = new Set<MethodName>(['hello', 'status', 'collect', 'ping']);
 
+const INSTALL_IPERF3 = 'install iperf3 >= 3.9 on the host (e.g. apt-get install iperf3), or set hosts.iperf3 to its absolute path';
+
 /** Connect errors worth another try: the host may be booting or throttling handshakes. */
 const TRANSIENT = new Set(['unreachable']);
 
@@ -57,6 +59,8 @@ export interface OpenOptions {
 export class HostSession {
   /** Set when the host stopped answering or its connection dropped during the run. */
   lost: string | null = null;
+  /** Called once, when the host is found lost (for a failure shown as it happens). */
+  onLost: (why: string) => void = () => {};
   clock: ClockEstimate = { offset_ms: 0, rtt_ms: 0 };
   readonly health: HealthSample[] = [];
   private readonly rtts: number[] = [];
@@ -76,7 +80,7 @@ export class HostSession {
     this.pinger = setInterval(() => this.ping(), PING_EVERY_MS);
     channel.closed.then(() => {
       clearInterval(this.pinger);
-      if (!this.closing) this.lost ??= `the connection to ${host.name} closed during the run`;
+      if (!this.closing) this.markLost(`the connection to ${host.name} closed during the run`);
     });
   }
 
@@ -110,10 +114,10 @@ export class HostSession {
       }
       const hello = await rpc.call('hello', {}, 30_000);
       if (!hello.iperf3_version) {
-        throw new HostError('no_iperf3', hello.iperf3_error ?? `iperf3 not usable at ${hello.iperf3_path}`);
+        throw new HostError('no_iperf3', `${hello.iperf3_error ?? `iperf3 not usable at ${hello.iperf3_path}`}; ${INSTALL_IPERF3}`);
       }
       if (!versionAtLeast(hello.iperf3_version, MIN_IPERF3)) {
-        throw new HostError('no_iperf3', `iperf3 ${hello.iperf3_version} at ${hello.iperf3_path} is older than ${MIN_IPERF3}, the oldest meshperf supports`);
+        throw new HostError('no_iperf3', `iperf3 ${hello.iperf3_version} at ${hello.iperf3_path} is older than ${MIN_IPERF3}, the oldest meshperf supports; ${INSTALL_IPERF3}`);
       }
       if (hello.cpus.length === 0) {
         throw new HostError('cpus', `none of the CPUs in hosts.cpus (${host.cpus?.join(',')}) is in this host's affinity list`);
@@ -202,7 +206,7 @@ export class HostSession {
     const late = now - this.lastTick > 2 * PING_EVERY_MS;
     this.lastTick = now;
     if (!late && !this.lost && now - this.rpc.lastHeard > this.silenceAllowedMs()) {
-      this.lost = `${this.host.name} stopped answering (nothing heard for ${Math.round((now - this.rpc.lastHeard) / 1000)} s)`;
+      this.markLost(`${this.host.name} stopped answering (nothing heard for ${Math.round((now - this.rpc.lastHeard) / 1000)} s)`);
       this.channel.abort();
       return;
     }
@@ -212,6 +216,12 @@ export class HostSession {
       () => this.rtts.push(performance.now() - now),
       () => {},
     ).finally(() => (this.pingInFlight = false));
+  }
+
+  private markLost(why: string): void {
+    if (this.lost) return;
+    this.lost = why;
+    this.onLost(why);
   }
 
   private explain(err: unknown): Error {

@@ -103,27 +103,21 @@ async function connectConfig(req: OpenRequest): Promise<ConnectConfig> {
     keepaliveCountMax: KEEPALIVE_COUNT,
   };
   const passphrase = host.ssh.passphrase ?? process.env.MESHPERF_SSH_PASSPHRASE;
-  const keyFile = host.ssh.identity_file ?? (process.env.SSH_AUTH_SOCK ? undefined : defaultIdentity());
-  if (process.env.SSH_AUTH_SOCK && !host.ssh.identity_file) config.agent = process.env.SSH_AUTH_SOCK;
-  if (keyFile) {
-    try {
-      config.privateKey = await readFile(keyFile);
-    } catch (err) {
-      throw new HostError('auth', `cannot read identity_file ${keyFile}: ${(err as NodeJS.ErrnoException).code ?? err}`);
-    }
+  if (host.ssh.identity_file) {
+    config.privateKey = await readIdentity(host.ssh.identity_file, passphrase);
     if (passphrase) config.passphrase = passphrase;
-    // Check the key here, so an encrypted one without its passphrase is an error that says so.
-    const parsed = ssh2.utils.parseKey(config.privateKey, passphrase);
-    if (parsed instanceof Error) {
-      const encrypted = isEncryptedKeyError(parsed);
-      throw new HostError(
-        'auth',
-        encrypted && !passphrase
-          ? `identity_file ${keyFile} is encrypted: set MESHPERF_SSH_PASSPHRASE in the environment, or load the key into ssh-agent`
-          : `cannot use identity_file ${keyFile}: ${parsed.message}${encrypted ? ' (is MESHPERF_SSH_PASSPHRASE right?)' : ''}`,
-      );
-    }
+    return config;
   }
+  // As OpenSSH does without an IdentityFile: the agent's keys first, then the default key files
+  // (each one that can be read; an encrypted one only with MESHPERF_SSH_PASSPHRASE).
+  const username = host.ssh.user;
+  const methods: AuthMethod[] = [];
+  if (process.env.SSH_AUTH_SOCK) methods.push({ type: 'agent', username, agent: process.env.SSH_AUTH_SOCK });
+  for (const file of defaultIdentities()) {
+    const key = await readFile(file).catch(() => null);
+    if (key && !(ssh2.utils.parseKey(key, passphrase) instanceof Error)) methods.push({ type: 'publickey', username, key, passphrase });
+  }
+  config.authHandler = methods as never;
   return config;
 }
 
@@ -140,8 +134,39 @@ export async function needsPassphrase(file: string): Promise<boolean> {
   return parsed instanceof Error && isEncryptedKeyError(parsed);
 }
 
-function defaultIdentity(): string | undefined {
-  return ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => path.join(os.homedir(), '.ssh', f)).find((f) => existsSync(f));
+/** What was tried without an identity_file, for the message. */
+function triedKeys(): string {
+  const files = defaultIdentities();
+  const agent = process.env.SSH_AUTH_SOCK ? 'the keys in ssh-agent' : 'no ssh-agent (SSH_AUTH_SOCK unset)';
+  return `${agent}, then ${files.length ? files.join(', ') : `no key file in ${path.join(os.homedir(), '.ssh')}`}`;
+}
+
+/** OpenSSH's default identity files that exist, in its order. */
+function defaultIdentities(): string[] {
+  return ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => path.join(os.homedir(), '.ssh', f)).filter((f) => existsSync(f));
+}
+
+type AuthMethod = { type: 'agent'; username: string; agent: string } | { type: 'publickey'; username: string; key: Buffer; passphrase?: string };
+
+/** The identity file's key, checked here, so that an encrypted one without its passphrase is an error that says so. */
+async function readIdentity(keyFile: string, passphrase: string | undefined): Promise<Buffer> {
+  let key: Buffer;
+  try {
+    key = await readFile(keyFile);
+  } catch (err) {
+    throw new HostError('auth', `cannot read identity_file ${keyFile}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+  const parsed = ssh2.utils.parseKey(key, passphrase);
+  if (parsed instanceof Error) {
+    const encrypted = isEncryptedKeyError(parsed);
+    throw new HostError(
+      'auth',
+      encrypted && !passphrase
+        ? `identity_file ${keyFile} is encrypted: set MESHPERF_SSH_PASSPHRASE in the environment, or load the key into ssh-agent`
+        : `cannot use identity_file ${keyFile}: ${parsed.message}${encrypted ? ' (is MESHPERF_SSH_PASSPHRASE right?)' : ''}`,
+    );
+  }
+  return key;
 }
 
 /** Turn an ssh2 connect error into a stable code and a message an operator can act on. */
@@ -158,7 +183,7 @@ function classify(err: Error & { code?: string; level?: string }, verdict: { v: 
     return new HostError('host_key_mismatch', `${target}: HOST KEY MISMATCH: the host presented ${fp}, which ${kh} does not list for it; someone may be intercepting, or the host was reinstalled`);
   }
   if (err.level === 'client-authentication') {
-    return new HostError('auth', `${target}: authentication refused (${host.ssh.identity_file ? 'identity_file ' + host.ssh.identity_file : 'ssh-agent / ~/.ssh/id_*'})`);
+    return new HostError('auth', `${target}: authentication refused (${host.ssh.identity_file ? 'identity_file ' + host.ssh.identity_file : `tried ${triedKeys()}`})`);
   }
   const reason = err.code ?? err.message;
   // sshd closes (or resets) a connection before the handshake when MaxStartups throttles
