@@ -54,3 +54,19 @@ t.test('it runs on a cluster and writes its results', { skip: !canRunLab && NO_L
   t.equal(JSON.parse(readFileSync(results, 'utf8')).summary.pairs_ok, 2, 'with both pairs measured');
   t.same(await leftovers(lab), []);
 });
+
+t.test('installed from a packed tarball, as the README says: the command runs and the library imports', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshperf-pack-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const quiet = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
+  const tgz = execFileSync('npm', ['pack', '--pack-destination', dir, '--loglevel=error'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
+  const project = path.join(dir, 'project');
+  mkdirSync(project);
+  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }));
+  execFileSync('npm', ['install', path.join(dir, tgz), ...quiet], { cwd: project, encoding: 'utf8' });
+  const help = execFileSync(path.join(project, 'node_modules', '.bin', 'meshperf'), ['--help'], { encoding: 'utf8' });
+  t.match(help, /meshperf --inventory hosts\.toml \[options\]/, 'the meshperf command runs');
+  const lib = execFileSync(process.execPath, ['--input-type=module', '-e', "import { runMesh, PROTOCOL_VERSION } from 'meshperf'; console.log(typeof runMesh, PROTOCOL_VERSION)"], { cwd: project, encoding: 'utf8' });
+  t.equal(lib.trim(), 'function 1', 'and the library imports');
+  t.ok(existsSync(path.join(project, 'node_modules', 'meshperf', 'dist', 'daemon.cjs')), 'with the daemon bundle in it');
+});
