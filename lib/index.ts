@@ -6,6 +6,8 @@ export { loadInventory, parseInventory, normalizeInventory, parseSize } from './
 export { ERROR_CODES, HostError, InventoryError, LabError, MeshperfError, UsageError } from './shared/errors.js';
 export type { ErrorCode, ErrorCodeInfo, ErrorInfo } from './shared/errors.js';
 export type { Inventory, HostConfig, Schedule, SshDefaults, TestParams } from './inventory/types.js';
+export { OPTIONS, OPTION_LIST, checkValue, optionConflicts, readValue } from './shared/options.js';
+export type { OptionKey, OptionSpec, IperfOptions, Tuning } from './shared/options.js';
 export { runMesh, newRunId } from './mesh/run.js';
 export type { RunOptions } from './mesh/run.js';
 export type { MeshEvent, MeshEventListener } from './mesh/events.js';

@@ -1,13 +1,25 @@
-// Write what follows from the code into the docs and schemas: the error-code table of
-// docs/results.md and the error.code enum of schemas/results.schema.json (from ERROR_CODES).
-// Run after `npm run build`; test/errors.test.ts fails when they disagree.
+// Write what follows from the code into the docs and schemas: from ERROR_CODES the error table of
+// docs/results.md and the error.code enum of the results schema; from the option table the
+// inventory schema's [test] and [hosts.test], the results schema's parameters, and the options
+// table of docs/measurement.md. Run after `npm run build`; the tests fail when they disagree.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { errorCodeSchema, withErrorTable } from '../dist/results/error-table.js';
+import { errorCodeSchema, withErrorTable } from '../dist/schemas/errors.js';
+import { instanceParametersSchema, inventoryTestSchema, inventoryTuningSchema, parametersSchema, withOptionsTable } from '../dist/schemas/options.js';
 
-const doc = 'docs/results.md';
-writeFileSync(doc, withErrorTable(readFileSync(doc, 'utf8')));
-const schemaFile = 'schemas/results.schema.json';
-const schema = JSON.parse(readFileSync(schemaFile, 'utf8'));
-schema.definitions.error.oneOf[1].properties.code = errorCodeSchema();
-writeFileSync(schemaFile, JSON.stringify(schema, null, 2) + '\n');
-console.log(`wrote ${doc} and ${schemaFile}`);
+const edit = (file, f) => writeFileSync(file, f(readFileSync(file, 'utf8')));
+const editJson = (file, f) => edit(file, (text) => JSON.stringify(f(JSON.parse(text)), null, 2) + '\n');
+
+edit('docs/results.md', withErrorTable);
+edit('docs/measurement.md', withOptionsTable);
+editJson('schemas/results.schema.json', (s) => {
+  s.definitions.error.oneOf[1].properties.code = errorCodeSchema();
+  s.properties.run.properties.parameters = parametersSchema();
+  s.definitions.instance.properties.parameters = instanceParametersSchema();
+  return s;
+});
+editJson('schemas/inventory.schema.json', (s) => {
+  s.properties.test = inventoryTestSchema();
+  s.definitions.tuning = inventoryTuningSchema();
+  return s;
+});
+console.log('wrote docs/results.md, docs/measurement.md, schemas/results.schema.json, schemas/inventory.schema.json');

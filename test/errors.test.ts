@@ -4,7 +4,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ERROR_CODES, loadInventory, runMesh } from '../lib/index.js';
-import { errorCodeSchema, errorTable } from '../lib/results/error-table.js';
+import { errorCodeSchema, errorTable } from '../lib/schemas/errors.js';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
 import { eventually } from './helpers/procs.js';
 import { schemaErrors } from './helpers/schema.js';

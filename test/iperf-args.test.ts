@@ -20,7 +20,7 @@ t.test('each option maps to its flag, as an argument vector', async (t) => {
     options: { duration: 5, parallel: 2, protocol: 'udp', bitrate: 5e8, reverse: true, window: 262144, mss: 1400, congestion: 'bbr', omit: 2, tos: 16, dscp: 46, zerocopy: true, no_delay: true },
   });
   t.same(argv, [
-    '/usr/bin/iperf3', '-c', '198.19.1.2', '-p', '5201', '-t', '5', '-P', '2', '-J', '-B', '198.19.1.1', '-A', '3',
+    '/usr/bin/iperf3', '-c', '198.19.1.2', '-p', '5201', '-J', '-B', '198.19.1.1', '-A', '3', '-t', '5', '-P', '2',
     '-u', '-b', '500000000', '-R', '-w', '262144', '-M', '1400', '-C', 'bbr', '-O', '2', '-S', '16', '--dscp', '46', '-Z', '-N',
   ]);
 });

@@ -1,10 +1,11 @@
 /**
- * The test flags of the meshperf command and their checks. Numbers are read as strings, so an
- * error can quote exactly what was typed. Each flag overrides the inventory's [test] value.
+ * The test flags of the meshperf command, made from the option table (lib/shared/options.ts), and
+ * their checks. Numbers are read as strings, so that an error can quote exactly what was typed.
+ * Each flag overrides the inventory's [test] value.
  */
-import type { Argv } from 'yargs';
-import { parseSize, UsageError } from '../index.js';
-import type { Schedule, TestParams } from '../index.js';
+import type { Argv, Options } from 'yargs';
+import { checkValue, OPTION_LIST, OptionKey, optionConflicts, readValue, UsageError } from '../index.js';
+import type { OptionSpec, TestParams } from '../index.js';
 
 export { UsageError };
 
@@ -17,75 +18,48 @@ export function positiveInt(name: string, max: number, min = 1) {
   };
 }
 
-function size(name: string, base: 1000 | 1024, min: number, example: string) {
-  return (v: string | undefined): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = parseSize(String(v), base);
-    if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number, optionally with K, M or G (e.g. ${example}), got ${JSON.stringify(v)}`);
-    return n;
-  };
+/** Options that have a CLI flag. */
+const FLAGGED = OPTION_LIST.filter((e): e is [OptionKey, OptionSpec & { cli: NonNullable<OptionSpec['cli']> }] => e[1].cli !== undefined);
+
+/** yargs' view of one flag: switches are booleans, choices are choices, everything else text. */
+function yargsOption(s: OptionSpec & { cli: NonNullable<OptionSpec['cli']> }): Options {
+  const o: Options = { describe: s.help };
+  if (s.cli.alias) o.alias = s.cli.alias;
+  if (s.kind === 'bool' || s.cli.bool) o.type = 'boolean';
+  else if (s.kind === 'enum') o.choices = s.values as string[];
+  else o.type = 'string';
+  return o;
 }
 
-export const testFlags = (y: Argv) =>
-  y
-    .option('duration', { alias: 't', type: 'string', describe: 'seconds per test (iperf3 -t)' })
-    .option('parallel', { alias: 'P', type: 'string', describe: 'streams per iperf3 process (-P)' })
-    .option('processes', { alias: 'k', type: 'string', describe: 'iperf3 processes per ordered pair, or "auto"' })
-    .option('schedule', { choices: ['all', 'rounds', 'pairwise'] as const, describe: 'all pairs at once, contention-free rounds, or one pair at a time' })
-    .option('udp', { type: 'boolean', describe: 'UDP instead of TCP (-u)' })
-    .option('bitrate', { alias: 'b', type: 'string', describe: 'target bits/s per process, K/M/G suffixes (-b)' })
-    .option('reverse', { alias: 'R', type: 'boolean', describe: 'the server sends (-R)' })
-    .option('bidir', { type: 'boolean', describe: 'both directions at once (--bidir)' })
-    .option('window', { alias: 'w', type: 'string', describe: 'socket buffer, K/M/G suffixes (-w)' })
-    .option('mss', { alias: 'M', type: 'string', describe: 'TCP maximum segment size (-M)' })
-    .option('congestion', { alias: 'C', type: 'string', describe: 'TCP congestion control algorithm (-C)' })
-    .option('omit', { alias: 'O', type: 'string', describe: 'seconds of slow start left out of the summary (-O)' })
-    .option('tos', { alias: 'S', type: 'string', describe: 'IP type of service byte (-S)' })
-    .option('dscp', { type: 'string', describe: 'DSCP value 0-63 (--dscp)' })
-    .option('zerocopy', { alias: 'Z', type: 'boolean', describe: 'send with zero copy (-Z)' })
-    .option('no-delay', { alias: 'N', type: 'boolean', describe: 'TCP_NODELAY (-N)' });
+export const testFlags = (y: Argv) => FLAGGED.reduce((acc, [, s]) => acc.option(s.cli.name, yargsOption(s)), y);
 
-export interface TestFlagArgs {
-  duration?: string;
-  parallel?: string;
-  processes?: string;
-  schedule?: Schedule;
-  udp?: boolean;
-  bitrate?: string;
-  reverse?: boolean;
-  bidir?: boolean;
-  window?: string;
-  mss?: string;
-  congestion?: string;
-  omit?: string;
-  tos?: string;
-  dscp?: string;
-  zerocopy?: boolean;
-  noDelay?: boolean;
-}
+/** What yargs parsed: flag names in camelCase (no-delay -> noDelay). */
+export type TestFlagArgs = Record<string, unknown>;
 
-/** The [test] overrides the flags ask for; undefined where a flag was not given. */
+const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** The [test] overrides the flags ask for; absent where a flag was not given. */
 export function testOverrides(a: TestFlagArgs): Partial<TestParams> {
-  if (a.reverse && a.bidir) throw new UsageError('--reverse and --bidir exclude each other (--bidir already measures both directions)');
-  if (a.congestion !== undefined && !/^[a-z0-9_-]{1,16}$/.test(a.congestion)) {
-    throw new UsageError(`--congestion must be a congestion control name such as cubic or bbr, got ${JSON.stringify(a.congestion)}`);
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of FLAGGED) {
+    const given = a[camel(s.cli.name)];
+    if (given === undefined) continue;
+    out[key] = s.cli.bool ? (given ? s.flagValue : s.default) : fromText(key, s, given);
   }
-  return {
-    duration: positiveInt('duration', 86400)(a.duration),
-    parallel: positiveInt('parallel', 128)(a.parallel),
-    processes: a.processes === 'auto' ? 'auto' : positiveInt('processes', 256)(a.processes),
-    schedule: a.schedule,
-    protocol: a.udp === undefined ? undefined : a.udp ? 'udp' : 'tcp',
-    bitrate: size('bitrate', 1000, 1, '500M')(a.bitrate),
-    reverse: a.reverse,
-    bidir: a.bidir,
-    window: size('window', 1024, 1024, '256K')(a.window),
-    mss: positiveInt('mss', 9216, 88)(a.mss),
-    congestion: a.congestion,
-    omit: positiveInt('omit', 3600, 0)(a.omit),
-    tos: positiveInt('tos', 255, 0)(a.tos),
-    dscp: positiveInt('dscp', 63, 0)(a.dscp),
-    zerocopy: a.zerocopy,
-    no_delay: a.noDelay,
-  };
+  const conflicts = optionConflicts(out);
+  if (conflicts.length) throw new UsageError(conflicts.map((c) => c.replace(/\b(reverse|bidir)\b/g, '--$1')).join('; '));
+  return out as Partial<TestParams>;
+}
+
+/** One flag's text read into the option's value, or a usage error quoting what was typed. */
+function fromText(key: OptionKey, s: OptionSpec & { cli: { name: string } }, given: unknown): unknown {
+  if (typeof given !== 'string') return given;
+  const text = given.trim();
+  let value: unknown = text;
+  if (s.kind === 'int' || (s.kind === 'count' && text !== 'auto')) value = /^\d+$/.test(text) ? Number(text) : NaN;
+  else if (s.kind === 'rate' || s.kind === 'size') value = readValue(key, text);
+  const problem = Number.isNaN(value) && (s.kind === 'rate' || s.kind === 'size') ? 'must be a number, optionally with K, M or G' : checkValue(key, value);
+  if (!problem) return value;
+  const example = s.kind === 'rate' ? ' (e.g. 500M)' : s.kind === 'size' ? ' (e.g. 256K)' : '';
+  throw new UsageError(`--${s.cli.name} ${problem}${example}, got ${JSON.stringify(given)}`);
 }

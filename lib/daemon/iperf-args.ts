@@ -3,7 +3,8 @@
  * flag only to the iperf3 versions that know it. docs/measurement.md lists the same table.
  */
 import type { IperfOptions } from '../protocol/messages.js';
-import { FLAG_SINCE, supports } from '../shared/versions.js';
+import { OPTION_LIST, optionArgv } from '../shared/options.js';
+import { supports, versionAtLeast } from '../shared/versions.js';
 
 export interface ServerArgs {
   port: number;
@@ -34,25 +35,14 @@ export interface ClientArgs {
  * it), never silently dropped; optional helpers (--json-stream) are used only where supported.
  */
 export function clientArgv(iperf3: string, version: string | null, a: ClientArgs): string[] {
-  const o = a.options;
-  const argv = [iperf3, '-c', a.host, '-p', String(a.port), '-t', String(o.duration), '-P', String(o.parallel)];
+  for (const [key, s] of OPTION_LIST) {
+    if (s.since && s.flag && a.options[key as keyof IperfOptions] && !versionAtLeast(version, s.since)) {
+      throw new Error(`${s.flag} needs iperf3 >= ${s.since}, this host has ${version}`);
+    }
+  }
+  const argv = [iperf3, '-c', a.host, '-p', String(a.port)];
   argv.push(a.live && supports(version, '--json-stream') ? '--json-stream' : '-J');
   if (a.bind) argv.push('-B', a.bind);
   if (a.cpu !== null) argv.push('-A', String(a.cpu));
-  if (o.protocol === 'udp') argv.push('-u');
-  if (o.bitrate !== undefined) argv.push('-b', String(o.bitrate));
-  if (o.reverse) argv.push('-R');
-  if (o.bidir) {
-    if (!supports(version, '--bidir')) throw new Error(`--bidir needs iperf3 >= ${FLAG_SINCE['--bidir']}, this host has ${version}`);
-    argv.push('--bidir');
-  }
-  if (o.window !== undefined) argv.push('-w', String(o.window));
-  if (o.mss !== undefined) argv.push('-M', String(o.mss));
-  if (o.congestion !== undefined) argv.push('-C', o.congestion);
-  if (o.omit) argv.push('-O', String(o.omit));
-  if (o.tos !== undefined) argv.push('-S', String(o.tos));
-  if (o.dscp !== undefined) argv.push('--dscp', String(o.dscp));
-  if (o.zerocopy) argv.push('-Z');
-  if (o.no_delay) argv.push('-N');
-  return argv;
+  return [...argv, ...optionArgv(a.options)];
 }

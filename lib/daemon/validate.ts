@@ -2,6 +2,8 @@
  * Checks of every RPC request's params. The daemon has no runtime dependencies, so these are
  * small hand-written checks; each failure names the field and what is allowed.
  */
+import { checkValue, CLIENT_OPTIONS, OPTIONS, optionConflicts } from '../shared/options.js';
+import type { OptionSpec } from '../shared/options.js';
 import type {
   ClientSpec,
   CollectParams,
@@ -78,31 +80,20 @@ function bool(x: unknown, path: string): boolean | undefined {
   return x;
 }
 
-const CONGESTION = /^[a-z0-9_-]{1,16}$/;
-
+/** A client's options: exactly the table's client options, each within its range. */
 function iperfOptions(x: unknown, path: string): IperfOptions {
   const o = obj(x, path);
-  const known = ['duration', 'parallel', 'protocol', 'bitrate', 'reverse', 'bidir', 'window', 'mss', 'congestion', 'omit', 'tos', 'dscp', 'zerocopy', 'no_delay'];
-  const extra = Object.keys(o).filter((k) => !known.includes(k));
+  const extra = Object.keys(o).filter((k) => !(CLIENT_OPTIONS as string[]).includes(k));
   if (extra.length) throw new ParamError(`${path} has unknown fields: ${extra.join(', ')}`);
-  if (o.protocol !== 'tcp' && o.protocol !== 'udp') throw new ParamError(`${path}.protocol must be "tcp" or "udp"`);
-  const opt = (k: string, f: (v: unknown, p: string) => unknown) => (o[k] === undefined ? {} : { [k]: f(o[k], `${path}.${k}`) });
-  return {
-    duration: int(o.duration, `${path}.duration`, 1, 86400),
-    parallel: int(o.parallel, `${path}.parallel`, 1, 128),
-    protocol: o.protocol,
-    ...opt('bitrate', (v, p) => int(v, p, 1, 1e12)),
-    ...opt('reverse', bool),
-    ...opt('bidir', bool),
-    ...opt('window', (v, p) => int(v, p, 1024, 1 << 30)),
-    ...opt('mss', (v, p) => int(v, p, 88, 9216)),
-    ...opt('congestion', (v, p) => str(v, p, CONGESTION, 'a congestion control name such as cubic or bbr')),
-    ...opt('omit', (v, p) => int(v, p, 0, 3600)),
-    ...opt('tos', (v, p) => int(v, p, 0, 255)),
-    ...opt('dscp', (v, p) => int(v, p, 0, 63)),
-    ...opt('zerocopy', bool),
-    ...opt('no_delay', bool),
-  } as IperfOptions;
+  for (const k of CLIENT_OPTIONS) {
+    const required = (OPTIONS[k] as OptionSpec).default !== undefined && OPTIONS[k].kind !== 'bool';
+    if (o[k] === undefined && !required) continue;
+    const problem = checkValue(k, o[k]);
+    if (problem) throw new ParamError(`${path}.${k} ${problem}`);
+  }
+  const conflicts = optionConflicts(o);
+  if (conflicts.length) throw new ParamError(`${path}: ${conflicts.join('; ')}`);
+  return o as unknown as IperfOptions;
 }
 
 export function checkStartClients(params: unknown, range: readonly [number, number]): StartClientsParams {

@@ -11,42 +11,23 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { parseCpuList } from '../shared/cpus.js';
 import { InventoryError } from '../shared/errors.js';
 import { describeErrors } from './messages.js';
+import { defaultTest, HOST_OPTIONS, OPTION_LIST, OptionKey, optionConflicts, parseSize, readValue } from '../shared/options.js';
+import type { HostConfig, Inventory, SshDefaults, TestParams } from './types.js';
+
 export { InventoryError };
-import type { HostConfig, Inventory, Schedule, SshDefaults, TestParams, Tuning } from './types.js';
 
 const SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/inventory.schema.json', import.meta.url), 'utf8'));
 const validate = new Ajv({ allErrors: true }).compile(SCHEMA);
 
-export const TEST_DEFAULTS: TestParams = {
-  duration: 10,
-  parallel: 1,
-  processes: 'auto',
-  port_range: [5201, 5999],
-  protocol: 'tcp',
-  reverse: false,
-  bidir: false,
-  schedule: 'all',
-};
+export const TEST_DEFAULTS: TestParams = defaultTest();
 
-/** "1G" -> 1e9 bits (rates: powers of 1000); "256K" -> 262144 bytes (sizes: powers of 1024). */
-export function parseSize(v: string | number, base: 1000 | 1024): number {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+(?:\.\d+)?)([KMGkmg]?)$/.exec(v.trim());
-  if (!m) return NaN;
-  const exp = { '': 0, k: 1, m: 2, g: 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
-  return Math.round(Number(m[1]) * base ** exp);
-}
+export { parseSize };
 
-/** Parse a raw tuning table (from [test] or a host's own) into numbers. */
-export function tuningOf(raw: RawTuning | undefined): Partial<Tuning> {
-  const t: Partial<Tuning> = {};
-  if (!raw) return t;
-  for (const k of ['parallel', 'mss', 'congestion', 'omit', 'tos', 'dscp', 'zerocopy', 'no_delay'] as const) {
-    if (raw[k] !== undefined) (t as Record<string, unknown>)[k] = raw[k];
-  }
-  if (raw.bitrate !== undefined) t.bitrate = parseSize(raw.bitrate, 1000);
-  if (raw.window !== undefined) t.window = parseSize(raw.window, 1024);
-  return t;
+/** A raw [test] or [hosts.test] table (schema-checked) read into values: sizes and rates to numbers. */
+function readOptions<K extends OptionKey>(raw: Record<string, unknown> | undefined, keys: readonly K[]): Partial<Pick<TestParams, K>> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (raw?.[k] !== undefined) out[k] = readValue(k, raw[k]);
+  return out as Partial<Pick<TestParams, K>>;
 }
 
 /** Read and check an inventory file. */
@@ -92,19 +73,11 @@ export function normalizeInventory(raw: unknown, source = 'inventory'): Inventor
     connect_attempts: r.ssh?.connect_attempts ?? 3,
     accept_new_host_keys: r.ssh?.accept_new_host_keys ?? false,
   };
-  const test: TestParams = {
-    ...TEST_DEFAULTS,
-    ...tuningOf(r.test),
-    duration: r.test?.duration ?? TEST_DEFAULTS.duration,
-    processes: r.test?.processes ?? TEST_DEFAULTS.processes,
-    protocol: r.test?.protocol ?? TEST_DEFAULTS.protocol,
-    reverse: r.test?.reverse ?? false,
-    bidir: r.test?.bidir ?? false,
-    schedule: r.test?.schedule ?? TEST_DEFAULTS.schedule,
-  };
-  if (test.reverse && test.bidir) problems.push('test: reverse and bidir exclude each other (bidir already measures both directions)');
-  if (r.test?.port_range) {
-    const range = parsePortRange(r.test.port_range);
+  const { port_range: rawRange, ...rawTest } = r.test ?? {};
+  const test: TestParams = { ...TEST_DEFAULTS, ...readOptions(rawTest, OPTION_LIST.map(([k]) => k).filter((k) => k !== 'port_range')) };
+  problems.push(...optionConflicts(test).map((m) => `test: ${m}`));
+  if (typeof rawRange === 'string') {
+    const range = parsePortRange(rawRange);
     if (typeof range === 'string') problems.push(`test.port_range: ${range}`);
     else test.port_range = range;
   }
@@ -124,7 +97,7 @@ export function normalizeInventory(raw: unknown, source = 'inventory'): Inventor
     },
     ...(h.cpus ? { cpus: parseCpuList(h.cpus) } : {}),
     ...(h.max_processes ? { max_processes: h.max_processes } : {}),
-    test: tuningOf(h.test),
+    test: readOptions(h.test, HOST_OPTIONS),
   }));
   problems.push(...duplicates(hosts, 'name'), ...duplicates(hosts, 'address'));
   if (problems.length > 0) throw new InventoryError(source, problems);
@@ -157,13 +130,7 @@ function duplicates(hosts: HostConfig[], key: 'name' | 'address'): string[] {
   return out;
 }
 
-type RawTuning = Partial<Record<'parallel' | 'mss' | 'omit' | 'tos' | 'dscp', number>> & {
-  bitrate?: string | number;
-  window?: string | number;
-  congestion?: string;
-  zerocopy?: boolean;
-  no_delay?: boolean;
-};
+type RawOptions = Record<string, unknown>;
 
 interface RawHost {
   name: string;
@@ -176,20 +143,12 @@ interface RawHost {
   known_hosts?: string;
   cpus?: string;
   max_processes?: number;
-  test?: RawTuning;
+  test?: RawOptions;
 }
 
 interface RawInventory {
   transport?: 'ssh' | 'local';
   ssh?: Partial<SshDefaults>;
-  test?: RawTuning & {
-    duration?: number;
-    processes?: number | 'auto';
-    port_range?: string;
-    protocol?: 'tcp' | 'udp';
-    reverse?: boolean;
-    bidir?: boolean;
-    schedule?: Schedule;
-  };
+  test?: RawOptions;
   hosts: RawHost[];
 }

@@ -4,6 +4,7 @@
  * regular expressions, which is not something to act on.
  */
 import type { ErrorObject } from 'ajv';
+import { HOST_OPTIONS, OPTION_LIST } from '../shared/options.js';
 
 const HINTS: Record<string, string> = {
   name: 'letters, digits and . _ - (up to 63, starting with a letter or digit)',
@@ -16,11 +17,15 @@ const HINTS: Record<string, string> = {
   congestion: 'a congestion control name such as "cubic" or "bbr"',
 };
 
-const ONE_OF_HINTS: Record<string, string> = {
-  processes: 'must be "auto" or a whole number from 1 to 256',
-  bitrate: 'must be bits per second per process: a number, or one with K, M or G (e.g. "500M")',
-  window: 'must be bytes: a number of at least 1024, or one with K, M or G (e.g. "256K")',
-};
+/** For the options that take a number or a word ("auto", "500M"): what is allowed, from the option table. */
+const ONE_OF_HINTS: Record<string, string> = Object.fromEntries(
+  OPTION_LIST.flatMap(([k, s]): [string, string][] => {
+    if (s.kind === 'count') return [[k, `must be "auto" or a whole number from ${s.min} to ${s.max}`]];
+    if (s.kind === 'rate') return [[k, 'must be bits per second per process: a number, or one with K, M or G (e.g. "500M")']];
+    if (s.kind === 'size') return [[k, `must be bytes: a number of at least ${s.min}, or one with K, M or G (e.g. "256K")`]];
+    return [];
+  }),
+);
 
 /** Turn ajv's errors into lines a person can act on: place, what is wrong, what is allowed. */
 export function describeErrors(errors: ErrorObject[], raw: unknown): string[] {
@@ -81,9 +86,9 @@ function valueAt(raw: unknown, pointer: string): unknown {
 const KEYS: Record<string, string[]> = {
   '': ['transport', 'ssh', 'test', 'hosts'],
   ssh: ['user', 'port', 'identity_file', 'known_hosts', 'connect_timeout', 'concurrency', 'connect_attempts', 'accept_new_host_keys'],
-  test: ['duration', 'parallel', 'processes', 'port_range', 'protocol', 'bitrate', 'reverse', 'bidir', 'window', 'mss', 'congestion', 'omit', 'tos', 'dscp', 'zerocopy', 'no_delay', 'schedule'],
+  test: OPTION_LIST.map(([k]) => k),
   hosts: ['name', 'address', 'iperf3', 'node', 'user', 'port', 'identity_file', 'known_hosts', 'cpus', 'max_processes', 'test'],
-  'hosts.test': ['parallel', 'bitrate', 'window', 'mss', 'congestion', 'omit', 'tos', 'dscp', 'zerocopy', 'no_delay'],
+  'hosts.test': [...HOST_OPTIONS],
 };
 
 function didYouMean(key: string, pointer: string): string {

@@ -1,4 +1,4 @@
-import type { IperfOptions } from '../protocol/messages.js';
+import type { TestParams, Tuning } from '../shared/options.js';
 
 /** The inventory after loading: every default filled in, every value checked. */
 
@@ -42,25 +42,7 @@ export interface HostConfig {
   test: Partial<Tuning>;
 }
 
-/**
- * Client settings a host may set for itself (its [hosts.test] table) over the [test] ones: the
- * protocol's options of the same names (lib/protocol/messages.ts IperfOptions).
- */
-export type Tuning = Pick<IperfOptions, 'parallel' | 'bitrate' | 'window' | 'mss' | 'congestion' | 'omit' | 'tos' | 'dscp' | 'zerocopy' | 'no_delay'>;
-
-export type Schedule = 'all' | 'rounds' | 'pairwise';
-
-export interface TestParams extends Tuning {
-  /** Seconds per test (iperf3 -t). */
-  duration: number;
-  /** iperf3 processes per ordered pair, or "auto" to size from the hosts' CPUs. */
-  processes: number | 'auto';
-  port_range: [number, number];
-  protocol: 'tcp' | 'udp';
-  reverse: boolean;
-  bidir: boolean;
-  schedule: Schedule;
-}
+export type { Schedule, TestParams, Tuning } from '../shared/options.js';
 
 export interface Inventory {
   /** File it came from, if any (used in messages). */

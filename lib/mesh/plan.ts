@@ -4,6 +4,7 @@
  */
 import type { HostConfig, Schedule, TestParams } from '../inventory/types.js';
 import type { ClientSpec, IperfOptions, ServerSpec } from '../protocol/messages.js';
+import { CLIENT_OPTIONS } from '../shared/options.js';
 
 /** An instance's id, unique in a run: "h1>h2#0". */
 export function instanceId(source: string, destination: string, instance: number): string {
@@ -105,15 +106,12 @@ export function planServers(hosts: HostConfig[], flows: Flow[]): Map<string, Ser
   );
 }
 
-/** The options a client on `host` runs with: [test], then the host's own settings over it. */
+/** The options a client on `host` runs with: [test], then the host's own settings over it; switches only when on. */
 export function clientOptions(test: TestParams, host: HostConfig): IperfOptions {
-  const t = { ...test, ...host.test };
-  const o: IperfOptions = { duration: t.duration, parallel: t.parallel, protocol: t.protocol };
-  for (const k of ['bitrate', 'window', 'mss', 'congestion', 'omit', 'tos', 'dscp'] as const) {
-    if (t[k] !== undefined) (o as unknown as Record<string, unknown>)[k] = t[k];
-  }
-  for (const k of ['reverse', 'bidir', 'zerocopy', 'no_delay'] as const) if (t[k]) o[k] = true;
-  return o;
+  const t: Record<string, unknown> = { ...test, ...host.test };
+  const o: Record<string, unknown> = {};
+  for (const k of CLIENT_OPTIONS) if (t[k] !== undefined && t[k] !== false) o[k] = t[k];
+  return o as IperfOptions;
 }
 
 /**

@@ -144,36 +144,9 @@ export interface StartServersResult {
   servers: StartedInstance[];
 }
 
-/** How one iperf3 client measures; each field maps to one iperf3 flag (docs/measurement.md). */
-export interface IperfOptions {
-  /** Seconds (-t). */
-  duration: number;
-  /** Streams in this process (-P). */
-  parallel: number;
-  protocol: 'tcp' | 'udp';
-  /** Target bits per second per process (-b); iperf3's own default when absent. */
-  bitrate?: number;
-  /** The server sends, the client receives (-R). */
-  reverse?: boolean;
-  /** Both directions at once (--bidir). */
-  bidir?: boolean;
-  /** Socket buffer / TCP window in bytes (-w). */
-  window?: number;
-  /** TCP maximum segment size (-M). */
-  mss?: number;
-  /** TCP congestion control algorithm (-C). */
-  congestion?: string;
-  /** Seconds at the start left out of the summary (-O). */
-  omit?: number;
-  /** IP type-of-service byte (-S). */
-  tos?: number;
-  /** DSCP value 0-63 (--dscp). */
-  dscp?: number;
-  /** Send with zero copy (-Z). */
-  zerocopy?: boolean;
-  /** TCP_NODELAY (-N). */
-  no_delay?: boolean;
-}
+/** How one iperf3 client measures: the options with an iperf3 flag (lib/shared/options.ts). */
+export type { IperfOptions } from '../shared/options.js';
+import type { IperfOptions } from '../shared/options.js';
 
 export interface ClientSpec extends InstanceLabel {
   /** Server address and port to connect to. */

@@ -7,6 +7,7 @@ import type { Flow } from '../mesh/plan.js';
 import type { InstanceRecord } from '../protocol/messages.js';
 import type { ErrorCode } from '../shared/errors.js';
 import { iperfError } from '../shared/iperf-json.js';
+import { OPTION_LIST } from '../shared/options.js';
 import { clientMetrics, emptyMetrics, iperfVersionOf, localPort } from './metrics.js';
 import {
   EndpointResult,
@@ -110,30 +111,11 @@ export function buildResults(input: BuildInput): ResultsDocument {
   };
 }
 
+/** The run's [test] values, every option of the table (null where unset), and what was resolved. */
 function parameters(input: BuildInput): RunParameters {
-  const t = input.test;
-  return {
-    duration: t.duration,
-    parallel: t.parallel,
-    processes: input.processes,
-    processes_requested: t.processes,
-    port_range: t.port_range,
-    protocol: t.protocol,
-    schedule: t.schedule,
-    reverse: t.reverse,
-    bidir: t.bidir,
-    bitrate: t.bitrate ?? null,
-    window: t.window ?? null,
-    mss: t.mss ?? null,
-    congestion: t.congestion ?? null,
-    omit: t.omit ?? null,
-    tos: t.tos ?? null,
-    dscp: t.dscp ?? null,
-    zerocopy: t.zerocopy ?? false,
-    no_delay: t.no_delay ?? false,
-    transport: input.transport,
-    rounds: input.rounds.length,
-  };
+  const t = input.test as Record<string, unknown>;
+  const options = Object.fromEntries(OPTION_LIST.map(([k, s]) => [k, t[k] ?? (s.kind === 'bool' ? false : null)]));
+  return { ...options, processes: input.processes, processes_requested: input.test.processes, transport: input.transport, rounds: input.rounds.length } as RunParameters;
 }
 
 /**

@@ -1,37 +1,21 @@
 /** The results document (results.json), as described by schemas/results.schema.json. */
 import type { HealthSample, HelloResult, IperfOptions } from '../protocol/messages.js';
-import type { Schedule } from '../inventory/types.js';
 import type { ErrorInfo } from '../shared/errors.js';
+import type { ParameterValues } from '../shared/options.js';
 
 export const RESULTS_FORMAT = 'meshperf.results/v1';
 
 export type { ErrorCode, ErrorInfo } from '../shared/errors.js';
 
-export interface RunParameters {
-  duration: number;
-  parallel: number;
+/** The run's options (every one of lib/shared/options.ts), with what was resolved. */
+export type RunParameters = Omit<ParameterValues, 'processes'> & {
   /** Resolved number of iperf3 processes per ordered pair. */
   processes: number;
   /** What was asked for: a number or "auto". */
   processes_requested: number | 'auto';
-  port_range: [number, number];
-  protocol: 'tcp' | 'udp';
-  schedule: Schedule;
-  reverse: boolean;
-  bidir: boolean;
-  /** The [test] table's client settings (hosts may override some: see each instance's parameters). */
-  bitrate: number | null;
-  window: number | null;
-  mss: number | null;
-  congestion: string | null;
-  omit: number | null;
-  tos: number | null;
-  dscp: number | null;
-  zerocopy: boolean;
-  no_delay: boolean;
   transport: 'ssh' | 'local';
   rounds: number;
-}
+};
 
 export interface RoundResult {
   round: number;

@@ -24,9 +24,11 @@ export function versionAtLeast(version: string | null, min: string): boolean {
 /** The oldest iperf3 meshperf runs with (JSON output and the flags it relies on). */
 export const MIN_IPERF3 = '3.9';
 
-/** Flags that newer iperf3 versions added, and the first version that has each. */
+/**
+ * Flags meshperf itself adds (not test options, whose versions are in the option table), and the
+ * first iperf3 version that has each.
+ */
 export const FLAG_SINCE = {
-  '--bidir': '3.7',
   '--idle-timeout': '3.10',
   '--json-stream': '3.17',
 } as const;

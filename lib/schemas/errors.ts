@@ -3,6 +3,7 @@
  * schema checks it (its enum): both are written from ERROR_CODES by `npm run sync-docs`.
  */
 import { ERROR_CODES } from '../shared/errors.js';
+import { withBlock } from './blocks.js';
 
 export const TABLE_START = '<!-- error-codes:start (npm run sync-docs writes this table from lib/shared/errors.ts) -->';
 export const TABLE_END = '<!-- error-codes:end -->';
@@ -12,12 +13,9 @@ export function errorTable(): string {
   return [TABLE_START, '| code | where | meaning | what to do |', '| --- | --- | --- | --- |', ...rows, TABLE_END].join('\n');
 }
 
-/** `text` (a Markdown file) with the table between its markers replaced by the current one. */
+/** `text` (docs/results.md) with its error table replaced by the current one. */
 export function withErrorTable(text: string): string {
-  const start = text.indexOf(TABLE_START);
-  const end = text.indexOf(TABLE_END);
-  if (start === -1 || end === -1) throw new Error(`no error-code table markers in the text (${TABLE_START})`);
-  return text.slice(0, start) + errorTable() + text.slice(end + TABLE_END.length);
+  return withBlock(text, TABLE_START, TABLE_END, errorTable());
 }
 
 /** The schema's error.code definition: exactly the vocabulary. */
