@@ -24,3 +24,32 @@ t.test('24 hosts, every pair at once: all 552 measured, start spread within 100 
     'no iperf3 or daemon left on any host within 5 s',
   );
 });
+
+t.test('24 hosts interrupted mid-test: every iperf3 and daemon gone within 5 s, what ran is kept', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
+  const lab = await withLab(t, 24, '198.19.126.0/24');
+  const inventory = await loadInventory(lab.inventory);
+  const abort = new AbortController();
+  let started = 0;
+  let abortedAt = 0;
+  const running = runMesh({
+    inventory,
+    test: { duration: 30, processes: 1 },
+    signal: abort.signal,
+    onEvent: (e) => {
+      if (e.type === 'host-failed') t.comment(`${e.host}: ${e.error.code} ${e.error.message}`);
+      if (e.type !== 'clients-started' || ++started < 24) return;
+      // Every host's clients run: interrupt a second later.
+      setTimeout(() => {
+        abortedAt = Date.now();
+        abort.abort();
+      }, 1000);
+    },
+  });
+  const clean = await eventually(async () => abortedAt > 0 && (await leftovers(lab)).length === 0, 60_000);
+  const cleanAfter = Date.now() - abortedAt;
+  t.ok(clean && cleanAfter <= 5000, `nothing left on any host ${cleanAfter} ms after the interrupt (bound 5000)`);
+  const doc = await running;
+  t.comment(`clients-started events: ${started}; summary ${JSON.stringify(doc.summary)}`);
+  t.equal(doc.run.interrupted, true);
+  t.equal(doc.summary.pairs_interrupted + doc.summary.pairs_ok, 552, 'every pair kept what it measured');
+});

@@ -33,7 +33,7 @@ export function describe(e: MeshEvent): string | null {
     case 'collecting':
       return `collecting: waiting for ${e.waiting.join(', ')}${e.overdue_s > 0 ? ` (${e.overdue_s} s past the planned end)` : ''}`;
     case 'host-collected':
-      return `${e.host}: collected ${e.records.length} instance results`;
+      return `${e.host}: collected ${e.records.length} ${e.role === 'all' ? 'instance' : e.role} results`;
     case 'listener-error':
       return `warning: ${e.message}`;
     default: {

@@ -4,7 +4,7 @@
  */
 import { RpcCode, JsonRpcId, JsonRpcResponse } from '../protocol/messages.js';
 import { RpcFailure, DaemonService } from './service.js';
-import { checkCollect, checkEmpty, checkReleaseClients, checkStartClients, checkStartServers, ParamError } from './validate.js';
+import { checkCollect, checkEmpty, checkReleaseClients, checkStop, checkStartClients, checkStartServers, ParamError } from './validate.js';
 
 type Handler = (service: DaemonService, params: unknown, range: readonly [number, number]) => unknown;
 
@@ -18,7 +18,7 @@ const HANDLERS: Record<string, Handler> = {
   release_clients: (s, p) => s.releaseClients(checkReleaseClients(p)),
   status: (s, p) => (checkEmpty(p), s.status()),
   collect: (s, p) => s.collect(checkCollect(p)),
-  stop: (s, p) => (checkEmpty(p), s.stop()),
+  stop: (s, p) => s.stop(checkStop(p).ids),
   ping: (_s, p) => (checkEmpty(p), { time_ms: Date.now() }),
 };
 

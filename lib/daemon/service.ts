@@ -203,8 +203,9 @@ export class DaemonService {
     return { instances: chosen.map((i) => ({ ...i.record })) };
   }
 
-  async stop(): Promise<StopResult> {
-    const running = [...this.instances.values()].filter((i) => i.running);
+  async stop(ids?: string[]): Promise<StopResult> {
+    const wanted = ids ? new Set(ids) : null;
+    const running = [...this.instances.values()].filter((i) => i.running && (!wanted || wanted.has(i.record.id)));
     await Promise.all(running.map((i) => i.kill()));
     return { killed: running.length };
   }

@@ -14,6 +14,7 @@ import type {
   ServerSpec,
   StartClientsParams,
   StartServersParams,
+  StopParams,
 } from '../protocol/messages.js';
 
 export class ParamError extends Error {}
@@ -137,6 +138,13 @@ export function checkCollect(params: unknown): CollectParams {
     out.role = p.role;
   }
   return out;
+}
+
+export function checkStop(params: unknown): StopParams {
+  const p = optionalObj(params, 'params');
+  const extra = Object.keys(p).filter((k) => k !== 'ids');
+  if (extra.length > 0) throw new ParamError(`params has unknown fields: ${extra.join(', ')}`);
+  return p.ids === undefined ? {} : { ids: list(p.ids, 'params.ids', (v, path) => str(v, path, ID, 'an instance id')) };
 }
 
 export function checkEmpty(params: unknown): void {

@@ -1,5 +1,5 @@
 /** What runMesh reports while it works, for progress displays and other automation. */
-import type { HelloResult, InstanceRecord } from '../protocol/messages.js';
+import type { HelloResult, InstanceRecord, InstanceRole } from '../protocol/messages.js';
 import type { ErrorInfo, RunSummary } from '../results/types.js';
 
 export type MeshEvent =
@@ -15,7 +15,8 @@ export type MeshEvent =
   | { type: 'interval'; id: string; end_s: number; bits_per_second: number }
   /** Per second after a round's test, while results are awaited: the hosts still waited for. */
   | { type: 'collecting'; waiting: string[]; overdue_s: number }
-  | { type: 'host-collected'; host: string; records: InstanceRecord[] }
+  /** One host's instances of a round (clients, then servers), or all it had after an interrupt. */
+  | { type: 'host-collected'; host: string; role: InstanceRole | 'all'; records: InstanceRecord[] }
   /** The caller's listener threw or rejected (once per run; the run went on without it). */
   | { type: 'listener-error'; message: string }
   | { type: 'done'; summary: RunSummary };

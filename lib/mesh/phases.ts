@@ -27,7 +27,9 @@ export interface RunState {
   /** Where what is collected is written as it arrives (with `out`). */
   journal: Journal | null;
   sessions: Map<string, HostSession>;
-  /** Every instance record collected so far. */
+  /** The plan's flows, once planned. */
+  flows: Flow[];
+  /** Every instance record collected so far (the rounds' and, after an interrupt, the rest). */
   records: InstanceRecord[];
   /** The latest interval's throughput of each live client (iperf3 >= 3.17), for progress. */
   latestBps: Map<string, number>;
@@ -90,7 +92,10 @@ export async function connectAll(run: RunState): Promise<void> {
             },
           });
           sessions.set(host.name, s);
-          s.onLost = (why) => fail(host.name, { code: 'host_lost', message: why });
+          s.onLost = (why) => {
+            fail(host.name, { code: 'host_lost', message: why });
+            dropPeer(run, host.name);
+          };
           emit({ type: 'host-ready', host: host.name, hello: s.hello });
         } catch (err) {
           fail(host.name, asError(err, 'unreachable'));
@@ -98,6 +103,16 @@ export async function connectAll(run: RunState): Promise<void> {
       }),
     ),
   );
+}
+
+/**
+ * A host is lost: its peers stop their instances with it at once, rather than wait for their
+ * clients to be found hung (which on a busy host can take long: slow is not hung).
+ */
+function dropPeer(run: RunState, lost: string): void {
+  const ids = run.flows.filter((f) => f.client.name === lost || f.server.name === lost).map((f) => f.id);
+  if (ids.length === 0) return;
+  for (const [name, s] of run.sessions) if (name !== lost && !s.lost) void s.call('stop', { ids }, 5000).catch(() => {});
 }
 
 /** 2. Every server of every round, on every host; a host whose servers cannot start is out. */
@@ -127,8 +142,9 @@ export async function startServers(run: RunState, hosts: HostConfig[], flows: Fl
  * that every host can meet (the slowest recent round trip, plus a margin) and releases them all
  * at it, each in its own clock. The test runs, and the round's instances are collected.
  */
-export async function runRound(run: RunState, round: number, flows: Flow[], ports: Map<string, number>): Promise<RoundInfo> {
-  const { sessions, records, emit, latestBps, signal } = run;
+export async function runRound(run: RunState, round: number, flows: Flow[], ports: Map<string, number>): Promise<RoundOutcome> {
+  const { sessions, emit, latestBps, signal } = run;
+  const records: InstanceRecord[] = [];
   const errors: Record<string, ErrorInfo> = {};
   const hosts = [...new Set(flows.flatMap((f) => [f.client, f.server]))];
   const plan = planClients(hosts, flows, ports);
@@ -164,7 +180,7 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
   await waitForTest(run, startAt);
   const info: RoundInfo = { round, scheduled_at: startAt, flows: flows.length, errors };
   // Interrupted: collectAll stops every host and collects what there is, this round included.
-  if (signal?.aborted) return info;
+  if (signal?.aborted) return { info, records };
   // Clients first, each host waiting for its own; then the servers, which end with their clients.
   // Meanwhile, once a second, who is still waited for.
   const ids = flows.map((f) => f.id);
@@ -179,7 +195,7 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
           const res = await s.call('collect', { ids, role, wait_ms }, wait_ms + RPC_TIMEOUT_MS);
           records.push(...res.instances);
           run.journal?.records(round, role, h.name, res.instances);
-          emit({ type: 'host-collected', host: h.name, records: res.instances });
+          emit({ type: 'host-collected', host: h.name, role, records: res.instances });
         } catch (err) {
           errors[h.name] ??= asError(err, 'collect');
         }
@@ -189,7 +205,13 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
   }
   clearInterval(ticker);
   run.journal?.round(info);
-  return info;
+  return { info, records };
+}
+
+/** What one round brings back: its info (with its hosts' errors) and the records it collected. */
+export interface RoundOutcome {
+  info: RoundInfo;
+  records: InstanceRecord[];
 }
 
 /** An RPC that starts `count` processes may take a while on a busy host. */
@@ -232,7 +254,7 @@ export async function collectAll(run: RunState): Promise<void> {
         const fresh = res.instances.filter((r) => !have.has(`${r.role}:${r.id}`));
         records.push(...fresh);
         run.journal?.records(null, 'all', name, fresh);
-        emit({ type: 'host-collected', host: name, records: fresh });
+        emit({ type: 'host-collected', host: name, role: 'all', records: fresh });
       } catch {
         // lost: its pairs say so
       }

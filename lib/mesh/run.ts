@@ -10,7 +10,7 @@ import { buildResults, RoundInfo } from '../results/build.js';
 import { Journal } from '../results/journal.js';
 import type { ResultsDocument } from '../results/types.js';
 import { writeResults } from '../results/write.js';
-import { InventoryError } from '../shared/errors.js';
+import { ErrorInfo, InventoryError } from '../shared/errors.js';
 import { localTransport } from '../transport/local.js';
 import { sshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
@@ -73,7 +73,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   const test = effectiveTest(opts);
   if (opts.out) await prepareOutDir(opts.out);
   const journal = opts.out ? new Journal(opts.out, (err) => warnings.push(`journal: ${err.message}`)) : null;
-  const failures = new Map<string, ReturnType<typeof asError>>();
+  const failures = new Map<string, ErrorInfo>();
   const run: RunState = {
     inventory,
     test,
@@ -82,6 +82,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     emit,
     journal,
     sessions: new Map(),
+    flows: [],
     records: [],
     latestBps: new Map(),
     isUp: (name) => run.sessions.has(name) && !failures.has(name),
@@ -111,6 +112,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     const plan = planRun(live().map((h) => ({ config: h, hello: sessions.get(h.name)!.hello })), test, COLLECT_WAIT_MS / 1000);
     for (const r of plan.refused) run.fail(r.host, { code: 'max_processes', message: r.message });
     ({ flows, processes } = plan);
+    run.flows = flows;
     journal?.plan({ run_id: runId, started_at: startedAt.toISOString(), test, processes, transport: transport.name, hosts: inventory.hosts.map((h) => hostResult(h, sessions.get(h.name), failures.get(h.name))), flows });
     if (!signal?.aborted && flows.length > 0) {
       // 3. Servers everywhere, for every round; then each host's clock.
@@ -119,7 +121,9 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
       // 4. The rounds, each starting in sync on every host.
       for (let r = 0; r < plan.rounds && !signal?.aborted; r++) {
         const round = flows.filter((f) => f.round === r && run.isUp(f.client.name) && run.isUp(f.server.name));
-        rounds.push(await runRound(run, r, round, ports));
+        const { info, records } = await runRound(run, r, round, ports);
+        rounds.push(info);
+        run.records.push(...records);
       }
     }
     // After an interrupt: stop first, keep what finished.

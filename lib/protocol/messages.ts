@@ -258,6 +258,11 @@ export interface CollectResult {
   instances: InstanceRecord[];
 }
 
+/** Only these instances (ids, either role); every running one when absent. */
+export interface StopParams {
+  ids?: string[];
+}
+
 export interface StopResult {
   killed: number;
 }
@@ -275,7 +280,7 @@ export interface Methods {
   release_clients: [ReleaseClientsParams, StartClientsResult];
   status: [Record<string, never> | undefined, StatusResult];
   collect: [CollectParams | undefined, CollectResult];
-  stop: [Record<string, never> | undefined, StopResult];
+  stop: [StopParams | undefined, StopResult];
   ping: [Record<string, never> | undefined, PingResult];
 }
 
