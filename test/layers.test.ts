@@ -58,3 +58,20 @@ t.test('no import cycle in lib/', async (t) => {
   for (const f of graph.keys()) visit(f, []);
   t.same(cycles, [], 'the import graph is acyclic');
 });
+
+t.test('no cycle between folders either: layers point one way', async (t) => {
+  const edges = new Map<string, Set<string>>();
+  for (const [f, deps] of importGraph()) {
+    for (const d of deps) {
+      const [a, b] = [folder(f), folder(d)];
+      if (a === b || a.endsWith('.ts') || b.endsWith('.ts')) continue;
+      if (!edges.has(a)) edges.set(a, new Set());
+      edges.get(a)!.add(b);
+    }
+  }
+  const back: string[] = [];
+  const reaches = (from: string, to: string, seen = new Set<string>()): boolean =>
+    from === to || [...(edges.get(from) ?? [])].some((n) => !seen.has(n) && (seen.add(n), reaches(n, to, seen)));
+  for (const [a, bs] of edges) for (const b of bs) if (reaches(b, a)) back.push(`${a} -> ${b}`);
+  t.same(back, [], 'no folder imports one that imports it back');
+});

@@ -2,9 +2,8 @@
  * Assemble the four-level results document (run -> source -> destination -> instance) from what
  * the daemons returned. Pure: no I/O, so it is easy to test and to reuse on partial data.
  */
-import type { TestParams } from '../inventory/types.js';
-import type { Flow } from '../mesh/plan.js';
-import type { InstanceRecord } from '../protocol/messages.js';
+import type { TestParams } from '../shared/options.js';
+import type { InstanceRecord, IperfOptions } from '../protocol/messages.js';
 import type { ErrorCode } from '../shared/errors.js';
 import { iperfError } from '../shared/iperf-json.js';
 import { OPTION_LIST } from '../shared/options.js';
@@ -23,6 +22,23 @@ import {
   RunParameters,
   RunSummary,
 } from './types.js';
+
+/**
+ * What the results need of one planned flow (an iperf3 client/server pair): lib/mesh/plan.ts's
+ * Flow is one. Declared here so that results depend on no module of the run.
+ */
+export interface PlannedFlow {
+  /** "src>dst#k". */
+  id: string;
+  src: { name: string };
+  dst: { name: string };
+  instance: number;
+  /** The host that runs the client, and the one that runs the server. */
+  client: { name: string };
+  server: { name: string };
+  round: number;
+  options: IperfOptions;
+}
 
 export interface RoundInfo {
   round: number;
@@ -45,7 +61,7 @@ export interface BuildInput {
   transport: 'ssh' | 'local';
   hosts: HostResult[];
   /** What was planned (empty when the mesh never started). */
-  flows: Flow[];
+  flows: PlannedFlow[];
   rounds: RoundInfo[];
   /** Every instance record collected, clients and servers, from every host. */
   records: InstanceRecord[];
@@ -61,13 +77,13 @@ export function buildResults(input: BuildInput): ResultsDocument {
   const hostsByName = new Map(input.hosts.map((h) => [h.name, h]));
   // Host clock minus controller clock, for the hosts whose clock was measured.
   const offsets = new Map(input.hosts.filter((h) => h.clock_offset_ms !== undefined).map((h) => [h.name, h.clock_offset_ms!]));
-  const flowsByPair = new Map<string, Flow[]>();
+  const flowsByPair = new Map<string, PlannedFlow[]>();
   for (const f of input.flows) {
     const key = `${f.src.name}>${f.dst.name}`;
     if (!flowsByPair.has(key)) flowsByPair.set(key, []);
     flowsByPair.get(key)!.push(f);
   }
-  const instance = (f: Flow, mirrored: boolean): InstanceResult => {
+  const instance = (f: PlannedFlow, mirrored: boolean): InstanceResult => {
     const down = [f.src, f.dst].map((h) => hostsByName.get(h.name)!).find((h) => h.status !== 'ok');
     const blame = down?.error ?? roundErrors.get(f.round)?.[f.client.name];
     return instanceResult(f, mirrored, byKey.get(`client:${f.id}`), byKey.get(`server:${f.id}`), hostsByName, blame, offsets.get(f.client.name) ?? null, input.interruptedAt);
@@ -122,7 +138,7 @@ function parameters(input: BuildInput): RunParameters {
  * How far apart, in controller time, the round's client processes really started, and what the
  * mesh carried in it: every flow of one round ran at the same time, flows of two rounds never.
  */
-function roundResult(r: RoundInfo, records: InstanceRecord[], offsets: Map<string, number>, flows: Flow[], instances: InstanceResult[]): RoundResult {
+function roundResult(r: RoundInfo, records: InstanceRecord[], offsets: Map<string, number>, flows: PlannedFlow[], instances: InstanceResult[]): RoundResult {
   const clientHost = new Map(flows.filter((f) => f.round === r.round).map((f) => [f.id, f.client.name]));
   const starts = records
     .filter((rec) => rec.role === 'client' && clientHost.has(rec.id))
@@ -162,7 +178,7 @@ function endpoint(r: InstanceRecord, host: string, hosts: Map<string, HostResult
 }
 
 function instanceResult(
-  f: Flow,
+  f: PlannedFlow,
   mirrored: boolean,
   client: InstanceRecord | undefined,
   server: InstanceRecord | undefined,

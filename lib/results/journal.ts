@@ -6,11 +6,10 @@
  */
 import { access, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { HostConfig, TestParams } from '../inventory/types.js';
-import type { Flow } from '../mesh/plan.js';
+import type { TestParams } from '../shared/options.js';
 import type { InstanceRecord, InstanceRole, IperfOptions } from '../protocol/messages.js';
 import type { ErrorInfo } from '../shared/errors.js';
-import { buildResults, RoundInfo } from './build.js';
+import { buildResults, PlannedFlow, RoundInfo } from './build.js';
 import type { HostResult, ResultsDocument } from './types.js';
 import { ensureDir } from './files.js';
 
@@ -51,7 +50,7 @@ export class Journal {
     this.dir = path.join(outDir, PARTIAL_DIR);
   }
 
-  plan(entry: Omit<PlanEntry, 'format' | 'flows'> & { flows: Flow[] }): void {
+  plan(entry: Omit<PlanEntry, 'format' | 'flows'> & { flows: PlannedFlow[] }): void {
     const flows = entry.flows.map((f) => ({ ...f, src: f.src.name, dst: f.dst.name, client: f.client.name, server: f.server.name }));
     this.write('plan.json', { ...entry, format: FORMAT, flows } satisfies PlanEntry);
   }
@@ -126,8 +125,7 @@ export async function recoverResults(outDir: string): Promise<ResultsDocument> {
   const records: InstanceRecord[] = [];
   for (const n of names.filter((n) => n.startsWith('round-') && n.split('-').length > 2)) records.push(...(await read<RecordsEntry>(n)).records);
   for (const n of names.filter((n) => n.startsWith('stop-'))) records.push(...(await read<RecordsEntry>(n)).records);
-  const configs = new Map([...hosts.values()].map((h): [string, HostConfig] => [h.name, { name: h.name, address: h.address } as HostConfig]));
-  const flows: Flow[] = plan.flows.map((f) => ({ ...f, src: configs.get(f.src)!, dst: configs.get(f.dst)!, client: configs.get(f.client)!, server: configs.get(f.server)! }));
+  const flows: PlannedFlow[] = plan.flows.map((f) => ({ ...f, src: { name: f.src }, dst: { name: f.dst }, client: { name: f.client }, server: { name: f.server } }));
   const roundCount = flows.reduce((m, f) => Math.max(m, f.round + 1), 0);
   const rounds: RoundInfo[] = [];
   for (let r = 0; r < roundCount; r++) {
