@@ -75,3 +75,11 @@ t.test('no cycle between folders either: layers point one way', async (t) => {
   for (const [a, bs] of edges) for (const b of bs) if (reaches(b, a)) back.push(`${a} -> ${b}`);
   t.same(back, [], 'no folder imports one that imports it back');
 });
+
+t.test('the CLI is a consumer of the API: it imports lib/index.ts and the lab\'s entry only', async (t) => {
+  const allowed = new Set([path.join(LIB, 'index.ts'), path.join(LIB, 'lab', 'lab.ts')]);
+  const wrong = [...importGraph()]
+    .filter(([f]) => folder(f) === 'cli')
+    .flatMap(([f, deps]) => deps.filter((d) => folder(d) !== 'cli' && !allowed.has(d)).map((d) => `${path.relative(LIB, f)} -> ${path.relative(LIB, d)}`));
+  t.same(wrong, []);
+});
