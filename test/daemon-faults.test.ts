@@ -67,7 +67,7 @@ t.test('with no word from the controller the daemon stops everything and exits',
   // Say nothing more: stdin stays open, as on a cut link.
   const code = await Promise.race([d.exited, new Promise((r) => setTimeout(() => r('still running'), 5000))]);
   t.equal(code, 0, 'the daemon exited on its own');
-  t.match(d.stderr(), /no word from the controller for 1500 ms/);
+  t.match(d.stderr(), /no word from the controller for \d+ ms \(allowed 1750 after the test\)/, 'its heartbeat, plus 250 ms for its one process');
   t.notOk(alive(serverPid), 'and its iperf3 server is gone');
 });
 

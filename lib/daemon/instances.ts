@@ -141,23 +141,27 @@ export class Instance {
    */
   deadline(ms: number, idleMs = ms, maxMs = ms): void {
     const end = Date.now() + maxMs;
-    let cpu = cpuTicks(this.record.pid);
+    // CPU time at the start of the idle window (not before: the test itself uses CPU).
+    let cpu: number | null = null;
     const check = () => {
       if (!this.running) return;
       const now = cpuTicks(this.record.pid);
       // A stopped process (SIGSTOP) is not starved, whatever the load.
       const busy = (now !== null && cpu !== null && now > cpu) || (overloaded() && procState(this.record.pid) !== 'T');
       cpu = now;
-      if (busy && Date.now() + idleMs <= end) return arm(idleMs);
+      if (busy && Date.now() + idleMs <= end) return arm(check, idleMs);
       this.record.timed_out = true;
       void this.kill();
     };
-    const arm = (after: number) => {
+    const arm = (f: () => void, after: number) => {
       clearTimeout(this.deadlineTimer);
-      this.deadlineTimer = setTimeout(check, after);
+      this.deadlineTimer = setTimeout(f, after);
       this.deadlineTimer.unref();
     };
-    arm(ms);
+    arm(() => {
+      cpu = cpuTicks(this.record.pid);
+      arm(check, Math.min(idleMs, ms));
+    }, Math.max(0, ms - idleMs));
   }
 
   /** TERM the whole process group, then KILL what is left after a grace. */

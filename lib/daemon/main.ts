@@ -5,7 +5,7 @@
  * kills every iperf3 it started and exits.
  */
 import { encodeLine, LineDecoder } from '../protocol/framing.js';
-import { RpcCode, MAX_LINE_BYTES, PROTOCOL_VERSION, READY_METHOD } from '../protocol/messages.js';
+import { MAX_LINE_BYTES, PROTOCOL_VERSION, READY_METHOD, RpcCode, SILENCE_PER_PROCESS_MS } from '../protocol/messages.js';
 import { handleLine } from './dispatch.js';
 import { DAEMON_VERSION } from './facts.js';
 import { DaemonService } from './service.js';
@@ -49,7 +49,13 @@ function main(): void {
     // controller's lines may be waiting behind this very timer. A late tick is no evidence.
     const late = now - lastTick > 2 * every;
     lastTick = now;
-    if (!late && now - lastHeard > options.heartbeat_ms) shutdown(`no word from the controller for ${options.heartbeat_ms} ms`, 0);
+    // A host running many processes is slow both ways: allow more silence for each (the
+    // controller does the same, HostSession.silenceAllowedMs).
+    // While our clients' test runs, the controller's lines may wait behind it on a saturated
+    // network: silence counts from the planned end.
+    const allowed = options.heartbeat_ms + SILENCE_PER_PROCESS_MS * service.running();
+    const quietSince = Math.max(lastHeard, Math.min(now, service.testRunsUntil));
+    if (!late && now - quietSince > allowed) shutdown(`no word from the controller for ${now - lastHeard} ms (allowed ${allowed} after the test)`, 0);
   }, every);
   watchdog.unref();
 

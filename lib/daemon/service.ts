@@ -70,6 +70,8 @@ export class DaemonService {
   private readonly health = new HealthSampler();
   private readonly watch = new ProcWatch();
   private held: Held[] = [];
+  /** Until when (ms since the epoch) a test of ours runs: the controller may be silent meanwhile. */
+  testRunsUntil = 0;
   private nextCpu = 0;
   private iperf: IperfFacts | null = null;
 
@@ -177,10 +179,18 @@ export class DaemonService {
   private async release(held: Held[], startAt: number | undefined): Promise<StartedInstance[]> {
     if (startAt !== undefined) await sleep(startAt - Date.now());
     if (!releaseGroup(held.map((h) => h.inst))) for (const { inst } of held) inst.release();
+    this.testRunsUntil = Math.max(this.testRunsUntil, Date.now() + Math.max(0, ...held.map((h) => h.durationMs)));
     return held.map(({ inst, durationMs }) => {
       inst.deadline(durationMs + CLIENT_GRACE_MS, CLIENT_GRACE_MS, durationMs + CLIENT_BUSY_MAX_MS);
       return started_(inst);
     });
+  }
+
+  /** iperf3 processes running now. */
+  running(): number {
+    let n = 0;
+    for (const i of this.instances.values()) if (i.running) n++;
+    return n;
   }
 
   status(): StatusResult {

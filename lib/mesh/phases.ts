@@ -166,6 +166,7 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
   );
   const lead = RELEASE_MARGIN_MS + RELEASE_PER_HOST_MS * ready.length + 2 * Math.max(0, ...ready.map((h) => sessions.get(h.name)!.recentRttMs()));
   const startAt = Date.now() + lead;
+  for (const h of hosts) sessions.get(h.name)!.testRunsUntil(startAt + run.test.duration * 1000);
   await Promise.all(
     ready.map(async (h) => {
       const s = sessions.get(h.name)!;

@@ -5,7 +5,7 @@
  */
 import type { HostConfig, SshDefaults } from '../inventory/types.js';
 import type { DaemonOptions, HealthSample, HelloResult, IntervalParams, MethodName, ParamsOf, ResultOf } from '../protocol/messages.js';
-import { INTERVAL_METHOD, PROTOCOL_VERSION } from '../protocol/messages.js';
+import { INTERVAL_METHOD, PROTOCOL_VERSION, SILENCE_PER_PROCESS_MS } from '../protocol/messages.js';
 import { RpcClient, RpcError } from '../rpc/client.js';
 import { DaemonChannel, HostError, Transport } from '../transport/types.js';
 import { MIN_IPERF3, versionAtLeast } from '../shared/versions.js';
@@ -14,14 +14,13 @@ import { MIN_IPERF3, versionAtLeast } from '../shared/versions.js';
 export const HEARTBEAT_MS = 10_000;
 const PING_EVERY_MS = HEARTBEAT_MS / 5;
 /**
- * A host is lost after this much silence (not one byte from its daemon), plus LOST_PER_PROCESS_MS
+ * A host is lost after this much silence (not one byte from its daemon), plus SILENCE_PER_PROCESS_MS
  * for every iperf3 process it was asked to start: a daemon whose host runs hundreds of processes
  * answers late (measured: 11 s of silence from a healthy daemon, 46 iperf3 on each of 24 lab hosts
  * on 2 cores), and late is not dead. A dead host or link is noticed sooner, by SSH's keepalive
  * (2 s × 3), which sshd answers without the daemon; this is for a daemon that hangs.
  */
 const LOST_AFTER_MS = 10_000;
-const LOST_PER_PROCESS_MS = 250;
 /** Methods that are safe to send twice: they start nothing. */
 const IDEMPOTENT = new Set<MethodName>(['hello', 'status', 'collect', 'ping']);
 
@@ -71,6 +70,12 @@ export class HostSession {
   private lastTick = performance.now();
   /** iperf3 processes this host was asked to start so far: its silence allowance grows with them. */
   private work = 0;
+  /**
+   * Until when (performance.now()) a test runs on this host: silence is expected while its links
+   * are saturated (on a shared management network its SSH traffic waits behind the test's), and
+   * is counted only from then.
+   */
+  private busyUntil = 0;
   private readonly pinger: NodeJS.Timeout;
 
   private constructor(
@@ -149,9 +154,14 @@ export class HostSession {
     }
   }
 
+  /** A test runs on this host until `endsAt` (controller clock, ms since the epoch). */
+  testRunsUntil(endsAt: number): void {
+    this.busyUntil = Math.max(this.busyUntil, performance.now() + (endsAt - Date.now()));
+  }
+
   /** How long this host may stay silent before it counts as lost, ms. */
   silenceAllowedMs(): number {
-    return LOST_AFTER_MS + LOST_PER_PROCESS_MS * this.work;
+    return LOST_AFTER_MS + SILENCE_PER_PROCESS_MS * this.work;
   }
 
   /** The slowest recent round trip (the last few heartbeats, or the clock's), ms. */
@@ -207,7 +217,8 @@ export class HostSession {
     // Our own loop stalled (a busy controller): the daemon's answers may be waiting unread.
     const late = now - this.lastTick > 2 * PING_EVERY_MS;
     this.lastTick = now;
-    if (!late && !this.lost && now - this.rpc.lastHeard > this.silenceAllowedMs()) {
+    const quietSince = Math.max(this.rpc.lastHeard, Math.min(now, this.busyUntil));
+    if (!late && !this.lost && now - quietSince > this.silenceAllowedMs()) {
       this.markLost(`${this.host.name} stopped answering (nothing heard for ${Math.round((now - this.rpc.lastHeard) / 1000)} s)`);
       this.channel.abort();
       return;
