@@ -4,7 +4,7 @@
  * parameters, and the table in docs/measurement.md. `npm run sync-docs` writes them into
  * schemas/ and docs/; test/options-table.test.ts checks they agree.
  */
-import { CLIENT_OPTIONS, HOST_OPTIONS, OPTION_LIST, OPTIONS } from '../shared/options.js';
+import { CLIENT_OPTIONS, HOST_OPTIONS, NAME_PATTERN, OPTION_LIST, OPTIONS } from '../shared/options.js';
 import type { OptionKey, OptionSpec } from '../shared/options.js';
 import { withBlock } from './blocks.js';
 
@@ -25,7 +25,7 @@ function inventoryValue(s: OptionSpec): Schema {
     case 'bool':
       return { type: 'boolean' };
     case 'name':
-      return { type: 'string', pattern: '^[a-z0-9_-]{1,16}$' };
+      return { type: 'string', pattern: NAME_PATTERN.source };
     case 'enum':
       return { enum: [...s.values!] };
     case 'range':
