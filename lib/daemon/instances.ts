@@ -6,7 +6,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { InstanceLabel, InstanceRecord, InstanceRole, InstanceStatus } from '../protocol/messages.js';
 import { JsonStream } from './json-stream.js';
-import { cpuTicks, leadsOwnGroup, overloaded, procState } from './proc.js';
+import { leadsOwnGroup, overloaded, procState } from './proc.js';
 import { parseFirstJson } from '../shared/iperf-json.js';
 
 /** Keep at most this much of a process's output (iperf3 -J of a long test is a few MB). */
@@ -133,35 +133,27 @@ export class Instance {
   }
 
   /**
-   * Kill it if it still runs `ms` from now and has used no CPU in the last `idleMs` (a client
-   * hung past its duration on a peer that is gone sleeps), and say so. One that still works, or
-   * waits on a host with more runnable tasks than cores, is only slow (hundreds of processes on
-   * a few cores; its peer may be starved too): it is given until `maxMs` from now.
-   * A new deadline replaces the one before (a held client's, once it is released).
+   * Kill it if it still runs `ms` from now (a client hung past its duration on a peer that is
+   * gone), and say so; but while its host is starved of CPU (hundreds of processes on a few
+   * cores, where iperf3's own exchanges wait seconds for their turn) it is only slow: then it is
+   * looked at again every `againMs`, until `maxMs` from now. Whether it uses CPU tells nothing: a
+   * hung iperf3 may spin. A new deadline replaces the one before (a held client's, once released).
    */
-  deadline(ms: number, idleMs = ms, maxMs = ms): void {
+  deadline(ms: number, againMs = ms, maxMs = ms): void {
     const end = Date.now() + maxMs;
-    // CPU time at the start of the idle window (not before: the test itself uses CPU).
-    let cpu: number | null = null;
     const check = () => {
       if (!this.running) return;
-      const now = cpuTicks(this.record.pid);
       // A stopped process (SIGSTOP) is not starved, whatever the load.
-      const busy = (now !== null && cpu !== null && now > cpu) || (overloaded() && procState(this.record.pid) !== 'T');
-      cpu = now;
-      if (busy && Date.now() + idleMs <= end) return arm(check, idleMs);
+      if (overloaded() && procState(this.record.pid) !== 'T' && Date.now() + againMs <= end) return arm(againMs);
       this.record.timed_out = true;
       void this.kill();
     };
-    const arm = (f: () => void, after: number) => {
+    const arm = (after: number) => {
       clearTimeout(this.deadlineTimer);
-      this.deadlineTimer = setTimeout(f, after);
+      this.deadlineTimer = setTimeout(check, after);
       this.deadlineTimer.unref();
     };
-    arm(() => {
-      cpu = cpuTicks(this.record.pid);
-      arm(check, Math.min(idleMs, ms));
-    }, Math.max(0, ms - idleMs));
+    arm(ms);
   }
 
   /** TERM the whole process group, then KILL what is left after a grace. */

@@ -42,12 +42,6 @@ export function procState(pid: number): string | null {
   return statFields(pid)[0] || null;
 }
 
-/** CPU time a process has used (user + system, clock ticks, fields 14-15 of stat), or null when gone. */
-export function cpuTicks(pid: number): number | null {
-  const f = statFields(pid);
-  return f.length > 12 ? Number(f[11]) + Number(f[12]) : null;
-}
-
 /** Fields of /proc/<pid>/stat after the command name (which may hold spaces): [0] is the state. */
 function statFields(pid: number | 'self'): string[] {
   const stat = readOr(`/proc/${pid}/stat`, '');
@@ -55,14 +49,16 @@ function statFields(pid: number | 'self'): string[] {
 }
 
 /**
- * True when the host is starved of CPU: four times as many tasks runnable as it has cores (the 4th
- * field of /proc/loadavg, "R/T"). A few more than cores is an ordinary busy host (measured: 5 to 9
- * on 2 cores during a 3-host mesh), hundreds is the emulated cluster's 1,104 iperf3 on 2 cores.
+ * True when the host is starved of CPU: four times as many tasks runnable as it has cores, now
+ * (the 4th field of /proc/loadavg, "R/T", which counts this daemon too) or over the last minute
+ * (the 1st, which rides over a moment's dip). A few more than cores is an ordinary busy host
+ * (measured: 5 to 9 on 2 cores during a 3-host mesh); hundreds is the emulated cluster's 1,104
+ * iperf3 on 2 cores.
  */
 export function overloaded(): boolean {
-  const running = Number(readOr('/proc/loadavg', '').split(' ')[3]?.split('/')[0]);
-  // The count includes whoever reads it: this daemon.
-  return running - 1 > 4 * os.cpus().length;
+  const fields = readOr('/proc/loadavg', '').split(' ');
+  const limit = 4 * os.cpus().length;
+  return Number(fields[3]?.split('/')[0]) - 1 > limit || Number(fields[0]) > limit;
 }
 
 /** True when this process leads its own process group (its pgid, field 5 of stat, is its pid). */

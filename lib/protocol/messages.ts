@@ -11,9 +11,9 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 /**
- * A client still running this long after its duration, and idle (no CPU used) for as long, is
- * hung (peer gone, link cut): killed. One that still works is starved, not hung, and may run up
- * to CLIENT_BUSY_MAX_MS past its duration before it is killed all the same.
+ * A client still running this long after its duration is hung (peer gone, link cut): killed. On
+ * a host starved of CPU it is only slow, and may run up to CLIENT_BUSY_MAX_MS past its duration
+ * before it is killed all the same.
  */
 export const CLIENT_GRACE_MS = 10_000;
 export const CLIENT_BUSY_MAX_MS = 120_000;
