@@ -49,16 +49,15 @@ function statFields(pid: number | 'self'): string[] {
 }
 
 /**
- * True when the host is starved of CPU: four times as many tasks runnable as it has cores, now
- * (the 4th field of /proc/loadavg, "R/T", which counts this daemon too) or over the last minute
- * (the 1st, which rides over a moment's dip). A few more than cores is an ordinary busy host
- * (measured: 5 to 9 on 2 cores during a 3-host mesh); hundreds is the emulated cluster's 1,104
- * iperf3 on 2 cores.
+ * True when the host is starved of CPU: four times as many tasks runnable as it has cores (the
+ * 4th field of /proc/loadavg, "R/T", which counts this daemon too). A few more than cores is an
+ * ordinary busy host (measured: 5 to 9 on 2 cores during a 3-host mesh); hundreds is the emulated
+ * cluster's 1,104 iperf3 on 2 cores. Not the load averages: they count tasks waiting on I/O too
+ * (11.6 here with one task runnable), and a hung client was kept alive by them.
  */
 export function overloaded(): boolean {
-  const fields = readOr('/proc/loadavg', '').split(' ');
-  const limit = 4 * os.cpus().length;
-  return Number(fields[3]?.split('/')[0]) - 1 > limit || Number(fields[0]) > limit;
+  const running = Number(readOr('/proc/loadavg', '').split(' ')[3]?.split('/')[0]);
+  return running - 1 > 4 * os.cpus().length;
 }
 
 /** True when this process leads its own process group (its pgid, field 5 of stat, is its pid). */
