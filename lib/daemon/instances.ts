@@ -6,7 +6,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { InstanceLabel, InstanceRecord, InstanceRole, InstanceStatus } from '../protocol/messages.js';
 import { JsonStream } from './json-stream.js';
-import { leadsOwnGroup, overloaded, procState } from './proc.js';
+import { leadsOwnGroup, procState, starvedWithin, watchLoad } from './proc.js';
 import { parseFirstJson } from '../shared/iperf-json.js';
 
 /** Keep at most this much of a process's output (iperf3 -J of a long test is a few MB). */
@@ -134,21 +134,25 @@ export class Instance {
 
   /**
    * Kill it if it still runs `ms` from now (a client hung past its duration on a peer that is
-   * gone), and say so; but while its host is starved of CPU (hundreds of processes on a few
-   * cores, where iperf3's own exchanges wait seconds for their turn) it is only slow: then it is
-   * looked at again every `againMs`, until `maxMs` from now. Whether it uses CPU tells nothing: a
-   * hung iperf3 may spin. A new deadline replaces the one before (a held client's, once released).
+   * gone), and say so; but if its host was starved of CPU at any sampled moment of that time
+   * (hundreds of processes on a few cores, where iperf3's own exchanges wait seconds for their
+   * turn) it is only slow: then it is looked at again after `againMs`, until `maxMs` from now.
+   * Whether it uses CPU tells nothing: a hung iperf3 may spin. A new deadline replaces the one
+   * before (a held client's, once released).
    */
   deadline(ms: number, againMs = ms, maxMs = ms): void {
     const end = Date.now() + maxMs;
+    watchLoad();
+    let since = ms;
     const check = () => {
       if (!this.running) return;
       // A stopped process (SIGSTOP) is not starved, whatever the load.
-      if (overloaded() && procState(this.record.pid) !== 'T' && Date.now() + againMs <= end) return arm(againMs);
+      if (starvedWithin(since) && procState(this.record.pid) !== 'T' && Date.now() + againMs <= end) return arm(againMs);
       this.record.timed_out = true;
       void this.kill();
     };
     const arm = (after: number) => {
+      since = after;
       clearTimeout(this.deadlineTimer);
       this.deadlineTimer = setTimeout(check, after);
       this.deadlineTimer.unref();

@@ -60,6 +60,27 @@ export function overloaded(): boolean {
   return running - 1 > 4 * os.cpus().length;
 }
 
+/** When the host was last seen starved (ms since the epoch), sampled every second once asked. */
+let lastStarved = 0;
+let sampler: NodeJS.Timeout | null = null;
+
+function sampleLoad(): void {
+  if (overloaded()) lastStarved = Date.now();
+}
+
+/** Sample the host's load every second from now on (a moment's reading misses the bursts). */
+export function watchLoad(): void {
+  if (sampler) return;
+  sampler = setInterval(sampleLoad, 1000);
+  sampler.unref();
+}
+
+/** Whether the host was starved of CPU at any sampled moment of the last `ms`. */
+export function starvedWithin(ms: number): boolean {
+  sampleLoad();
+  return Date.now() - lastStarved <= ms;
+}
+
 /** True when this process leads its own process group (its pgid, field 5 of stat, is its pid). */
 export function leadsOwnGroup(): boolean {
   return Number(statFields('self')[2]) === process.pid;
