@@ -60,6 +60,7 @@ interface RunArgs extends TestFlagArgs {
   force?: boolean;
   transport?: 'ssh' | 'local';
   acceptNewHostKeys?: boolean;
+  plane?: string[];
 }
 
 const runOptions = (y: Argv) =>
@@ -68,7 +69,8 @@ const runOptions = (y: Argv) =>
     .option('out', { alias: 'o', type: 'string', describe: 'output directory (default ./meshperf-results/<run id>)' })
     .option('force', { type: 'boolean', describe: 'write into an --out directory that is not empty' })
     .option('transport', { choices: ['ssh', 'local'] as const, describe: 'how to reach hosts (default: inventory, else ssh)' })
-    .option('accept-new-host-keys', { type: 'boolean', describe: 'add unknown host keys to known_hosts (changed keys are still refused)' });
+    .option('accept-new-host-keys', { type: 'boolean', describe: 'add unknown host keys to known_hosts (changed keys are still refused)' })
+    .option('plane', { type: 'string', array: true, describe: 'plane (rail) of [hosts.planes] to measure, repeatable, or "all"; all in one run (default: the hosts\' address)' });
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   let code: number = EXIT.ok;
@@ -96,15 +98,29 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         .positional('action', { choices: ['up', 'down'] as const, demandOption: true })
         .option('hosts', { alias: 'n', type: 'string', default: '4', describe: 'number of hosts (up)' })
         .option('dir', { alias: 'd', type: 'string', demandOption: true, describe: 'lab directory (keys, configs, hosts.toml)' })
-        .option('subnet', { type: 'string', describe: 'a /24 inside 198.18.0.0/15 (default 198.18.0.0/24)' }),
+        .option('subnet', { type: 'string', describe: 'a /24 inside 198.18.0.0/15 (default 198.18.0.0/24); rails and the bastion take the next ones' })
+        .option('planes', { type: 'string', default: '0', describe: 'data rails beside a management network that alone carries SSH (up)' })
+        .option('ipv6', { type: 'boolean', describe: 'rails on IPv6 (2001:2::/48), management on IPv4 (up)' })
+        .option('bastion', { type: 'boolean', describe: 'hosts reached only through a jump host, by the aliases of an ssh_config the lab writes (up)' })
+        .option('no-node', { type: 'string', default: '0', describe: 'how many hosts have a node that does not run (up)' }),
       async (a) => {
         if (a.action === 'down') {
           await labDown(a.dir);
           say(`lab in ${a.dir} is down`);
           return;
         }
-        const lab = await labUp({ hosts: positiveInt('hosts', 200)(a.hosts)!, dir: a.dir, subnet: a.subnet });
-        say(`lab up: ${lab.network.hosts.map((h) => `${h.name}=${h.address}`).join(' ')}`);
+        const lab = await labUp({
+          hosts: positiveInt('hosts', 200)(a.hosts)!,
+          dir: a.dir,
+          subnet: a.subnet,
+          rails: positiveInt('planes', 4, 0)(a.planes),
+          ipv6: a.ipv6,
+          bastion: a.bastion,
+          noNode: positiveInt('no-node', 200, 0)(a.noNode),
+        });
+        const rails = (h: (typeof lab.network.hosts)[number]) => h.rails.map((r) => ` ${r.plane}=${r.address}`).join('');
+        say(`lab up: ${lab.network.hosts.map((h) => `${h.name}=${h.address}${rails(h)}`).join(' ')}`);
+        if (lab.network.bastion) say(`bastion: ${lab.network.bastion.address} (ssh config: ${lab.sshConfig})`);
         say(`run:  meshperf --inventory ${lab.inventory}`);
         say(`stop: meshperf lab down --dir ${lab.dir}`);
       },
@@ -162,7 +178,7 @@ async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) =
   const progress = createProgress(io.stderr, io.tty, inventory.hosts.length);
   let doc: ResultsDocument;
   try {
-    doc = await runMesh({ inventory, test, transport: a.transport, runId, onEvent: progress.listener, signal: controller.signal, out });
+    doc = await runMesh({ inventory, test, transport: a.transport, runId, onEvent: progress.listener, signal: controller.signal, out, planes: a.plane });
   } finally {
     progress.stop();
     stopListening();

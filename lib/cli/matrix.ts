@@ -7,22 +7,24 @@ export function formatBps(bps: number): string {
   return `${(bps / 1e3).toFixed(0)} kbit/s`;
 }
 
-function cell(p: PairResult | undefined): string {
+function cell(p: PairResult | undefined, plane: string | null): string {
   if (!p) return '-';
-  const s = p.summary;
+  const s = plane ? p.summary.planes?.[plane] : p.summary;
+  if (!s) return '-';
   if (s.status === 'ok') return formatBps(s.throughput_bps);
   if (s.status === 'partial') return `${formatBps(s.throughput_bps)}*`;
   if (s.status === 'interrupted') return `${formatBps(s.throughput_bps)}~`;
   return s.status === 'skipped' ? `skip:${s.error?.code}` : `FAIL:${s.error?.code}`;
 }
 
-/** Rows are sources (senders), columns destinations (receivers); notes explain failed cells. */
+/**
+ * Rows are sources (senders), columns destinations (receivers); notes explain failed cells.
+ * With several planes, one table per plane.
+ */
 export function formatMatrix(doc: ResultsDocument): string {
+  const planes = doc.run.parameters.planes ?? [];
+  const tables = planes.length > 1 ? planes.flatMap((p) => [`plane ${p}:`, ...table(doc, p), '']) : table(doc, null);
   const names = doc.run.hosts.map((h) => h.name);
-  const rows = names.map((src) => [src, ...names.map((dst) => (src === dst ? '·' : cell(doc.sources[src]?.destinations[dst])))]);
-  const table = [['src \\ dst', ...names], ...rows];
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-  const lines = table.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  '));
   const notes: string[] = [];
   for (const h of doc.run.hosts) if (h.error) notes.push(`${h.name}: ${h.error.code}: ${h.error.message}`);
   for (const src of names) {
@@ -32,7 +34,15 @@ export function formatMatrix(doc: ResultsDocument): string {
       }
     }
   }
-  return [...lines, '', ...summaryLines(doc), ...notes.map((n) => `  ${n}`)].join('\n');
+  return [...tables, ...(planes.length > 1 ? [] : ['']), ...summaryLines(doc), ...notes.map((n) => `  ${n}`)].join('\n');
+}
+
+function table(doc: ResultsDocument, plane: string | null): string[] {
+  const names = doc.run.hosts.map((h) => h.name);
+  const rows = names.map((src) => [src, ...names.map((dst) => (src === dst ? '·' : cell(doc.sources[src]?.destinations[dst], plane)))]);
+  const table = [['src \\ dst', ...names], ...rows];
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+  return table.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  '));
 }
 
 /** The counts, what the mesh carried at once (said for what it is under each schedule), and an interrupt. */

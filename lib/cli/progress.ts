@@ -35,6 +35,7 @@ export function describe(e: MeshEvent): string | null {
     case 'host-collected':
       return `${e.host}: collected ${e.records.length} ${e.role === 'all' ? 'instance' : e.role} results`;
     case 'listener-error':
+    case 'warning':
       return `warning: ${e.message}`;
     default: {
       const unhandled: never = e;

@@ -3,6 +3,7 @@
  * service; anything malformed gets a JSON-RPC error and the daemon carries on.
  */
 import { RpcCode, JsonRpcId, JsonRpcResponse } from '../protocol/messages.js';
+import { readInterfaces } from './interfaces.js';
 import { RpcFailure, DaemonService } from './service.js';
 import { checkCollect, checkEmpty, checkReleaseClients, checkStop, checkStartClients, checkStartServers, ParamError } from './validate.js';
 
@@ -20,6 +21,7 @@ const HANDLERS: Record<string, Handler> = {
   collect: (s, p) => s.collect(checkCollect(p)),
   stop: (s, p) => s.stop(checkStop(p).ids),
   ping: (_s, p) => (checkEmpty(p), { time_ms: Date.now() }),
+  interfaces: (_s, p) => (checkEmpty(p), readInterfaces()),
 };
 
 function failure(id: JsonRpcId | null, code: number, message: string): JsonRpcResponse {

@@ -3,7 +3,7 @@
  * in. Every problem becomes one line of an InventoryError naming the place and the fix.
  */
 import { Ajv } from 'ajv';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,8 +11,9 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { parseCpuList } from '../shared/cpus.js';
 import { InventoryError } from '../shared/errors.js';
 import { describeErrors } from './messages.js';
+import { expandHosts } from './ranges.js';
 import { defaultTest, HOST_OPTIONS, OPTION_LIST, OptionKey, optionConflicts, parseSize, readValue } from '../shared/options.js';
-import type { HostConfig, Inventory, SshDefaults, TestParams } from './types.js';
+import type { HostConfig, Inventory, RuntimeConfig, SshDefaults, SshKey, TestParams } from './types.js';
 
 export { InventoryError };
 
@@ -57,7 +58,10 @@ export function parseInventory(text: string, source = 'inventory'): Inventory {
 }
 
 /** Check an inventory given as a plain object (what TOML parses to), and fill in defaults. */
-export function normalizeInventory(raw: unknown, source = 'inventory'): Inventory {
+export function normalizeInventory(rawIn: unknown, source = 'inventory'): Inventory {
+  const expanded = expandHosts((rawIn as { hosts?: unknown } | null)?.hosts);
+  if (expanded.problems.length) throw new InventoryError(source, expanded.problems);
+  const raw = expanded.hosts === (rawIn as { hosts?: unknown } | null)?.hosts ? rawIn : { ...(rawIn as object), hosts: expanded.hosts };
   if (!validate(raw)) {
     throw new InventoryError(source, describeErrors(validate.errors ?? [], raw));
   }
@@ -72,7 +76,15 @@ export function normalizeInventory(raw: unknown, source = 'inventory'): Inventor
     concurrency: r.ssh?.concurrency ?? 8,
     connect_attempts: r.ssh?.connect_attempts ?? 3,
     accept_new_host_keys: r.ssh?.accept_new_host_keys ?? false,
+    config: sshConfigFile(r.ssh?.config),
+    ...(r.ssh?.jump ? { jump: r.ssh.jump } : {}),
   };
+  const runtime: RuntimeConfig = {
+    push_node: r.runtime?.push_node ?? 'auto',
+    keep_runtime: r.runtime?.keep_runtime ?? false,
+    binaries: Object.fromEntries(Object.entries(r.runtime ?? {}).filter(([k]) => k.includes('-')).map(([k, v]) => [k, expandHome(String(v))])),
+  };
+  const sshSet = SSH_KEYS.filter((k) => r.ssh?.[k] !== undefined);
   const { port_range: rawRange, ...rawTest } = r.test ?? {};
   const test: TestParams = { ...TEST_DEFAULTS, ...readOptions(rawTest, OPTION_LIST.map(([k]) => k).filter((k) => k !== 'port_range')) };
   problems.push(...optionConflicts(test).map((m) => `test: ${m}`));
@@ -84,8 +96,10 @@ export function normalizeInventory(raw: unknown, source = 'inventory'): Inventor
   const hosts = r.hosts.map((h): HostConfig => ({
     name: h.name,
     address: h.address,
-    iperf3: h.iperf3 ?? 'iperf3',
-    node: h.node ?? 'node',
+    ssh_host: h.ssh_host ?? h.address,
+    planes: h.planes ?? {},
+    iperf3: h.iperf3 ?? r.runtime?.iperf3 ?? 'iperf3',
+    node: h.node ?? r.runtime?.node ?? 'node',
     ssh: {
       user: h.user ?? ssh.user,
       port: h.port ?? ssh.port,
@@ -94,14 +108,17 @@ export function normalizeInventory(raw: unknown, source = 'inventory'): Inventor
       connect_timeout: ssh.connect_timeout,
       connect_attempts: ssh.connect_attempts,
       accept_new_host_keys: ssh.accept_new_host_keys,
+      config: ssh.config,
+      ...(h.jump ?? ssh.jump ? { jump: h.jump ?? ssh.jump } : {}),
+      set: [...new Set([...sshSet, ...SSH_KEYS.filter((k) => h[k as keyof RawHost] !== undefined)])],
     },
     ...(h.cpus ? { cpus: parseCpuList(h.cpus) } : {}),
     ...(h.max_processes ? { max_processes: h.max_processes } : {}),
     test: readOptions(h.test, HOST_OPTIONS),
   }));
-  problems.push(...duplicates(hosts, 'name'), ...duplicates(hosts, 'address'));
+  problems.push(...duplicates(hosts, 'name'), ...duplicates(hosts, 'address'), ...planeProblems(hosts));
   if (problems.length > 0) throw new InventoryError(source, problems);
-  return { source, transport: r.transport ?? 'ssh', ssh, test, hosts };
+  return { source, transport: r.transport ?? 'ssh', ssh, runtime, test, hosts };
 }
 
 /** "5201-5999" -> [5201, 5999], or a message saying what is wrong. */
@@ -117,6 +134,37 @@ export function parsePortRange(text: string): [number, number] | string {
 
 function expandHome(p: string): string {
   return path.resolve(p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p);
+}
+
+/** The [ssh] keys a host may also set, and that then win over the OpenSSH config. */
+const SSH_KEYS: SshKey[] = ['user', 'port', 'identity_file', 'known_hosts', 'connect_timeout', 'accept_new_host_keys', 'jump'];
+
+/** [ssh] config: a named file, false for none, else ~/.ssh/config when it exists. */
+function sshConfigFile(value: string | false | undefined): string | null {
+  if (value === false) return null;
+  if (value !== undefined) return expandHome(value);
+  const file = path.join(os.homedir(), '.ssh', 'config');
+  return existsSync(file) ? file : null;
+}
+
+/** "default" and "all" name the plane of `address` and every plane on the command line. */
+function planeProblems(hosts: HostConfig[]): string[] {
+  const out: string[] = [];
+  hosts.forEach((h, i) => {
+    for (const name of Object.keys(h.planes)) {
+      if (name === 'default' || name === 'all') out.push(`hosts[${i}] ("${h.name}").planes.${name}: "${name}" is reserved (--plane ${name}); name the plane otherwise, e.g. "rail1"`);
+    }
+  });
+  const seen = new Map<string, string>();
+  for (const h of hosts) {
+    for (const [plane, a] of Object.entries(h.planes)) {
+      // A host's own address may be one of its planes too (its first rail, say).
+      const other = seen.get(a) ?? (hosts.some((x) => x.address === a && x !== h) ? 'the address of another host' : undefined);
+      if (other) out.push(`hosts ("${h.name}").planes.${plane}: "${a}" is already ${other}; each plane address belongs to one host and one plane`);
+      seen.set(a, `plane ${plane} of ${h.name}`);
+    }
+  }
+  return out;
 }
 
 function duplicates(hosts: HostConfig[], key: 'name' | 'address'): string[] {
@@ -135,6 +183,11 @@ type RawOptions = Record<string, unknown>;
 interface RawHost {
   name: string;
   address: string;
+  ssh_host?: string;
+  planes?: Record<string, string>;
+  jump?: string;
+  connect_timeout?: never;
+  accept_new_host_keys?: never;
   iperf3?: string;
   node?: string;
   user?: string;
@@ -148,7 +201,8 @@ interface RawHost {
 
 interface RawInventory {
   transport?: 'ssh' | 'local';
-  ssh?: Partial<SshDefaults>;
+  ssh?: Partial<Omit<SshDefaults, 'config'>> & { config?: string | false };
+  runtime?: { node?: string; iperf3?: string; push_node?: 'auto' | 'never'; keep_runtime?: boolean } & Record<string, unknown>;
   test?: RawOptions;
   hosts: RawHost[];
 }

@@ -8,7 +8,9 @@ import { HOST_OPTIONS, OPTION_LIST } from '../shared/options.js';
 
 const HINTS: Record<string, string> = {
   name: 'letters, digits and . _ - (up to 63, starting with a letter or digit)',
-  address: 'an IP address or DNS name: letters, digits and . : _ - (no spaces or shell characters)',
+  address: 'an IP address or DNS name: letters, digits and . : % _ - (no spaces or shell characters; a link-local IPv6 address with its %zone)',
+  ssh_host: 'an IP address, DNS name or OpenSSH config alias: letters, digits and . : % _ - [ ]',
+  jump: 'jump hosts as ProxyJump writes them: [user@]host[:port], comma-separated',
   iperf3: 'an absolute path of letters, digits and . _ / + -',
   node: 'an absolute path of letters, digits and . _ / + -',
   user: 'a login name: lower-case letters, digits and _ . -',
@@ -84,10 +86,11 @@ function valueAt(raw: unknown, pointer: string): unknown {
 }
 
 const KEYS: Record<string, string[]> = {
-  '': ['transport', 'ssh', 'test', 'hosts'],
-  ssh: ['user', 'port', 'identity_file', 'known_hosts', 'connect_timeout', 'concurrency', 'connect_attempts', 'accept_new_host_keys'],
+  '': ['transport', 'ssh', 'runtime', 'test', 'hosts'],
+  ssh: ['user', 'port', 'identity_file', 'known_hosts', 'connect_timeout', 'concurrency', 'connect_attempts', 'accept_new_host_keys', 'config', 'jump'],
+  runtime: ['node', 'iperf3', 'push_node', 'keep_runtime', 'linux-x64', 'linux-arm64'],
   test: OPTION_LIST.map(([k]) => k),
-  hosts: ['name', 'address', 'iperf3', 'node', 'user', 'port', 'identity_file', 'known_hosts', 'cpus', 'max_processes', 'test'],
+  hosts: ['name', 'address', 'ssh_host', 'planes', 'jump', 'iperf3', 'node', 'user', 'port', 'identity_file', 'known_hosts', 'cpus', 'max_processes', 'test'],
   'hosts.test': [...HOST_OPTIONS],
 };
 

@@ -22,18 +22,48 @@ export interface SshDefaults {
    * no such key): set by the program, e.g. the CLI's prompt. MESHPERF_SSH_PASSPHRASE otherwise.
    */
   passphrase?: string;
+  /**
+   * OpenSSH client config to resolve SSH targets through (absolute), or null to ignore it.
+   * Defaults to ~/.ssh/config when that file exists.
+   */
+  config: string | null;
+  /** Jump hosts, as ProxyJump writes them ("user@bastion:22,inner"), first hop first. */
+  jump?: string;
+}
+
+/** The [ssh] keys a host's SSH settings may have taken from the inventory: these win over the OpenSSH config. */
+export type SshKey = 'user' | 'port' | 'identity_file' | 'known_hosts' | 'connect_timeout' | 'accept_new_host_keys' | 'jump';
+
+/** One host's SSH settings: [ssh] defaults with the host's own keys over them. */
+export type HostSsh = Omit<SshDefaults, 'concurrency'> & {
+  /** Which keys the inventory set (in [ssh] or for the host), as opposed to defaults. */
+  set: SshKey[];
+};
+
+/** [runtime]: what runs the daemon on the hosts. */
+export interface RuntimeConfig {
+  /** "auto": bring a Node.js runtime to hosts without a usable one; "never": fail them (no_node). */
+  push_node: 'auto' | 'never';
+  /** Cache a pushed runtime under the login's cache directory, by content hash, for later runs. */
+  keep_runtime: boolean;
+  /** Node binaries (local paths) to push to hosts of other platforms, by "<os>-<arch>", e.g. "linux-arm64". */
+  binaries: Record<string, string>;
 }
 
 export interface HostConfig {
   name: string;
-  /** Where peers reach this host's iperf3 servers; also its SSH target. */
+  /** Where peers reach this host's iperf3 servers and where its clients bind (-B): its data address. */
   address: string;
+  /** Where SSH goes: an IP, a DNS name or an OpenSSH config alias (defaults to address). */
+  ssh_host: string;
+  /** Further data addresses, one per plane (rail), by plane name. */
+  planes: Record<string, string>;
   /** Remote iperf3 binary; "iperf3" finds it on the remote PATH. */
   iperf3: string;
   /** Remote node binary; "node" finds it on the remote PATH. */
   node: string;
   /** This host's SSH settings: [ssh] defaults with the host's own keys over them. */
-  ssh: Omit<SshDefaults, 'concurrency'>;
+  ssh: HostSsh;
   /** CPUs its iperf3s may be pinned to (e.g. "2-15"); all usable ones when absent. */
   cpus?: number[];
   /** Most iperf3 processes it may run at once. */
@@ -49,6 +79,7 @@ export interface Inventory {
   source?: string;
   transport: 'ssh' | 'local';
   ssh: SshDefaults;
+  runtime: RuntimeConfig;
   test: TestParams;
   hosts: HostConfig[];
 }

@@ -1,12 +1,15 @@
 /**
- * The emulated cluster: `meshperf lab up` builds N hosts (network namespaces on one bridge, each
- * with its own sshd, host key and hostname) and writes an inventory for them; `lab down` removes
- * every trace. Needs root on Linux. State lives in <dir>/lab.json so down works from any shell.
+ * The emulated cluster: `meshperf lab up` builds N hosts (network namespaces, each with its own
+ * sshd, host key and hostname) and writes an inventory for them; `lab down` removes every trace.
+ * Without rails, one bridge carries SSH and data. With rails (--planes), sshd listens only on
+ * a management network and the data goes over rails of their own; with --bastion, hosts are
+ * reached only through a jump host, by the aliases of an OpenSSH config the lab writes. Needs
+ * root on Linux. State lives in <dir>/lab.json so down works from any shell.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { LabError, LabNetwork, labLayout, networkDown, networkInUse, networkUp } from './network.js';
+import { LabError, LabNetwork, labLayout, LayoutOptions, networkDown, networkInUse, networkUp, subnetsNeeded } from './network.js';
 import { keygen, sshdConfig, startSshd, writeSecret } from './sshd.js';
 
 export { LabError };
@@ -20,12 +23,16 @@ export interface LabState {
   network: LabNetwork;
   sshdPids: number[];
   inventory: string;
+  /** With a bastion: the OpenSSH client config naming every host (and the bastion) by alias. */
+  sshConfig?: string;
 }
 
-export interface LabUpOptions {
+export interface LabUpOptions extends LayoutOptions {
   hosts: number;
   dir: string;
   subnet?: string;
+  /** How many hosts (the last ones) have a `node` on their PATH that does not run. */
+  noNode?: number;
   /** Extra lines for the inventory's [test] table, e.g. { duration: 5 }. */
   test?: Record<string, string | number>;
 }
@@ -39,7 +46,9 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
   const dir = path.resolve(opts.dir);
   if (existsSync(stateFile(dir))) throw new LabError(`a lab is already up in ${dir}; run: meshperf lab down --dir ${dir}`);
   const subnet = opts.subnet ?? DEFAULT_SUBNET;
-  const network = labLayout(subnet, opts.hosts);
+  const network = labLayout(subnet, opts.hosts, opts);
+  const noNode = opts.noNode ?? 0;
+  if (!Number.isInteger(noNode) || noNode < 0 || noNode > opts.hosts) throw new LabError(`--no-node ${noNode}: use 0 to ${opts.hosts} hosts`);
   // Another lab's subnet: refuse before building anything, so that nothing of it is touched.
   const busy = await networkInUse(network);
   if (busy) throw new LabError(`--subnet ${subnet} is in use: ${busy}; choose another --subnet, or take that lab down first`);
@@ -52,19 +61,27 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
     const clientKey = path.join(dir, 'id_ed25519');
     await writeSecret(path.join(dir, 'authorized_keys'), (await keygen(clientKey, 'meshperf-lab-client')) + '\n');
     const known: string[] = [];
-    for (const h of network.hosts) {
-      const hdir = path.join(dir, h.name);
+    const sshd = async (name: string, namespace: string, addresses: string[], brokenNode = false) => {
+      const hdir = path.join(dir, name);
       await mkdir(hdir, { recursive: true });
       const hostKey = path.join(hdir, 'ssh_host_ed25519_key');
-      const pub = await keygen(hostKey, `meshperf-lab-${h.name}`);
-      known.push(`${h.address} ${pub.split(' ').slice(0, 2).join(' ')}`);
+      const pub = await keygen(hostKey, `meshperf-lab-${name}`);
+      for (const a of addresses) known.push(`${a} ${pub.split(' ').slice(0, 2).join(' ')}`);
       const config = path.join(hdir, 'sshd_config');
-      await writeFile(config, sshdConfig({ address: h.address, hostKey, authorizedKeys: path.join(dir, 'authorized_keys') }));
-      state.sshdPids.push(await startSshd({ namespace: h.namespace, name: h.name, config, log: path.join(hdir, 'sshd.log') }));
+      await writeFile(config, sshdConfig({ addresses, hostKey, authorizedKeys: path.join(dir, 'authorized_keys') }));
+      state.sshdPids.push(await startSshd({ namespace, name, config, log: path.join(hdir, 'sshd.log'), brokenNode }));
       await saveState(state);
-    }
+    };
+    const b = network.bastion;
+    if (b) await sshd('bastion', b.namespace, [b.address, b.inner]);
+    for (const [i, h] of network.hosts.entries()) await sshd(h.name, h.namespace, [h.address], i >= network.hosts.length - noNode);
     await writeFile(path.join(dir, 'known_hosts'), known.join('\n') + '\n');
+    if (b) {
+      state.sshConfig = path.join(dir, 'ssh_config');
+      await writeFile(state.sshConfig, sshConfigText(state, clientKey));
+    }
     await writeFile(state.inventory, inventoryToml(state, clientKey, opts.test ?? {}));
+    await saveState(state);
     return state;
   } catch (err) {
     await labDown(dir).catch(() => {});
@@ -72,16 +89,16 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
   }
 }
 
-/** Stop every sshd and process of the lab, remove its network and its directory. */
-/** The first /24 of 198.18.0.0/15 that no lab (or anything else here) uses. */
-export async function pickFreeSubnet(): Promise<string> {
-  for (let i = 0; i < 512; i++) {
+/** The first /24 of 198.18.0.0/15 from which a lab of this shape finds every /24 it needs free. */
+export async function pickFreeSubnet(shape: LayoutOptions = {}): Promise<string> {
+  for (let i = 0; i + subnetsNeeded(shape) <= 512; i++) {
     const subnet = `198.${18 + (i >> 8)}.${i & 255}.0/24`;
-    if (!(await networkInUse(labLayout(subnet, 2)))) return subnet;
+    if (!(await networkInUse(labLayout(subnet, 2, shape)))) return subnet;
   }
-  throw new LabError('every /24 of 198.18.0.0/15 is in use here; take a lab down first');
+  throw new LabError('no free /24s of 198.18.0.0/15 for this lab here; take a lab down first');
 }
 
+/** Stop every sshd and process of the lab, remove its network and its directory. */
 export async function labDown(dirArg: string): Promise<void> {
   const dir = path.resolve(dirArg);
   let state: LabState;
@@ -105,18 +122,53 @@ async function saveState(state: LabState): Promise<void> {
   await writeFile(stateFile(state.dir), JSON.stringify(state, null, 2) + '\n');
 }
 
+const q = (v: string | number) => (typeof v === 'number' ? String(v) : JSON.stringify(v));
+
+/**
+ * The lab's inventory. With rails, `address` is the first rail, `ssh_host` the management
+ * address (or, behind the bastion, the host's alias in the lab's ssh_config), and every rail is a
+ * plane.
+ */
 function inventoryToml(state: LabState, identity: string, test: Record<string, string | number>): string {
-  const q = (v: string | number) => (typeof v === 'number' ? String(v) : JSON.stringify(v));
+  const { network } = state;
+  const ssh = state.sshConfig
+    ? [`config = ${q(state.sshConfig)}`, '# user, key, known_hosts and the jump host come from that file']
+    : ['user = "root"', `identity_file = ${q(identity)}`, `known_hosts = ${q(path.join(state.dir, 'known_hosts'))}`];
+  const host = (h: LabNetwork['hosts'][number]) => {
+    if (h.rails.length === 0) return [`address = "${h.address}"`];
+    return [
+      `address = "${h.rails[0]!.address}"`,
+      `ssh_host = "${state.sshConfig ? h.name : h.address}"`,
+      `planes = { ${h.rails.map((r) => `${r.plane} = "${r.address}"`).join(', ')} }`,
+    ];
+  };
   return [
     `# Written by meshperf lab up for the emulated cluster in ${state.dir}`,
     '[ssh]',
-    'user = "root"',
-    `identity_file = ${q(identity)}`,
-    `known_hosts = ${q(path.join(state.dir, 'known_hosts'))}`,
+    ...ssh,
     '',
     '[test]',
     ...Object.entries({ duration: 5, ...test }).map(([k, v]) => `${k} = ${q(v)}`),
     '',
-    ...state.network.hosts.flatMap((h) => ['[[hosts]]', `name = "${h.name}"`, `address = "${h.address}"`, '']),
+    ...network.hosts.flatMap((h) => ['[[hosts]]', `name = "${h.name}"`, ...host(h), '']),
+  ].join('\n');
+}
+
+/** The OpenSSH client config of a lab with a bastion: every host by its name, through the bastion. */
+function sshConfigText(state: LabState, identity: string): string {
+  const b = state.network.bastion!;
+  return [
+    `# Written by meshperf lab up for the emulated cluster in ${state.dir}`,
+    'Host bastion',
+    `  HostName ${b.address}`,
+    '',
+    ...state.network.hosts.flatMap((h) => [`Host ${h.name}`, `  HostName ${h.address}`, '  ProxyJump bastion', '']),
+    'Host *',
+    '  User root',
+    `  IdentityFile ${identity}`,
+    '  IdentitiesOnly yes',
+    `  UserKnownHostsFile ${path.join(state.dir, 'known_hosts')}`,
+    '  StrictHostKeyChecking yes',
+    '',
   ].join('\n');
 }

@@ -13,12 +13,12 @@ export async function keygen(file: string, comment: string): Promise<string> {
   return (await readFile(`${file}.pub`, 'utf8')).trim();
 }
 
-export function sshdConfig(o: { address: string; hostKey: string; authorizedKeys: string }): string {
+export function sshdConfig(o: { addresses: string[]; hostKey: string; authorizedKeys: string }): string {
   // Sessions get the controller's node first on PATH, as a user's nodes would have theirs.
   const nodeDir = path.dirname(process.execPath);
   return [
     'Port 22',
-    `ListenAddress ${o.address}`,
+    ...o.addresses.map((a) => `ListenAddress ${a}`),
     `HostKey ${o.hostKey}`,
     'PidFile none',
     `AuthorizedKeysFile ${o.authorizedKeys}`,
@@ -38,15 +38,20 @@ export function sshdConfig(o: { address: string; hostKey: string; authorizedKeys
   ].join('\n');
 }
 
-/** Start sshd in `namespace` under hostname `name`; resolves with its pid once it listens. */
-export async function startSshd(o: { namespace: string; name: string; config: string; log: string }): Promise<number> {
+/**
+ * Start sshd in `namespace` under hostname `name`; resolves with its pid once it listens. With
+ * `brokenNode`, the host's node (the controller's binary, on every login's PATH) is /bin/false
+ * in a mount namespace of its own: a host where `node` is there but does not run.
+ */
+export async function startSshd(o: { namespace: string; name: string; config: string; log: string; brokenNode?: boolean }): Promise<number> {
   if (!SSHD) throw new Error('sshd not found: install openssh-server');
   mkdirSync('/run/sshd', { recursive: true }); // sshd's privilege separation directory
   const log = openSync(o.log, 'a');
+  const breakNode = o.brokenNode ? 'mount --bind /bin/false "$4" && ' : '';
   // ip netns exec, unshare and sh all exec: the pid we get is sshd's own.
   const child = spawn(
     'ip',
-    ['netns', 'exec', o.namespace, 'unshare', '--uts', 'sh', '-c', 'hostname "$1" && exec "$2" -D -e -f "$3"', 'sh', o.name, SSHD, o.config],
+    ['netns', 'exec', o.namespace, 'unshare', '--uts', '--mount', 'sh', '-c', `${breakNode}hostname "$1" && exec "$2" -D -e -f "$3"`, 'sh', o.name, SSHD, o.config, process.execPath],
     { detached: true, stdio: ['ignore', log, log] },
   );
   closeSync(log);

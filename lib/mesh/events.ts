@@ -17,6 +17,8 @@ export type MeshEvent =
   | { type: 'collecting'; waiting: string[]; overdue_s: number }
   /** One host's instances of a round (clients, then servers), or all it had after an interrupt. */
   | { type: 'host-collected'; host: string; role: InstanceRole | 'all'; records: InstanceRecord[] }
+  /** Something the user should know that fails nothing (an MTU mismatch, traffic on the wrong interface); also in run.warnings. */
+  | { type: 'warning'; message: string }
   /** The caller's listener threw or rejected (once per run; the run went on without it). */
   | { type: 'listener-error'; message: string }
   | { type: 'done'; summary: RunSummary };

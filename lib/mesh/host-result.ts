@@ -8,7 +8,7 @@ import type { ErrorInfo } from '../shared/errors.js';
 import type { HostSession } from './session.js';
 
 export function hostResult(config: HostConfig, session: HostSession | undefined, failure: ErrorInfo | undefined): HostResult {
-  const result: HostResult = { name: config.name, address: config.address, status: failure ? 'failed' : 'ok', error: failure ?? null };
+  const result: HostResult = { name: config.name, address: config.address, ssh_host: config.ssh_host, status: failure ? 'failed' : 'ok', error: failure ?? null };
   if (!session) return result;
   const { protocol: _p, time_ms: _t, ...facts } = session.hello;
   return {
@@ -18,5 +18,7 @@ export function hostResult(config: HostConfig, session: HostSession | undefined,
     clock_rtt_ms: session.clock.rtt_ms,
     rpc_latency_ms: session.latency(),
     health: session.health,
+    ...(session.target ? { ssh: session.target } : {}),
+    ...(session.interfaces ? { interfaces: session.interfaces } : {}),
   };
 }

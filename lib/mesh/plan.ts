@@ -5,10 +5,11 @@
 import type { HostConfig, Schedule, TestParams } from '../inventory/types.js';
 import type { ClientSpec, IperfOptions, ServerSpec } from '../protocol/messages.js';
 import { CLIENT_OPTIONS } from '../shared/options.js';
+import { DEFAULT_PLANE, planeMembers } from './planes.js';
 
-/** An instance's id, unique in a run: "h1>h2#0". */
-export function instanceId(source: string, destination: string, instance: number): string {
-  return `${source}>${destination}#${instance}`;
+/** An instance's id, unique in a run: "h1>h2#0", or "h1>h2:rail1#0" on a named plane. */
+export function instanceId(source: string, destination: string, instance: number, plane = DEFAULT_PLANE): string {
+  return `${source}>${destination}${plane === DEFAULT_PLANE ? '' : ':' + plane}#${instance}`;
 }
 
 /** One iperf3 client/server pair of the mesh: data flows from `src` to `dst`. */
@@ -22,6 +23,10 @@ export interface Flow {
   /** The host that runs the server. */
   server: HostConfig;
   round: number;
+  /** The plane (rail) it runs on, and the addresses it binds to there. */
+  plane: string;
+  clientAddress: string;
+  serverAddress: string;
   /** How its client measures: [test] with the client host's own settings over it. */
   options: IperfOptions;
 }
@@ -68,21 +73,37 @@ export function scheduleRounds(n: number, schedule: Schedule): [number, number][
 
 /**
  * Every flow of the run. With bidir one flow measures both directions, so only src before dst
- * (in inventory order) gets one; with reverse the client runs on the receiving host.
+ * (in inventory order) gets one; with reverse the client runs on the receiving host. Each plane
+ * is scheduled on its own members; its round r runs together with every other plane's round r.
  */
-export function planFlows(hosts: HostConfig[], processes: number, test: TestParams): Flow[] {
+export function planFlows(hosts: HostConfig[], processes: number, test: TestParams, planes: readonly string[] = [DEFAULT_PLANE]): Flow[] {
   const flows: Flow[] = [];
-  scheduleRounds(hosts.length, test.schedule).forEach((pairs, round) => {
-    for (const [i, j] of pairs) {
-      if (test.bidir && i > j) continue;
-      const src = hosts[i]!;
-      const dst = hosts[j]!;
-      for (let k = 0; k < processes; k++) {
+  for (const plane of planes) {
+    const members = planeMembers(hosts, plane);
+    scheduleRounds(members.length, test.schedule).forEach((pairs, round) => {
+      for (const [i, j] of pairs) {
+        if (test.bidir && i > j) continue;
+        const src = members[i]!;
+        const dst = members[j]!;
         const [client, server] = test.reverse ? [dst, src] : [src, dst];
-        flows.push({ id: instanceId(src.name, dst.name, k), src, dst, instance: k, client, server, round, options: clientOptions(test, client) });
+        for (let k = 0; k < processes; k++) {
+          flows.push({
+            id: instanceId(src.host.name, dst.host.name, k, plane),
+            src: src.host,
+            dst: dst.host,
+            instance: k,
+            client: client.host,
+            server: server.host,
+            round,
+            plane,
+            clientAddress: client.address,
+            serverAddress: server.address,
+            options: clientOptions(test, client.host),
+          });
+        }
       }
-    }
-  });
+    });
+  }
   return flows;
 }
 
@@ -102,7 +123,7 @@ function byHost<T>(hosts: HostConfig[], items: { host: string; item: T }[]): Map
 export function planServers(hosts: HostConfig[], flows: Flow[]): Map<string, ServerSpec[]> {
   return byHost(
     hosts,
-    flows.map((f) => ({ host: f.server.name, item: { id: f.id, source: f.src.name, destination: f.dst.name, instance: f.instance, bind: f.server.address } })),
+    flows.map((f) => ({ host: f.server.name, item: { id: f.id, source: f.src.name, destination: f.dst.name, instance: f.instance, bind: f.serverAddress } })),
   );
 }
 
@@ -130,9 +151,9 @@ export function planClients(hosts: HostConfig[], flows: Flow[], serverPorts: Rea
         source: f.src.name,
         destination: f.dst.name,
         instance: f.instance,
-        host: f.server.address,
+        host: f.serverAddress,
         port,
-        bind: f.client.address,
+        bind: f.clientAddress,
         options: f.options,
       },
     });
@@ -160,14 +181,14 @@ const ROUND_OVERHEAD_S = 15;
  * are refused and the plan is made again without them. `collectWaitS` is how long the last round
  * may stretch: a server waits for every round before its own.
  */
-export function planRun(hosts: { config: HostConfig; hello: AutoFacts }[], test: TestParams, collectWaitS: number): Plan {
-  const processes = resolveProcesses(hosts.map((h) => h.hello), test);
+export function planRun(hosts: { config: HostConfig; hello: AutoFacts }[], test: TestParams, collectWaitS: number, planes: readonly string[] = [DEFAULT_PLANE]): Plan {
+  const processes = resolveProcesses(hosts.map((h) => h.hello), test, planes.length);
   let live = hosts.map((h) => h.config);
-  let flows = live.length >= 2 ? planFlows(live, processes, test) : [];
+  let flows = live.length >= 2 ? planFlows(live, processes, test, planes) : [];
   const refused = overLimit(live, flows);
   if (refused.length) {
     live = live.filter((h) => !refused.some((r) => r.host === h.name));
-    flows = live.length >= 2 ? planFlows(live, processes, test) : [];
+    flows = live.length >= 2 ? planFlows(live, processes, test, planes) : [];
   }
   const rounds = roundCount(flows);
   // iperf3 caps --idle-timeout at a day.
@@ -182,10 +203,11 @@ export interface AutoFacts {
   memory_free_bytes: number;
 }
 
-function resolveProcesses(facts: AutoFacts[], test: TestParams): number {
+/** With several planes, each plane's pairs share the hosts' cores and ports. */
+function resolveProcesses(facts: AutoFacts[], test: TestParams, planes: number): number {
   if (typeof test.processes === 'number') return test.processes;
-  const auto = autoProcesses(facts.map((f) => ({ cpus: f.cpus.length, maxProcesses: f.max_processes, freeMemory: f.memory_free_bytes })), facts.length);
-  return Math.max(1, Math.min(auto, Math.floor(rangeSize(test.port_range) / Math.max(1, facts.length - 1))));
+  const auto = autoProcesses(facts.map((f) => ({ cpus: Math.floor(f.cpus.length / planes), maxProcesses: f.max_processes && Math.floor(f.max_processes / planes), freeMemory: f.memory_free_bytes / planes })), facts.length);
+  return Math.max(1, Math.min(auto, Math.floor(rangeSize(test.port_range) / Math.max(1, (facts.length - 1) * planes))));
 }
 
 /**
@@ -211,13 +233,14 @@ function overLimit(hosts: HostConfig[], flows: Flow[]): { host: string; message:
  * Before connecting: a port range that cannot hold one host's servers, as a message naming the
  * fix, or null.
  */
-export function portRangeProblem(test: TestParams, hostCount: number): string | null {
+export function portRangeProblem(test: TestParams, hostCount: number, planes = 1): string | null {
   const k = test.processes === 'auto' ? 1 : test.processes;
-  const need = serversPerHost(hostCount, k);
+  const need = serversPerHost(hostCount, k) * planes;
   const have = rangeSize(test.port_range);
   if (need <= have) return null;
   const [lo, hi] = test.port_range;
-  return `test.port_range: "${lo}-${hi}" holds ${have} ports, but each host runs ${need} iperf3 servers (${k} per peer × ${hostCount - 1} peers); widen it to at least ${need} ports`;
+  const onPlanes = planes > 1 ? ` × ${planes} planes` : '';
+  return `test.port_range: "${lo}-${hi}" holds ${have} ports, but each host runs ${need} iperf3 servers (${k} per peer × ${hostCount - 1} peers${onPlanes}); widen it to at least ${need} ports`;
 }
 
 /** Servers one host runs at most: K per peer, both directions. */

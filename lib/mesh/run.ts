@@ -10,7 +10,7 @@ import { buildResults, RoundInfo } from '../results/build.js';
 import { Journal } from '../results/journal.js';
 import type { ResultsDocument } from '../results/types.js';
 import { writeResults } from '../results/write.js';
-import { ErrorInfo, InventoryError } from '../shared/errors.js';
+import { ErrorInfo, InventoryError, UsageError } from '../shared/errors.js';
 import { localTransport } from '../transport/local.js';
 import { sshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
@@ -18,8 +18,11 @@ import type { MeshEventListener } from './events.js';
 import { guardListener } from './events.js';
 import { hostResult } from './host-result.js';
 import { prepareOutDir } from './out-dir.js';
-import { asError, COLLECT_WAIT_MS, collectAll, connectAll, runRound, RunState, startServers } from './phases.js';
+import { asError, COLLECT_WAIT_MS, collectAll, connectAll, readInterfaces, runRound, RunState, startServers } from './phases.js';
 import { Flow, planRun, portRangeProblem } from './plan.js';
+import { planeMembers, planeProblems, resolvePlanes } from './planes.js';
+import { counterDeltas, mtuWarnings, testInterfaces, trafficWarnings } from './interfaces.js';
+import type { InterfaceFacts } from '../protocol/messages.js';
 
 export interface RunOptions {
   inventory: Inventory;
@@ -42,21 +45,34 @@ export interface RunOptions {
    * after a crash), and results.json and results.csv are written there at the end.
    */
   out?: string;
+  /**
+   * The planes (rails) to measure together: names of [hosts.planes], "default" for `address`,
+   * or "all" for every named one. Default: ["default"].
+   */
+  planes?: string[];
 }
 
 export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
-/** The test parameters in force: the inventory's, then the caller's overrides. */
-function effectiveTest(opts: RunOptions): TestParams {
+/**
+ * The test parameters and planes in force: the inventory's, then the caller's overrides. What
+ * cannot work (a plane mixing IPv4 and IPv6, too few ports) is refused here, before connecting.
+ */
+function effectiveTest(opts: RunOptions): { test: TestParams; planes: string[] } {
   const test = { ...opts.inventory.test, ...stripUndefined(opts.test ?? {}) };
+  const { hosts } = opts.inventory;
+  const planes = resolvePlanes(hosts, opts.planes);
+  if (typeof planes === 'string') throw new UsageError(planes);
   const problems: string[] = [];
   if (test.reverse && test.bidir) problems.push('reverse and bidir exclude each other (bidir already measures both directions)');
-  const ports = portRangeProblem(test, opts.inventory.hosts.length);
+  const biggest = Math.max(...planes.map((p) => planeMembers(hosts, p).length));
+  const ports = portRangeProblem(test, biggest, planes.length);
   if (ports) problems.push(ports);
+  problems.push(...planeProblems(hosts, planes));
   if (problems.length) throw new InventoryError(opts.inventory.source ?? 'inventory', problems);
-  return test;
+  return { test, planes };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -70,7 +86,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   const warnings: string[] = [];
   const emit = guardListener(opts.onEvent, (message) => warnings.push(message));
   const transport = pickTransport(opts.transport ?? inventory.transport);
-  const test = effectiveTest(opts);
+  const { test, planes } = effectiveTest(opts);
   if (opts.out) await prepareOutDir(opts.out);
   const journal = opts.out ? new Journal(opts.out, (err) => warnings.push(`journal: ${err.message}`)) : null;
   const failures = new Map<string, ErrorInfo>();
@@ -96,6 +112,12 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   const { sessions } = run;
   const live = () => inventory.hosts.filter((h) => run.isUp(h.name));
   const rounds: RoundInfo[] = [];
+  const warn = (message: string) => {
+    warnings.push(message);
+    emit({ type: 'warning', message });
+  };
+  let before = new Map<string, InterfaceFacts[]>();
+  const deltas = new Map<string, Map<string, { rx: number; tx: number }>>();
   let flows: Flow[] = [];
   let processes = typeof test.processes === 'number' ? test.processes : 1;
   // An interrupt stops every iperf3 at once, whatever the run is waiting for (a collect included).
@@ -106,14 +128,19 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   };
   signal?.addEventListener('abort', stopAll, { once: true });
   try {
-    // 1. Connect and hello, a bounded number of handshakes at once.
+    // 1. Connect and hello, a bounded number of handshakes at once; then what each host's test
+    // interfaces are, with their byte counters before the test.
     await connectAll(run);
+    before = await readInterfaces(run, live());
+    const found = live().map((h) => ({ name: h.name, ...testInterfaces(h, planes, before.get(h.name) ?? []) }));
+    for (const f of found) sessions.get(f.name)!.interfaces = f.interfaces;
+    [...found.flatMap((f) => (before.has(f.name) ? f.problems : [])), ...mtuWarnings(found)].forEach(warn);
     // 2. The plan, for the hosts that answered.
-    const plan = planRun(live().map((h) => ({ config: h, hello: sessions.get(h.name)!.hello })), test, COLLECT_WAIT_MS / 1000);
+    const plan = planRun(live().map((h) => ({ config: h, hello: sessions.get(h.name)!.hello })), test, COLLECT_WAIT_MS / 1000, planes);
     for (const r of plan.refused) run.fail(r.host, { code: 'max_processes', message: r.message });
     ({ flows, processes } = plan);
     run.flows = flows;
-    journal?.plan({ run_id: runId, started_at: startedAt.toISOString(), test, processes, transport: transport.name, hosts: inventory.hosts.map((h) => hostResult(h, sessions.get(h.name), failures.get(h.name))), flows });
+    journal?.plan({ run_id: runId, started_at: startedAt.toISOString(), test, planes, processes, transport: transport.name, hosts: inventory.hosts.map((h) => hostResult(h, sessions.get(h.name), failures.get(h.name))), flows });
     if (!signal?.aborted && flows.length > 0) {
       // 3. Servers everywhere, for every round; then each host's clock.
       const ports = await startServers(run, live(), flows, plan.idleTimeout);
@@ -128,6 +155,13 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     }
     // After an interrupt: stop first, keep what finished.
     if (signal?.aborted) await collectAll(run);
+    // What went through each interface during the test.
+    const after = await readInterfaces(run, live());
+    for (const [name, facts] of after) {
+      const d = counterDeltas(before.get(name) ?? [], facts);
+      deltas.set(name, d);
+      for (const i of sessions.get(name)?.interfaces ?? []) Object.assign(i, { rx_bytes: d.get(i.name)?.rx ?? null, tx_bytes: d.get(i.name)?.tx ?? null });
+    }
   } finally {
     signal?.removeEventListener('abort', stopAll);
     // Stop and disconnect, whatever happened above: nothing stays running on a host.
@@ -143,6 +177,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     interrupted: signal?.aborted ?? false,
     interruptedAt,
     test,
+    planes,
     processes,
     transport: transport.name,
     hosts: inventory.hosts.map((h) => hostResult(h, sessions.get(h.name), failures.get(h.name))),
@@ -151,6 +186,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     records: run.records,
     warnings,
   });
+  trafficWarnings(doc, deltas).forEach(warn);
   await journal?.flush();
   if (opts.out) await writeResults(doc, opts.out);
   emit({ type: 'done', summary: doc.summary });

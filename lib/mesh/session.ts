@@ -6,6 +6,7 @@
 import type { HostConfig, SshDefaults } from '../inventory/types.js';
 import type { DaemonOptions, HealthSample, HelloResult, IntervalParams, MethodName, ParamsOf, ResultOf } from '../protocol/messages.js';
 import { INTERVAL_METHOD, PROTOCOL_VERSION, SILENCE_PER_PROCESS_MS } from '../protocol/messages.js';
+import type { HostInterface, SshTarget } from '../results/types.js';
 import { RpcClient, RpcError } from '../rpc/client.js';
 import { DaemonChannel, HostError, Transport } from '../transport/types.js';
 import { MIN_IPERF3, versionAtLeast } from '../shared/versions.js';
@@ -60,10 +61,14 @@ export interface OpenOptions {
 export class HostSession {
   /** Set when the host stopped answering or its connection dropped during the run. */
   lost: string | null = null;
+  /** How the transport reached the host (ssh: resolved target, login, jump hosts). */
+  readonly target?: SshTarget;
   /** Called once, when the host is found lost (for a failure shown as it happens). */
   onLost: (why: string) => void = () => {};
   clock: ClockEstimate = { offset_ms: 0, rtt_ms: 0 };
   readonly health: HealthSample[] = [];
+  /** Its test interfaces, once read (lib/mesh/interfaces.ts). */
+  interfaces?: HostInterface[];
   private readonly rtts: number[] = [];
   private closing = false;
   private pingInFlight = false;
@@ -84,6 +89,7 @@ export class HostSession {
     private readonly rpc: RpcClient,
     readonly hello: HelloResult,
   ) {
+    this.target = channel.target;
     this.pinger = setInterval(() => this.ping(), PING_EVERY_MS);
     channel.closed.then(() => {
       clearInterval(this.pinger);

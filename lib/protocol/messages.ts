@@ -280,6 +280,29 @@ export interface PingResult {
   time_ms: number;
 }
 
+/** One network interface of the host, as the kernel describes it (interfaces). */
+export interface InterfaceFacts {
+  name: string;
+  /** Its IPv4 and IPv6 addresses (link-local ones with their %zone). */
+  addresses: string[];
+  mtu: number | null;
+  /** Link speed; null where the kernel does not say (loopback, some virtual devices, link down). */
+  speed_mbps: number | null;
+  /** NUMA node of the device, where the kernel knows it (physical NICs on multi-socket hosts). */
+  numa_node: number | null;
+  /** Kernel driver of the device (e.g. "mlx5_core"), null for virtual ones. */
+  driver: string | null;
+  /** Byte counters since boot (/proc/net/dev), to take differences of. */
+  rx_bytes: number;
+  tx_bytes: number;
+}
+
+export interface InterfacesResult {
+  interfaces: InterfaceFacts[];
+  /** Host clock when the counters were read. */
+  time_ms: number;
+}
+
 /** Method name -> [params, result]: the table both sides are typed by. */
 export interface Methods {
   hello: [Record<string, never> | undefined, HelloResult];
@@ -290,6 +313,7 @@ export interface Methods {
   collect: [CollectParams | undefined, CollectResult];
   stop: [StopParams | undefined, StopResult];
   ping: [Record<string, never> | undefined, PingResult];
+  interfaces: [Record<string, never> | undefined, InterfacesResult];
 }
 
 export type MethodName = keyof Methods;

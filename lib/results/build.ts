@@ -7,6 +7,7 @@ import type { InstanceRecord, IperfOptions } from '../protocol/messages.js';
 import type { ErrorCode } from '../shared/errors.js';
 import { iperfError } from '../shared/iperf-json.js';
 import { OPTION_LIST } from '../shared/options.js';
+import { DEFAULT_PLANE } from '../shared/planes.js';
 import { clientMetrics, emptyMetrics, iperfVersionOf, localPort } from './metrics.js';
 import {
   EndpointResult,
@@ -15,6 +16,7 @@ import {
   InstanceResult,
   PairResult,
   PairStatus,
+  PairSummary,
   RESULTS_FORMAT,
   ResultsDocument,
   InstanceStatus,
@@ -37,6 +39,10 @@ export interface PlannedFlow {
   client: { name: string };
   server: { name: string };
   round: number;
+  /** The plane it ran on and the addresses bound there (absent in journals of older runs: "default"). */
+  plane?: string;
+  clientAddress?: string;
+  serverAddress?: string;
   options: IperfOptions;
 }
 
@@ -57,6 +63,8 @@ export interface BuildInput {
   /** When the interrupt came (controller clock, ms since the epoch); null when none did. */
   interruptedAt: number | null;
   test: TestParams;
+  /** The planes measured ("default" is every host's address). */
+  planes?: string[];
   processes: number;
   transport: 'ssh' | 'local';
   hosts: HostResult[];
@@ -88,6 +96,7 @@ export function buildResults(input: BuildInput): ResultsDocument {
     const blame = down?.error ?? roundErrors.get(f.round)?.[f.client.name];
     return instanceResult(f, mirrored, byKey.get(`client:${f.id}`), byKey.get(`server:${f.id}`), hostsByName, blame, offsets.get(f.client.name) ?? null, input.interruptedAt);
   };
+  const multiPlane = (input.planes ?? []).length > 1;
   const sources: ResultsDocument['sources'] = {};
   for (const src of input.hosts) {
     const destinations: Record<string, PairResult> = {};
@@ -104,7 +113,9 @@ export function buildResults(input: BuildInput): ResultsDocument {
         destinations[dst.name] = skippedPair(down);
         continue;
       }
-      destinations[dst.name] = { summary: pairSummary(planned), instances: planned };
+      // No plane in common (each lacks the other's): not a pair of this run.
+      if (planned.length === 0 && input.flows.length > 0) continue;
+      destinations[dst.name] = { summary: pairSummary(planned, multiPlane), instances: planned };
     }
     sources[src.name] = { destinations };
   }
@@ -131,7 +142,14 @@ export function buildResults(input: BuildInput): ResultsDocument {
 function parameters(input: BuildInput): RunParameters {
   const t = input.test as Record<string, unknown>;
   const options = Object.fromEntries(OPTION_LIST.map(([k, s]) => [k, t[k] ?? (s.kind === 'bool' ? false : null)]));
-  return { ...options, processes: input.processes, processes_requested: input.test.processes, transport: input.transport, rounds: input.rounds.length } as RunParameters;
+  return {
+    ...options,
+    processes: input.processes,
+    processes_requested: input.test.processes,
+    transport: input.transport,
+    rounds: input.rounds.length,
+    planes: input.planes ?? [DEFAULT_PLANE],
+  } as RunParameters;
 }
 
 /**
@@ -160,10 +178,10 @@ function skippedPair(down: HostResult): PairResult {
   };
 }
 
-function endpoint(r: InstanceRecord, host: string, hosts: Map<string, HostResult>, port: number | null): EndpointResult {
+function endpoint(r: InstanceRecord, host: string, address: string | undefined, hosts: Map<string, HostResult>, port: number | null): EndpointResult {
   return {
     host,
-    address: hosts.get(host)?.address ?? r.address,
+    address: address ?? hosts.get(host)?.address ?? r.address,
     daemon_pid: r.daemon_pid,
     pid: r.pid,
     cpu: r.cpu,
@@ -202,6 +220,7 @@ function instanceResult(
   return {
     instance: f.instance,
     round: f.round,
+    plane: f.plane ?? DEFAULT_PLANE,
     bidir_of: mirrored ? f.id : null,
     parameters: f.options,
     // The host asked for it in its own clock; report it in the controller's.
@@ -212,8 +231,8 @@ function instanceResult(
     error: result.error && blame ? blame : result.error,
     started_at: iso(client?.started_at),
     ended_at: iso(client?.ended_at),
-    client: client ? endpoint(client, f.client.name, hosts, localPort(client.iperf3)) : null,
-    server: server ? { ...endpoint(server, f.server.name, hosts, server.port), iperf3: mirrored ? null : server.iperf3 } : null,
+    client: client ? endpoint(client, f.client.name, f.clientAddress, hosts, localPort(client.iperf3)) : null,
+    server: server ? { ...endpoint(server, f.server.name, f.serverAddress, hosts, server.port), iperf3: mirrored ? null : server.iperf3 } : null,
     metrics,
     // The document is kept once, under the direction that ran it.
     iperf3: mirrored ? null : (client?.iperf3 ?? null),
@@ -269,7 +288,15 @@ function intervalRate(doc: unknown): number | null {
 /** Instances that measured something: complete, or cut short by an interrupt. */
 const measured = (i: InstanceResult) => i.status === 'ok' || i.status === 'interrupted';
 
-function pairSummary(instances: InstanceResult[]): PairResult['summary'] {
+/** A pair's summary; with several planes, each plane's own summary under `planes`. */
+function pairSummary(instances: InstanceResult[], perPlane = false): PairSummary {
+  const summary = planeSummary(instances);
+  if (!perPlane) return summary;
+  const names = [...new Set(instances.map((i) => i.plane))];
+  return { ...summary, planes: Object.fromEntries(names.map((n) => [n, planeSummary(instances.filter((i) => i.plane === n))])) };
+}
+
+function planeSummary(instances: InstanceResult[]): PairSummary {
   const ok = instances.filter((i) => i.status === 'ok');
   const got = instances.filter(measured);
   const status: PairStatus =

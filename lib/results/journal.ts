@@ -7,7 +7,7 @@
 import { access, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestParams } from '../shared/options.js';
-import type { InstanceRecord, InstanceRole, IperfOptions } from '../protocol/messages.js';
+import type { InstanceRecord, InstanceRole } from '../protocol/messages.js';
 import type { ErrorInfo } from '../shared/errors.js';
 import { buildResults, PlannedFlow, RoundInfo } from './build.js';
 import type { HostResult, ResultsDocument } from './types.js';
@@ -22,10 +22,11 @@ export interface PlanEntry {
   run_id: string;
   started_at: string;
   test: TestParams;
+  planes?: string[];
   processes: number;
   transport: 'ssh' | 'local';
   hosts: HostResult[];
-  flows: { id: string; src: string; dst: string; instance: number; client: string; server: string; round: number; options: IperfOptions }[];
+  flows: (Pick<PlannedFlow, 'id' | 'instance' | 'round' | 'options' | 'plane' | 'clientAddress' | 'serverAddress'> & { src: string; dst: string; client: string; server: string })[];
 }
 
 interface HostEntry {
@@ -51,7 +52,20 @@ export class Journal {
   }
 
   plan(entry: Omit<PlanEntry, 'format' | 'flows'> & { flows: PlannedFlow[] }): void {
-    const flows = entry.flows.map((f) => ({ ...f, src: f.src.name, dst: f.dst.name, client: f.client.name, server: f.server.name }));
+    // Only what results need: a Flow's hosts are whole configs.
+    const flows = entry.flows.map((f) => ({
+      id: f.id,
+      instance: f.instance,
+      round: f.round,
+      options: f.options,
+      plane: f.plane,
+      clientAddress: f.clientAddress,
+      serverAddress: f.serverAddress,
+      src: f.src.name,
+      dst: f.dst.name,
+      client: f.client.name,
+      server: f.server.name,
+    }));
     this.write('plan.json', { ...entry, format: FORMAT, flows } satisfies PlanEntry);
   }
 
@@ -150,6 +164,7 @@ export async function recoverResults(outDir: string): Promise<ResultsDocument> {
     interrupted: true,
     interruptedAt: null,
     test: plan.test,
+    planes: plan.planes,
     processes: plan.processes,
     transport: plan.transport,
     hosts: [...hosts.values()],

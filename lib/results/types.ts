@@ -15,6 +15,8 @@ export type RunParameters = Omit<ParameterValues, 'processes'> & {
   processes_requested: number | 'auto';
   transport: 'ssh' | 'local';
   rounds: number;
+  /** The planes measured: "default" (every host's address) or the --plane names. */
+  planes: string[];
 };
 
 export interface RoundResult {
@@ -28,9 +30,29 @@ export interface RoundResult {
   aggregate_throughput_bps: number;
 }
 
+/** A host's interface that holds one of its test addresses, and what went through it during the run. */
+export interface HostInterface {
+  plane: string;
+  address: string;
+  name: string;
+  mtu: number | null;
+  speed_mbps: number | null;
+  numa_node: number | null;
+  driver: string | null;
+  /** Bytes it received and transmitted from before the first round to after the last; null when not read. */
+  rx_bytes: number | null;
+  tx_bytes: number | null;
+}
+
 export interface HostResult extends Partial<Omit<HelloResult, 'protocol' | 'time_ms'>> {
   name: string;
   address: string;
+  /** Where SSH went, as written (an IP, a name, an OpenSSH alias). */
+  ssh_host?: string;
+  /** The SSH connection as made: resolved target, login and jump hosts. */
+  ssh?: SshTarget;
+  /** Its test interfaces, one per plane it took part in. */
+  interfaces?: HostInterface[];
   status: 'ok' | 'failed';
   error: ErrorInfo | null;
   /** Host clock minus controller clock, ms, from the least-round-trip ping. */
@@ -40,6 +62,18 @@ export interface HostResult extends Partial<Omit<HelloResult, 'protocol' | 'time
   rpc_latency_ms?: { count: number; min_ms: number; mean_ms: number; max_ms: number } | null;
   /** Samples taken during the test: iperf3 processes, CPU and memory of host and daemon. */
   health?: HealthSample[];
+}
+
+export interface SshTarget {
+  /** What was connected to after the OpenSSH config (HostName), and the IP that resolved to. */
+  host: string;
+  ip: string | null;
+  port: number;
+  user: string;
+  /** Jump hosts passed through, first hop first ("user@host:port"). */
+  jump: string[];
+  /** Bytes of a Node.js runtime pushed to this host (0 when its own node ran the daemon). */
+  runtime_pushed_bytes?: number;
 }
 
 export interface Metrics {
@@ -82,6 +116,8 @@ export interface InstanceResult {
   instance: number;
   /** Round of the schedule it ran in (0 for schedule "all"). */
   round: number;
+  /** The plane (rail) it ran on: "default" is the hosts' `address`. */
+  plane: string;
   /** With bidir: the id of the instance ("dst>src#k") whose reverse direction this is. */
   bidir_of: string | null;
   /** The options its client ran with. */
@@ -114,6 +150,8 @@ export interface PairSummary {
   retransmits: number;
   instances: number;
   instances_ok: number;
+  /** When more than one plane ran: this pair's summary on each plane. */
+  planes?: Record<string, PairSummary>;
 }
 
 export interface PairResult {

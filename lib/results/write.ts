@@ -36,6 +36,8 @@ export const CSV_COLUMNS = [
   'ended_at',
   'client_iperf3_version',
   'server_iperf3_version',
+  // Appended, not inserted, so that readers that go by position keep working.
+  'plane',
 ] as const;
 
 /** One row per instance, in source, destination, instance order. */
@@ -75,6 +77,7 @@ export function csvRows(doc: ResultsDocument): Record<(typeof CSV_COLUMNS)[numbe
           ended_at: i.ended_at ?? '',
           client_iperf3_version: i.client?.iperf3_version ?? '',
           server_iperf3_version: i.server?.iperf3_version ?? '',
+          plane: i.plane,
         });
       }
     }

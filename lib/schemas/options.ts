@@ -83,6 +83,7 @@ export function parametersSchema(): Schema {
   props.processes_requested = { oneOf: [{ const: 'auto' }, { type: 'integer', minimum: 1 }] };
   props.transport = { enum: ['ssh', 'local'] };
   props.rounds = { $ref: '#/definitions/count' };
+  props.planes = { type: 'array', minItems: 1, items: { type: 'string' }, description: 'the planes measured: "default" (every host\'s address) or the --plane names' };
   return object(props, Object.keys(props));
 }
 

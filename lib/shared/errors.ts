@@ -17,11 +17,13 @@ export interface ErrorCodeInfo {
 
 export const ERROR_CODES = {
   unreachable: { where: ['host'], meaning: 'no TCP connection or SSH handshake after every attempt', fix: 'check that the host is up and sshd listens on the address and port; raise `ssh.connect_attempts` or `ssh.connect_timeout` for slow hosts' },
+  ssh_config: { where: ['host'], meaning: 'the OpenSSH client config could not be read for this host (`ssh -G` failed, or no `ssh` to read it with)', fix: 'the message carries OpenSSH\'s words; fix the file, install openssh-client, or set `[ssh] config = false`' },
+  jump_failed: { where: ['host'], meaning: 'a jump host (ProxyJump / `jump`) in front of this host failed: unreachable, refused, or it would not forward', fix: 'the message names the jump host and why; every host behind it fails the same way, so fix that one first' },
   auth: { where: ['host'], meaning: 'authentication refused, or the identity file unusable', fix: 'check `user` and `identity_file` (or the keys in ssh-agent, then ~/.ssh/id_*); for an encrypted key set `MESHPERF_SSH_PASSPHRASE` or load it into ssh-agent' },
   host_key_unknown: { where: ['host'], meaning: "the host's key is not in known_hosts", fix: 'check the fingerprint and add the key (`ssh-keyscan`, or one `ssh` login), or run with `--accept-new-host-keys`' },
   host_key_mismatch: { where: ['host'], meaning: 'the host presented a key that known_hosts does not list for it, or a `@revoked` one', fix: 'find out why the key changed (reinstall, or someone in the middle) before you remove the old entry' },
   exec: { where: ['host'], meaning: 'sshd refused to run the daemon command', fix: "check the account's shell and sshd's `ForceCommand` / `MaxSessions`" },
-  no_node: { where: ['host'], meaning: 'no Node.js on the host, or one older than 16', fix: 'install Node.js 16 or newer, or set `hosts.node` to its absolute path' },
+  no_node: { where: ['host'], meaning: 'no usable Node.js on the host (none, one that does not run, or one older than 16), and none could be brought', fix: 'let meshperf push one (`[runtime] push_node = "auto"`, the default; for another OS or CPU name a binary, e.g. `[runtime] linux-arm64 = "/path/to/node"`), install Node.js 16 or newer, or set `node` to its absolute path' },
   no_iperf3: { where: ['host'], meaning: 'iperf3 not found, not runnable, or older than 3.9', fix: 'install iperf3 (e.g. `apt-get install iperf3`), or set `hosts.iperf3` to its absolute path' },
   daemon: { where: ['host'], meaning: 'the daemon did not start or did not say ready', fix: "read the message: it carries the daemon's last words on stderr" },
   daemon_checksum: { where: ['host'], meaning: 'the daemon bundle arrived corrupted (sha256 mismatch)', fix: 'look for something that rewrites the SSH session (a login banner on stdin, a wrapper shell)' },

@@ -2,6 +2,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { HostConfig, SshDefaults } from '../inventory/types.js';
 import type { DaemonOptions } from '../protocol/messages.js';
+import type { SshTarget } from '../results/types.js';
 import { HostError } from '../shared/errors.js';
 
 export interface DaemonChannel {
@@ -14,6 +15,8 @@ export interface DaemonChannel {
   close(): Promise<void>;
   /** Drop the connection at once, without waiting for anything (a host that stopped answering). */
   abort(): void;
+  /** How the host was reached (the ssh transport says; the local one has nothing to say). */
+  target?: SshTarget;
 }
 
 export interface OpenRequest {

@@ -4,20 +4,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
-import { labDown, labUp, LabState } from '../../lib/lab/lab.js';
+import { labDown, labUp, LabState, LabUpOptions } from '../../lib/lab/lab.js';
 import { namespacePids } from '../../lib/lab/network.js';
 import { isDaemon, isIperf, processes, Proc } from './procs.js';
 
 export const canRunLab = process.platform === 'linux' && process.getuid?.() === 0;
 export const NO_LAB_REASON = 'needs root on Linux for network namespaces and sshd';
 
-export async function withLab(t: Test, hosts: number, subnet: string): Promise<LabState & { tmp: string }> {
+export async function withLab(t: Test, hosts: number, subnet: string, shape: Omit<LabUpOptions, 'hosts' | 'dir' | 'subnet'> = {}): Promise<LabState & { tmp: string }> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshperf-test-'));
   t.teardown(async () => {
     await labDown(path.join(tmp, 'lab')).catch(() => {});
     rmSync(tmp, { recursive: true, force: true });
   });
-  const lab = await labUp({ hosts, dir: path.join(tmp, 'lab'), subnet, test: { duration: 2 } });
+  const lab = await labUp({ hosts, dir: path.join(tmp, 'lab'), subnet, test: { duration: 2 }, ...shape });
   return { ...lab, tmp };
 }
 
@@ -25,8 +25,8 @@ export async function withLab(t: Test, hosts: number, subnet: string): Promise<L
 export async function leftovers(lab: LabState): Promise<Proc[]> {
   const all = processes();
   const out: Proc[] = [];
-  for (const h of lab.network.hosts) {
-    for (const pid of await namespacePids(h.namespace)) {
+  for (const namespace of [...lab.network.hosts.map((h) => h.namespace), ...(lab.network.bastion ? [lab.network.bastion.namespace] : [])]) {
+    for (const pid of await namespacePids(namespace)) {
       const p = all.find((q) => q.pid === pid);
       if (p && (isIperf(p) || isDaemon(p))) out.push(p);
     }
