@@ -102,7 +102,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         .option('planes', { type: 'string', default: '0', describe: 'data rails beside a management network that alone carries SSH (up)' })
         .option('ipv6', { type: 'boolean', describe: 'rails on IPv6 (2001:2::/48), management on IPv4 (up)' })
         .option('bastion', { type: 'boolean', describe: 'hosts reached only through a jump host, by the aliases of an ssh_config the lab writes (up)' })
-        .option('no-node', { type: 'string', default: '0', describe: 'how many hosts have a node that does not run (up)' }),
+        .option('without-node', { type: 'string', default: '0', describe: 'how many hosts (the last ones) have a node that does not run (up)' }),
       async (a) => {
         if (a.action === 'down') {
           await labDown(a.dir);
@@ -116,7 +116,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
           rails: positiveInt('planes', 4, 0)(a.planes),
           ipv6: a.ipv6,
           bastion: a.bastion,
-          noNode: positiveInt('no-node', 200, 0)(a.noNode),
+          noNode: positiveInt('without-node', 200, 0)(a.withoutNode),
         });
         const rails = (h: (typeof lab.network.hosts)[number]) => h.rails.map((r) => ` ${r.plane}=${r.address}`).join('');
         say(`lab up: ${lab.network.hosts.map((h) => `${h.name}=${h.address}${rails(h)}`).join(' ')}`);

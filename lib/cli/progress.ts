@@ -34,6 +34,8 @@ export function describe(e: MeshEvent): string | null {
       return `collecting: waiting for ${e.waiting.join(', ')}${e.overdue_s > 0 ? ` (${e.overdue_s} s past the planned end)` : ''}`;
     case 'host-collected':
       return `${e.host}: collected ${e.records.length} ${e.role === 'all' ? 'instance' : e.role} results`;
+    case 'host-runtime':
+      return `${e.host}: no usable node there; pushed a Node.js runtime (${(e.bytes / 1e6).toFixed(1)} MB), removed when the daemon starts`;
     case 'listener-error':
     case 'warning':
       return `warning: ${e.message}`;

@@ -48,7 +48,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
   const subnet = opts.subnet ?? DEFAULT_SUBNET;
   const network = labLayout(subnet, opts.hosts, opts);
   const noNode = opts.noNode ?? 0;
-  if (!Number.isInteger(noNode) || noNode < 0 || noNode > opts.hosts) throw new LabError(`--no-node ${noNode}: use 0 to ${opts.hosts} hosts`);
+  if (!Number.isInteger(noNode) || noNode < 0 || noNode > opts.hosts) throw new LabError(`--without-node ${noNode}: use 0 to ${opts.hosts} hosts`);
   // Another lab's subnet: refuse before building anything, so that nothing of it is touched.
   const busy = await networkInUse(network);
   if (busy) throw new LabError(`--subnet ${subnet} is in use: ${busy}; choose another --subnet, or take that lab down first`);

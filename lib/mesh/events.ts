@@ -5,6 +5,8 @@ import type { ErrorInfo, RunSummary } from '../results/types.js';
 export type MeshEvent =
   | { type: 'host-connecting'; host: string }
   | { type: 'host-retry'; host: string; attempt: number; error: ErrorInfo }
+  /** The host had no usable Node.js: a runtime was pushed to it, this many (compressed) bytes. */
+  | { type: 'host-runtime'; host: string; bytes: number }
   | { type: 'host-ready'; host: string; hello: HelloResult }
   | { type: 'host-failed'; host: string; error: ErrorInfo }
   | { type: 'servers-listening'; host: string; count: number }

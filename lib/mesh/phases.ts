@@ -86,6 +86,8 @@ export async function connectAll(run: RunState): Promise<void> {
             options: { iperf3: host.iperf3, port_range: inventory.test.port_range },
             signal,
             onRetry: (attempt, err) => emit({ type: 'host-retry', host: host.name, attempt, error: asError(err, 'unreachable') }),
+            runtime: inventory.runtime,
+            onRuntime: (bytes) => emit({ type: 'host-runtime', host: host.name, bytes }),
             onInterval: (p) => {
               latestBps.set(p.id, p.bits_per_second);
               emit({ type: 'interval', id: p.id, end_s: p.end, bits_per_second: p.bits_per_second });

@@ -3,7 +3,7 @@
  * say hello, keep its heartbeat, and turn every way that can fail into a HostError with a stable
  * code.
  */
-import type { HostConfig, SshDefaults } from '../inventory/types.js';
+import type { HostConfig, RuntimeConfig, SshDefaults } from '../inventory/types.js';
 import type { DaemonOptions, HealthSample, HelloResult, IntervalParams, MethodName, ParamsOf, ResultOf } from '../protocol/messages.js';
 import { INTERVAL_METHOD, PROTOCOL_VERSION, SILENCE_PER_PROCESS_MS } from '../protocol/messages.js';
 import type { HostInterface, SshTarget } from '../results/types.js';
@@ -54,6 +54,9 @@ export interface OpenOptions {
   options: Omit<DaemonOptions, 'heartbeat_ms'>;
   onInterval?: (p: IntervalParams) => void;
   onRetry?: (attempt: number, error: HostError) => void;
+  runtime?: RuntimeConfig;
+  /** A Node.js runtime was pushed to the host: this many bytes went. */
+  onRuntime?: (bytes: number) => void;
   /** No further attempts once aborted. */
   signal?: AbortSignal;
 }
@@ -116,7 +119,7 @@ export class HostSession {
     const options: DaemonOptions = { ...o.options, heartbeat_ms: HEARTBEAT_MS };
     if (host.cpus) options.cpus = host.cpus;
     if (host.max_processes) options.max_processes = host.max_processes;
-    const channel = await o.transport.open({ host, ssh: o.ssh, options });
+    const channel = await o.transport.open({ host, ssh: o.ssh, options, runtime: o.runtime, onRuntime: o.onRuntime });
     const rpc = new RpcClient(channel, Math.max(30_000, host.ssh.connect_timeout * 1000));
     try {
       const ready = await rpc.ready.catch((err: Error) => {

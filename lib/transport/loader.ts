@@ -15,6 +15,8 @@ import type { DaemonOptions } from '../protocol/messages.js';
  */
 export const LOADER_JS = [
   'if(+process.versions.node.split(".")[0]<16){process.stderr.write("meshperf: Node.js >= 16 needed, this is "+process.version+"\\n");process.exit(4)}',
+  // A runtime pushed for this run: its directory goes as soon as it runs (Linux keeps a running binary).
+  'if(process.argv[4])require("fs").rmSync(process.argv[4],{recursive:true,force:true});',
   'const n=+process.argv[1],h=process.argv[2],s=process.stdin;let b=[],l=0;',
   'function f(c){b.push(c);l+=c.length;if(l<n)return;s.removeListener("data",f);s.pause();',
   'const a=Buffer.concat(b),code=a.subarray(0,n);if(a.length>n)s.unshift(a.subarray(n));',
@@ -50,17 +52,20 @@ export function daemonBundle(): DaemonBundle {
 /** Only these characters may reach the remote shell, outside the loader's fixed text. */
 const SAFE_WORD = /^[A-Za-z0-9._\/+-]+$/;
 
-/** Arguments after `node -e <loader>`: length, sha256, options as base64url JSON. */
-export function loaderArgs(bundle: DaemonBundle, options: DaemonOptions): string[] {
-  return [String(bundle.code.length), bundle.sha256, Buffer.from(JSON.stringify(options)).toString('base64url')];
+/**
+ * Arguments after `node -e <loader>`: length, sha256, options as base64url JSON, and the
+ * directory of a pushed runtime to remove, if any.
+ */
+export function loaderArgs(bundle: DaemonBundle, options: DaemonOptions, removeDir?: string | null): string[] {
+  return [String(bundle.code.length), bundle.sha256, Buffer.from(JSON.stringify(options)).toString('base64url'), ...(removeDir ? [removeDir] : [])];
 }
 
 /**
  * The remote command line: fixed text plus words that are checked against SAFE_WORD, so
  * inventory values can never become shell code.
  */
-export function loaderCommand(node: string, bundle: DaemonBundle, options: DaemonOptions): string {
-  const words = [node, ...loaderArgs(bundle, options)];
+export function loaderCommand(node: string, bundle: DaemonBundle, options: DaemonOptions, removeDir?: string | null): string {
+  const words = [node, ...loaderArgs(bundle, options, removeDir)];
   for (const w of words) {
     if (!SAFE_WORD.test(w)) throw new Error(`refusing to put ${JSON.stringify(w)} on a remote command line`);
   }

@@ -13,7 +13,9 @@ import type { ClientChannel } from 'ssh2';
 import { connectSsh, isEncryptedKeyError } from './connect.js';
 import { forwardThrough } from './jump.js';
 import { daemonBundle, loaderCommand } from './loader.js';
+import { ensureNode } from './runtime.js';
 import { describeTarget, resolveSsh } from './ssh-config.js';
+import type { RuntimeConfig } from '../inventory/types.js';
 import { DaemonChannel, HostError, OpenRequest, Transport } from './types.js';
 
 export { isEncryptedKeyError };
@@ -35,8 +37,13 @@ export const sshTransport: Transport = {
       throw err;
     });
     conn.once('close', () => via?.release());
+    const found = await ensureNode((script, stdin) => runScript(conn, script, stdin), host.node, req.runtime ?? DEFAULT_RUNTIME).catch((err) => {
+      conn.end();
+      throw err;
+    });
+    if (found.pushedBytes) req.onRuntime?.(found.pushedBytes);
     const stream = await new Promise<ClientChannel>((resolve, reject) => {
-      conn.exec(loaderCommand(host.node, daemonBundle(), req.options), { pty: false }, (err, ch) =>
+      conn.exec(loaderCommand(found.node, daemonBundle(), req.options, found.removeDir), { pty: false }, (err, ch) =>
         err ? reject(new HostError('exec', `cannot start the daemon: ${err.message}`)) : resolve(ch),
       );
     }).catch((err) => {
@@ -64,10 +71,32 @@ export const sshTransport: Transport = {
       abort() {
         conn.destroy();
       },
-      target: { host: settings.host, ip, port: settings.port, user: settings.user, jump: settings.jump.map(describeTarget) },
+      target: { host: settings.host, ip, port: settings.port, user: settings.user, jump: settings.jump.map(describeTarget), runtime_pushed_bytes: found.pushedBytes },
     };
   },
 };
+
+const DEFAULT_RUNTIME: RuntimeConfig = { push_node: 'auto', keep_runtime: false, binaries: {} };
+
+/**
+ * Run a POSIX shell script on the host (whatever the login's shell is), feeding it `stdin`;
+ * resolves with its exit code and output.
+ */
+function runScript(conn: ssh2.Client, script: string, stdin?: Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
+  if (script.includes("'")) throw new Error('a remote script must not hold a single quote');
+  return new Promise((resolve, reject) => {
+    conn.exec(`sh -c '${script}'`, { pty: false }, (err, ch) => {
+      if (err) return reject(new HostError('exec', `cannot run a command: ${err.message}`));
+      let stdout = '';
+      let stderr = '';
+      ch.on('data', (d: Buffer) => (stdout += d.toString()));
+      ch.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      ch.on('error', () => {});
+      ch.once('close', (code: number | null) => resolve({ code: code ?? -1, stdout, stderr }));
+      ch.end(stdin);
+    });
+  });
+}
 
 /** A host name's address, resolved here so that the results can say where SSH went. */
 async function resolveName(s: { host: string; port: number; user: string }): Promise<string> {

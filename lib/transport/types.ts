@@ -1,6 +1,6 @@
 /** What a transport gives the controller: a running daemon's stdio, however it was reached. */
 import type { Readable, Writable } from 'node:stream';
-import type { HostConfig, SshDefaults } from '../inventory/types.js';
+import type { HostConfig, RuntimeConfig, SshDefaults } from '../inventory/types.js';
 import type { DaemonOptions } from '../protocol/messages.js';
 import type { SshTarget } from '../results/types.js';
 import { HostError } from '../shared/errors.js';
@@ -23,6 +23,10 @@ export interface OpenRequest {
   host: HostConfig;
   ssh: SshDefaults;
   options: DaemonOptions;
+  /** How to bring a Node.js to a host without a usable one (ssh transport). */
+  runtime?: RuntimeConfig;
+  /** Called when a runtime was pushed to the host, with the bytes that went. */
+  onRuntime?: (bytes: number) => void;
 }
 
 export interface Transport {
