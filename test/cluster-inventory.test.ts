@@ -154,3 +154,10 @@ t.test('the cluster examples of README.md and docs/inventory.md are valid invent
     }
   }
 });
+
+t.test('NUMA placement: cores of the NIC\'s node when the host\'s cpus allow, else all allowed', async (t) => {
+  const { coresNear } = await import('../lib/daemon/numa.js');
+  t.same(coresNear([0, 1, 2, 3, 8, 9], { cpus: [8, 9, 10, 11] }), [8, 9], 'the allowed cores on the NIC\'s node');
+  t.same(coresNear([0, 1, 2, 3], { cpus: [8, 9] }), [0, 1, 2, 3], 'none allowed there: placement is a preference');
+  t.same(coresNear([0, 1], null), [0, 1], 'unknown node (virtual NIC): all allowed');
+});

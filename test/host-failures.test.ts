@@ -27,7 +27,7 @@ t.test('each reason a host cannot take part gets its code; the others are measur
   writeFileSync(forged, known.replace(new RegExp(`^${h6.replace(/\./g, '\\.')} .*$`, 'm'), `${h6} ${h1Key}`));
   const h6Fingerprint = execFileSync('ssh-keygen', ['-lf', path.join(lab.dir, 'h6', 'ssh_host_ed25519_key.pub')], { encoding: 'utf8' }).split(' ')[1]!;
 
-  const toml = readFileSync(lab.inventory, 'utf8').replace(/\[\[hosts\]\][\s\S]*$/, '').replace('[ssh]', '[ssh]\nconnect_timeout = 2\nconnect_attempts = 2') + [
+  const toml = readFileSync(lab.inventory, 'utf8').replace(/\[\[hosts\]\][\s\S]*$/, '').replace('[ssh]', '[runtime]\npush_node = "never"\n[ssh]\nconnect_timeout = 2\nconnect_attempts = 2') + [
     hostBlock('h1', h1!),
     hostBlock('h2', h2!),
     hostBlock('h3', h3!, { identity_file: strangerKey }),
@@ -47,7 +47,7 @@ t.test('each reason a host cannot take part gets its code; the others are measur
   t.equal(host('h2').status, 'ok');
   t.equal(host('h3').error?.code, 'auth');
   t.equal(host('h4').error?.code, 'no_node');
-  t.match(host('h4').error?.message, /Node\.js not found on the host as "\/nonexistent\/node"/);
+  t.match(host('h4').error?.message, /no usable Node\.js \(>= 16\): tried \/nonexistent\/node on PATH=\S+: not found; \[runtime\] push_node = "never"/, 'says what was tried (with push_node = "never"; test/access.test.ts pushes one)');
   t.equal(host('h5').error?.code, 'no_iperf3', 'no iperf3 at that path');
   t.match(host('h5').error?.message, /^iperf3 not found as "\/nonexistent\/iperf3": there is no \/nonexistent\/iperf3; install iperf3 >= 3\.9 on the host \(e\.g\. apt-get install iperf3\), or set hosts\.iperf3 to its absolute path$/, 'says what was looked for and how to fix it');
   t.notMatch(host('h5').error?.message, /spawnSync|ENOENT/, 'not Node\'s raw error');

@@ -82,15 +82,20 @@ t.test('the daemon runs on Node.js 16 and 18 beside the newest', { skip: oldNode
 const node12 = canRunLab ? nodeFromDebian(sub('node12'), 12) : { skip: NO_LAB_REASON };
 if ('skip' in node12) t.comment(`Node.js version test skipped: ${node12.skip}`);
 
-t.test('a host whose Node.js is too old (12) is named, and the others run', { skip: 'skip' in node12 && node12.skip }, async (t) => {
+t.test('a host whose Node.js is too old (12) gets a runtime; with push_node = "never" it is named, and the others run', { skip: 'skip' in node12 && node12.skip }, async (t) => {
   const lab = await withLab(t, 3, '198.19.123.0/24');
   const inventory = await loadInventory(lab.inventory);
   inventory.hosts[2]!.node = (node12 as { path: string }).path;
   const doc = await runMesh({ inventory, test: { duration: 1, processes: 1 } });
-  const h3 = doc.run.hosts[2]!;
+  t.equal(doc.summary.pairs_ok, 6, 'h3 took part');
+  t.equal(doc.run.hosts[2]!.node_version, process.version, 'on a pushed runtime');
+  t.ok(doc.run.hosts[2]!.ssh!.runtime_pushed_bytes! > 0);
+
+  const never = await runMesh({ inventory: { ...inventory, runtime: { ...inventory.runtime, push_node: 'never' } }, test: { duration: 1, processes: 1 } });
+  const h3 = never.run.hosts[2]!;
   t.equal(h3.error?.code, 'no_node');
-  t.match(h3.error?.message, /Node\.js >= 16 needed, this is v12\.22/);
-  t.equal(doc.sources.h1!.destinations.h2!.summary.status, 'ok');
-  t.equal(doc.sources.h2!.destinations.h1!.summary.status, 'ok');
+  t.match(h3.error?.message, /tried \S+node12\S* on PATH=\S+: Node\.js v12\.22\.\d+, older than 16/);
+  t.equal(never.sources.h1!.destinations.h2!.summary.status, 'ok');
+  t.equal(never.sources.h2!.destinations.h1!.summary.status, 'ok');
   t.same(await leftovers(lab), []);
 });

@@ -23,6 +23,7 @@ import { iperfError } from '../shared/iperf-json.js';
 import { hostFacts, IperfFacts, probeIperf } from './facts.js';
 import { HealthSampler } from './health.js';
 import { Instance, IntervalListener, releaseGroup, SpawnSpec } from './instances.js';
+import { coresNear, numaOf } from './numa.js';
 import { clientArgv, serverArgv } from './iperf-args.js';
 import { pickPorts } from './ports.js';
 import { tcpSockets, usableCpus } from './proc.js';
@@ -108,7 +109,7 @@ export class DaemonService {
         iperf3_version: version,
       });
     const startOne = async (spec: ServerSpec, i: number) => {
-      const cpu = this.takeCpu();
+      const cpu = this.takeCpu(spec.bind);
       const first = await launch(spec, ports[i]!, cpu);
       if (!('failed' in first)) return first;
       // Lost a race for the port (another program bound it after we looked): once more on
@@ -134,7 +135,7 @@ export class DaemonService {
   async startClients(p: StartClientsParams): Promise<StartClientsResult> {
     this.checkNew(p.clients);
     const version = this.iperfFacts().version;
-    const cpus = p.clients.map(() => this.takeCpu());
+    const cpus = p.clients.map((c) => this.takeCpu(c.bind));
     let argvs: string[][];
     try {
       argvs = p.clients.map((spec, i) => clientArgv(this.options.iperf3, version, { ...spec, cpu: cpus[i]!, live: p.live }));
@@ -239,10 +240,21 @@ export class DaemonService {
     return new Set([...this.portsGiven, ...tcpSockets().map((s) => s.port)]);
   }
 
-  /** Cores round-robin over the allowed list, so servers and clients interleave across cores. */
-  private takeCpu(): number | null {
-    if (this.cpus.length === 0) return null;
-    return this.cpus[this.nextCpu++ % this.cpus.length]!;
+  /**
+   * Cores round-robin over the allowed list, so servers and clients interleave across cores;
+   * those of the NIC's NUMA node first when the host knows it (lib/daemon/numa.ts).
+   */
+  private takeCpu(bind?: string): number | null {
+    const cpus = coresNear(this.cpus, bind ? this.numa(bind) : null);
+    if (cpus.length === 0) return null;
+    return cpus[this.nextCpu++ % cpus.length]!;
+  }
+
+  private readonly numaByAddress = new Map<string, ReturnType<typeof numaOf>>();
+
+  private numa(address: string): ReturnType<typeof numaOf> {
+    if (!this.numaByAddress.has(address)) this.numaByAddress.set(address, numaOf(address));
+    return this.numaByAddress.get(address)!;
   }
 
   private launch(spec: SpawnSpec, onInterval?: IntervalListener): Instance {

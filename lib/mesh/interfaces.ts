@@ -4,6 +4,7 @@
  * plane, and bytes that left a host through another interface than its plane's (a route through
  * the management network is the classic mistake).
  */
+import { isIP } from 'node:net';
 import type { HostConfig } from '../inventory/types.js';
 import type { InterfaceFacts } from '../protocol/messages.js';
 import type { HostInterface, ResultsDocument } from '../results/types.js';
@@ -30,8 +31,11 @@ export function testInterfaces(host: HostConfig, planes: readonly string[], fact
   for (const plane of planes) {
     const address = planeAddress(host, plane);
     if (address === undefined) continue;
-    const nic = facts.find((f) => f.addresses.some((a) => sameAddress(a, address)));
+    // 127.0.0.0/8 is all the loopback's, though it lists 127.0.0.1 alone.
+    const nic = facts.find((f) => f.addresses.some((a) => sameAddress(a, address) || (address.startsWith('127.') && a === '127.0.0.1')));
     if (!nic) {
+      // A DNS name is resolved by iperf3 on the host; only a literal address can be looked for.
+      if (!isIP(address.split('%')[0]!)) continue;
       problems.push(`${host.name}: no interface of this host holds ${address} (plane "${plane}"); its byte counters cannot be read`);
       continue;
     }

@@ -30,15 +30,18 @@ export interface NodeFound {
 /** The script that looks for a usable node. It prints node=..., or tried=... lines and platform=. */
 export function probeScript(node: string): string {
   return [
-    'ok() { v=$("$1" -e "process.stdout.write(process.versions.node)" 2>/dev/null) && [ "${v%%.*}" -ge 16 ] 2>/dev/null; }',
+    'ver() { "$1" -e "process.stdout.write(process.versions.node)" 2>/dev/null; }',
+    'ok() { v=$(ver "$1") && [ "${v%%.*}" -ge 16 ] 2>/dev/null; }',
+    // What a candidate is, in words: too old (with its version), not running, or not there.
+    'why() { v=$(ver "$1"); if [ -n "$v" ]; then echo "Node.js v$v, older than 16"; elif command -v "$1" >/dev/null 2>&1; then echo "it does not run"; else echo "not found"; fi; }',
     `n=${node}`,
     'if ok "$n"; then echo "node=$(command -v "$n" 2>/dev/null || echo "$n")"; exit 0; fi',
-    'echo "tried=$n on PATH=$PATH: $( (command -v "$n" >/dev/null 2>&1 || [ -x "$n" ]) && echo "it does not run, or is older than 16" || echo "not found")"',
+    'echo "tried=$n on PATH=$PATH: $(why "$n")"',
     // A login whose PATH (nvm, /opt) is set only by its login or interactive shell files.
     'if [ "$n" = node ]; then',
     '  p=$("${SHELL:-/bin/sh}" -lc "command -v node" </dev/null 2>/dev/null | tail -n 1)',
     '  if [ -n "$p" ] && ok "$p"; then echo "node=$p"; exit 0; fi',
-    '  echo "tried=the login shell ${SHELL:-/bin/sh} -l: ${p:-no node on its PATH}${p:+, which does not run or is older than 16}"',
+    '  echo "tried=the login shell ${SHELL:-/bin/sh} -l: ${p:-no node on its PATH}${p:+: $(why "$p")}"',
     'fi',
     'echo "platform=$(uname -s) $(uname -m)"',
   ].join('\n');
