@@ -161,3 +161,57 @@ t.test('NUMA placement: cores of the NIC\'s node when the host\'s cpus allow, el
   t.same(coresNear([0, 1, 2, 3], { cpus: [8, 9] }), [0, 1, 2, 3], 'none allowed there: placement is a preference');
   t.same(coresNear([0, 1], null), [0, 1], 'unknown node (virtual NIC): all allowed');
 });
+
+t.test('an Ansible inventory (INI or YAML) is read as the hosts of a mesh', async (t) => {
+  const { loadInventory } = await import('meshperf');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshperf-ansible-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const ini = path.join(dir, 'hosts.ini');
+  writeFileSync(
+    ini,
+    `# a cluster as Ansible knows it
+[gpu]
+gpu[01:03]
+gpu04:2222 ansible_host=10.9.0.4 meshperf_address=10.1.0.4 meshperf_plane_rail2=10.2.0.4
+
+[gpu:vars]
+ansible_user=ops
+
+[cluster:children]
+gpu
+
+[all:vars]
+ansible_user=nobody
+ansible_ssh_private_key_file=/keys/cluster
+`,
+  );
+  const inv = await loadInventory(ini);
+  t.same(inv.hosts.map((h) => h.name), ['gpu01', 'gpu02', 'gpu03', 'gpu04']);
+  t.match(inv.hosts[3], { name: 'gpu04', ssh_host: '10.9.0.4', address: '10.1.0.4', planes: { rail2: '10.2.0.4' }, labels: ['cluster', 'gpu'], ssh: { user: 'ops', port: 2222, identity_file: '/keys/cluster' } }, 'a group\'s vars over all\'s; the host\'s own over both');
+  t.match(inv.hosts[0], { ssh_host: 'gpu01', address: 'gpu01', planes: {}, labels: ['cluster', 'gpu'] }, 'without ansible_host, the name is the SSH target and the address');
+  const err = await loadInventory(ini.replace('hosts.ini', 'bad.ini')).catch((e) => e);
+  t.match(err.message, /cannot read the inventory/);
+
+  const yml = path.join(dir, 'hosts.yml');
+  writeFileSync(
+    yml,
+    `all:
+  vars:
+    ansible_port: 22
+  children:
+    rack1:
+      hosts:
+        n1: { ansible_host: 10.0.0.1 }
+        n2: { ansible_host: 10.0.0.2, ansible_port: 2200 }
+      vars:
+        ansible_user: root
+`,
+  );
+  const y = await loadInventory(yml);
+  t.match(y.hosts, [
+    { name: 'n1', ssh_host: '10.0.0.1', address: '10.0.0.1', labels: ['rack1'], ssh: { user: 'root', port: 22 } },
+    { name: 'n2', ssh_host: '10.0.0.2', ssh: { port: 2200 } },
+  ]);
+  writeFileSync(yml, 'all:\n  hosts:\n    "bad name!": {}\n    ok1: {}\n');
+  t.match((await loadInventory(yml).catch((e) => e)).message, /hosts\[0\] \("bad name!"\)\.name: "bad name!" is not allowed/, 'checked like any inventory, naming the host');
+});

@@ -64,6 +64,20 @@ t.test('data over the rail, SSH over management: the kernel sees the test bytes 
     t.equal(doc.summary.pairs_ok, 6, 'it still measures');
     t.match(doc.run.warnings.join('\n'), /h1: iperf3 sent [\d.]+ MB on plane "default", but its interface eth1 \(198\.19\.151\.11\) transmitted only [\d.]+ MB; eth0 sent/);
   });
+  t.test('the same cluster from an Ansible inventory: ansible_host for SSH, meshperf_address for data, groups as labels', async (t) => {
+    const ini = `${lab.tmp}/hosts.ini`;
+    writeFileSync(
+      ini,
+      ['[rack]', ...lab.network.hosts.map((h) => `${h.name} ansible_host=${h.address} meshperf_address=${h.rails[0]!.address}`), '', '[rack:vars]', 'ansible_user=root', `ansible_ssh_private_key_file=${lab.dir}/id_ed25519`, ''].join('\n'),
+    );
+    const fromAnsible = await loadInventory(ini);
+    // known_hosts is not an Ansible variable: a library user sets it like this.
+    for (const h of fromAnsible.hosts) h.ssh.known_hosts = `${lab.dir}/known_hosts`;
+    const doc = await runMesh({ inventory: fromAnsible, test: { duration: 1 } });
+    t.equal(doc.summary.pairs_ok, 6);
+    t.same(doc.run.hosts.map((h) => h.labels), [['rack'], ['rack'], ['rack']]);
+    t.equal(doc.sources.h1!.destinations.h2!.instances[0]!.server!.address, lab.network.hosts[1]!.rails[0]!.address, 'measured over the rail');
+  });
   t.same(await leftovers(lab), [], 'nothing left running');
 });
 

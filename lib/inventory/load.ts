@@ -12,6 +12,7 @@ import { parseCpuList } from '../shared/cpus.js';
 import { InventoryError } from '../shared/errors.js';
 import { describeErrors } from './messages.js';
 import { expandHosts } from './ranges.js';
+import { ansibleToInventory, isAnsibleFile, parseAnsibleIni, parseAnsibleYaml } from './ansible.js';
 import { defaultTest, HOST_OPTIONS, OPTION_LIST, OptionKey, optionConflicts, parseSize, readValue } from '../shared/options.js';
 import type { HostConfig, Inventory, RuntimeConfig, SshDefaults, SshKey, TestParams } from './types.js';
 
@@ -39,6 +40,8 @@ export async function loadInventory(file: string): Promise<Inventory> {
   } catch (err) {
     throw new InventoryError(file, [`cannot read the inventory: ${(err as NodeJS.ErrnoException).code ?? err}`]);
   }
+  const ansible = isAnsibleFile(file);
+  if (ansible) return normalizeInventory(ansibleToInventory(ansible === 'yaml' ? parseAnsibleYaml(text, file) : parseAnsibleIni(text, file)), file);
   return parseInventory(text, file);
 }
 
@@ -112,6 +115,7 @@ export function normalizeInventory(rawIn: unknown, source = 'inventory'): Invent
       ...(h.jump ?? ssh.jump ? { jump: h.jump ?? ssh.jump } : {}),
       set: [...new Set([...sshSet, ...SSH_KEYS.filter((k) => h[k as keyof RawHost] !== undefined)])],
     },
+    ...(h.labels ? { labels: h.labels } : {}),
     ...(h.cpus ? { cpus: parseCpuList(h.cpus) } : {}),
     ...(h.max_processes ? { max_processes: h.max_processes } : {}),
     test: readOptions(h.test, HOST_OPTIONS),
@@ -186,6 +190,7 @@ interface RawHost {
   ssh_host?: string;
   planes?: Record<string, string>;
   jump?: string;
+  labels?: string[];
   connect_timeout?: never;
   accept_new_host_keys?: never;
   iperf3?: string;

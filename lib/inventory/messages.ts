@@ -90,7 +90,7 @@ const KEYS: Record<string, string[]> = {
   ssh: ['user', 'port', 'identity_file', 'known_hosts', 'connect_timeout', 'concurrency', 'connect_attempts', 'accept_new_host_keys', 'config', 'jump'],
   runtime: ['node', 'iperf3', 'push_node', 'keep_runtime', 'linux-x64', 'linux-arm64'],
   test: OPTION_LIST.map(([k]) => k),
-  hosts: ['name', 'address', 'ssh_host', 'planes', 'jump', 'iperf3', 'node', 'user', 'port', 'identity_file', 'known_hosts', 'cpus', 'max_processes', 'test'],
+  hosts: ['name', 'address', 'ssh_host', 'planes', 'jump', 'labels', 'iperf3', 'node', 'user', 'port', 'identity_file', 'known_hosts', 'cpus', 'max_processes', 'test'],
   'hosts.test': [...HOST_OPTIONS],
 };
 

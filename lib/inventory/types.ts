@@ -58,6 +58,8 @@ export interface HostConfig {
   ssh_host: string;
   /** Further data addresses, one per plane (rail), by plane name. */
   planes: Record<string, string>;
+  /** Free labels (an Ansible inventory's groups), carried into the results. */
+  labels?: string[];
   /** Remote iperf3 binary; "iperf3" finds it on the remote PATH. */
   iperf3: string;
   /** Remote node binary; "node" finds it on the remote PATH. */

@@ -8,7 +8,7 @@ import type { ErrorInfo } from '../shared/errors.js';
 import type { HostSession } from './session.js';
 
 export function hostResult(config: HostConfig, session: HostSession | undefined, failure: ErrorInfo | undefined): HostResult {
-  const result: HostResult = { name: config.name, address: config.address, ssh_host: config.ssh_host, status: failure ? 'failed' : 'ok', error: failure ?? null };
+  const result: HostResult = { name: config.name, address: config.address, ssh_host: config.ssh_host, ...(config.labels ? { labels: config.labels } : {}), status: failure ? 'failed' : 'ok', error: failure ?? null };
   if (!session) return result;
   const { protocol: _p, time_ms: _t, ...facts } = session.hello;
   return {

@@ -49,6 +49,8 @@ export interface HostResult extends Partial<Omit<HelloResult, 'protocol' | 'time
   address: string;
   /** Where SSH went, as written (an IP, a name, an OpenSSH alias). */
   ssh_host?: string;
+  /** Its labels from the inventory (an Ansible inventory's groups). */
+  labels?: string[];
   /** The SSH connection as made: resolved target, login and jump hosts. */
   ssh?: SshTarget;
   /** Its test interfaces, one per plane it took part in. */
