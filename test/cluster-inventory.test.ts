@@ -215,3 +215,18 @@ ansible_ssh_private_key_file=/keys/cluster
   writeFileSync(yml, 'all:\n  hosts:\n    "bad name!": {}\n    ok1: {}\n');
   t.match((await loadInventory(yml).catch((e) => e)).message, /hosts\[0\] \("bad name!"\)\.name: "bad name!" is not allowed/, 'checked like any inventory, naming the host');
 });
+
+t.test('[discover] ssh_config: the Host aliases of an OpenSSH config that match a pattern are the hosts', async (t) => {
+  const { loadInventory } = await import('meshperf');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshperf-discover-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'rack2.conf'), 'Host gpu03\n  HostName 198.18.5.3\n');
+  // Include at the top, as OpenSSH reads it there for every host (inside a Host block it is conditional).
+  writeFileSync(path.join(dir, 'config'), `Include ${dir}/rack*.conf\nHost gpu01 gpu02\n  User root\nHost gpu01\n  HostName 198.18.5.1\nHost gpu02\n  HostName 198.18.5.2\nHost gpu* cpu01\n  Port 22\n`);
+  const file = path.join(dir, 'hosts.toml');
+  writeFileSync(file, `[ssh]\nconfig = "${dir}/config"\n[discover]\nssh_config = "gpu*"\n[[hosts]]\nname = "gpu02"\naddress = "10.1.0.2"\nssh_host = "gpu02"\n`);
+  const inv = await loadInventory(file);
+  t.same(inv.hosts.map((h) => [h.name, h.ssh_host, h.address]), [['gpu02', 'gpu02', '10.1.0.2'], ['gpu03', 'gpu03', '198.18.5.3'], ['gpu01', 'gpu01', '198.18.5.1']], 'Included files count; a listed host keeps its own values; cpu01 does not match');
+  writeFileSync(file, `[ssh]\nconfig = "${dir}/config"\n[discover]\nssh_config = "tpu*"\n`);
+  t.match((await loadInventory(file).catch((e) => e)).message, /discover\.ssh_config: "tpu\*" matches no Host alias of/);
+});

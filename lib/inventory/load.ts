@@ -12,6 +12,7 @@ import { parseCpuList } from '../shared/cpus.js';
 import { InventoryError } from '../shared/errors.js';
 import { describeErrors } from './messages.js';
 import { expandHosts } from './ranges.js';
+import { discoverSshHosts } from './ssh-hosts.js';
 import { ansibleToInventory, isAnsibleFile, parseAnsibleIni, parseAnsibleYaml } from './ansible.js';
 import { defaultTest, HOST_OPTIONS, OPTION_LIST, OptionKey, optionConflicts, parseSize, readValue } from '../shared/options.js';
 import type { HostConfig, Inventory, RuntimeConfig, SshDefaults, SshKey, TestParams } from './types.js';
@@ -42,11 +43,24 @@ export async function loadInventory(file: string): Promise<Inventory> {
   }
   const ansible = isAnsibleFile(file);
   if (ansible) return normalizeInventory(ansibleToInventory(ansible === 'yaml' ? parseAnsibleYaml(text, file) : parseAnsibleIni(text, file)), file);
-  return parseInventory(text, file);
+  const raw = readToml(text, file) as RawInventory & { discover?: { ssh_config?: unknown } };
+  const pattern = raw?.discover?.ssh_config;
+  if (typeof pattern === 'string') {
+    // [[hosts]] tables win over what the config says of the same host.
+    const listed = new Set((raw.hosts ?? []).map((h) => h.name));
+    const found = await discoverSshHosts(sshConfigFile(raw.ssh?.config), pattern, file);
+    const { discover: _d, ...rest } = raw;
+    return normalizeInventory({ ...rest, hosts: [...(raw.hosts ?? []), ...found.filter((h) => !listed.has(h.name))] }, file);
+  }
+  return normalizeInventory(raw, file);
 }
 
 /** Check inventory TOML text. */
 export function parseInventory(text: string, source = 'inventory'): Inventory {
+  return normalizeInventory(readToml(text, source), source);
+}
+
+function readToml(text: string, source: string): unknown {
   let raw: unknown;
   try {
     raw = parseToml(text);
@@ -57,7 +71,7 @@ export function parseInventory(text: string, source = 'inventory'): Inventory {
     }
     throw err;
   }
-  return normalizeInventory(raw, source);
+  return raw;
 }
 
 /** Check an inventory given as a plain object (what TOML parses to), and fill in defaults. */
@@ -68,8 +82,9 @@ export function normalizeInventory(rawIn: unknown, source = 'inventory'): Invent
   if (!validate(raw)) {
     throw new InventoryError(source, describeErrors(validate.errors ?? [], raw));
   }
-  const r = raw as RawInventory;
+  const r = raw as RawInventory & { discover?: unknown };
   const problems: string[] = [];
+  if (r.discover) problems.push('discover: hosts are discovered only when the inventory is read from a file (loadInventory), which runs ssh -G');
   const ssh: SshDefaults = {
     user: r.ssh?.user ?? os.userInfo().username,
     port: r.ssh?.port ?? 22,
@@ -96,7 +111,7 @@ export function normalizeInventory(rawIn: unknown, source = 'inventory'): Invent
     if (typeof range === 'string') problems.push(`test.port_range: ${range}`);
     else test.port_range = range;
   }
-  const hosts = r.hosts.map((h): HostConfig => ({
+  const hosts = (r.hosts ?? []).map((h): HostConfig => ({
     name: h.name,
     address: h.address,
     ssh_host: h.ssh_host ?? h.address,
@@ -209,5 +224,5 @@ interface RawInventory {
   ssh?: Partial<Omit<SshDefaults, 'config'>> & { config?: string | false };
   runtime?: { node?: string; iperf3?: string; push_node?: 'auto' | 'never'; keep_runtime?: boolean } & Record<string, unknown>;
   test?: RawOptions;
-  hosts: RawHost[];
+  hosts?: RawHost[];
 }

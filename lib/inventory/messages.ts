@@ -86,7 +86,7 @@ function valueAt(raw: unknown, pointer: string): unknown {
 }
 
 const KEYS: Record<string, string[]> = {
-  '': ['transport', 'ssh', 'runtime', 'test', 'hosts'],
+  '': ['transport', 'ssh', 'runtime', 'discover', 'test', 'hosts'],
   ssh: ['user', 'port', 'identity_file', 'known_hosts', 'connect_timeout', 'concurrency', 'connect_attempts', 'accept_new_host_keys', 'config', 'jump'],
   runtime: ['node', 'iperf3', 'push_node', 'keep_runtime', 'linux-x64', 'linux-arm64'],
   test: OPTION_LIST.map(([k]) => k),
