@@ -98,3 +98,25 @@ t.test('a host whose node does not run gets a runtime pushed, and keeps no file 
     t.ok(readdirSync(cache).some((f) => /^node-[0-9a-f]{64}$/.test(f)), 'cached under ~/.cache/meshperf by sha256');
   });
 });
+
+t.test('IPv6: a jump host written [addr]:port, and IPv6 data addresses', { skip }, async (t) => {
+  const lab = await withLab(t, 3, '198.19.174.0/24', { rails: 1, ipv6: true, bastion: true });
+  const b = lab.network.bastion!;
+  t.ok(b.address6, 'the bastion has an IPv6 front address');
+  const toml = [
+    '[ssh]',
+    'user = "root"',
+    `identity_file = "${lab.dir}/id_ed25519"`,
+    `known_hosts = "${lab.dir}/known_hosts"`,
+    'config = false',
+    `jump = "root@[${b.address6}]:22"`,
+    '',
+    ...lab.network.hosts.flatMap((h) => ['[[hosts]]', `name = "${h.name}"`, `ssh_host = "${h.address}"`, `address = "${h.rails[0]!.address}"`, '']),
+  ].join('\n');
+  writeFileSync(lab.inventory, toml);
+  const doc = await runMesh({ inventory: await loadInventory(lab.inventory), test: { duration: 1 } });
+  t.equal(doc.summary.pairs_ok, 6, 'every pair measured over IPv6, reached through the IPv6 jump host');
+  t.same(doc.run.hosts[0]!.ssh?.jump, [`root@[${b.address6}]:22`]);
+  t.match(doc.sources.h2!.destinations.h3!.instances[0]!.client!.address, /^2001:2:/);
+  t.same(await leftovers(lab), [], 'nothing left running');
+});

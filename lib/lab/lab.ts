@@ -73,7 +73,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
       await saveState(state);
     };
     const b = network.bastion;
-    if (b) await sshd('bastion', b.namespace, [b.address, b.inner]);
+    if (b) await sshd('bastion', b.namespace, [b.address, b.inner, ...(b.address6 ? [b.address6] : [])]);
     for (const [i, h] of network.hosts.entries()) await sshd(h.name, h.namespace, [h.address], i >= network.hosts.length - noNode);
     await writeFile(path.join(dir, 'known_hosts'), known.join('\n') + '\n');
     if (b) {

@@ -28,7 +28,18 @@ export interface LabNetwork {
    * A bastion: the only way in. Its front address is on a link of its own to the root
    * namespace; its inner one on the management bridge, where the root namespace then has none.
    */
-  bastion?: { namespace: string; veth: string; innerVeth: string; address: string; front: string; frontPrefix: string; inner: string };
+  bastion?: {
+    namespace: string;
+    veth: string;
+    innerVeth: string;
+    address: string;
+    front: string;
+    frontPrefix: string;
+    inner: string;
+    /** With IPv6 rails, the front link is dual-stack: the bastion is also reachable at address6. */
+    address6?: string;
+    front6?: string;
+  };
   hosts: LabHost[];
 }
 
@@ -75,7 +86,18 @@ export function labLayout(subnet: string, count: number, o: LayoutOptions = {}):
     bridge: `mpbr${tag}`,
     rails: railNets,
     ...(o.bastion
-      ? { bastion: { namespace: `meshperf-${tag}-bastion`, veth: `mpv${tag}bf`, innerVeth: `mpv${tag}bi`, address: `${front}.2`, front: `${front}.1`, frontPrefix: front, inner: `${prefix}.2` } }
+      ? {
+          bastion: {
+            namespace: `meshperf-${tag}-bastion`,
+            veth: `mpv${tag}bf`,
+            innerVeth: `mpv${tag}bi`,
+            address: `${front}.2`,
+            front: `${front}.1`,
+            frontPrefix: front,
+            inner: `${prefix}.2`,
+            ...(o.ipv6 ? { address6: `2001:2:0:${tag}f::2`, front6: `2001:2:0:${tag}f::1` } : {}),
+          },
+        }
       : {}),
     hosts: Array.from({ length: count }, (_, i) => ({
       name: `h${i + 1}`,
@@ -145,6 +167,10 @@ export async function networkUp(net: LabNetwork): Promise<void> {
     await run('ip', ['addr', 'add', `${b.front}/24`, 'dev', b.veth]);
     await run('ip', ['link', 'set', b.veth, 'up']);
     await run('ip', ['-n', b.namespace, 'addr', 'add', `${b.address}/24`, 'dev', 'eth0']);
+    if (b.address6 && b.front6) {
+      await run('ip', ['addr', 'add', `${b.front6}/64`, 'dev', b.veth, 'nodad']);
+      await run('ip', ['-n', b.namespace, 'addr', 'add', `${b.address6}/64`, 'dev', 'eth0', 'nodad']);
+    }
     await run('ip', ['-n', b.namespace, 'link', 'set', 'eth0', 'up']);
     await plug(b.namespace, b.innerVeth, 'eth1', net.bridge, `${b.inner}/24`);
     await run('ip', ['-n', b.namespace, 'link', 'set', 'lo', 'up']);
