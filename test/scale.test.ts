@@ -53,3 +53,23 @@ t.test('24 hosts interrupted mid-test: every iperf3 and daemon gone within 5 s, 
   t.equal(doc.run.interrupted, true);
   t.equal(doc.summary.pairs_interrupted + doc.summary.pairs_ok, 552, 'every pair kept what it measured');
 });
+
+t.test('24 hosts behind one bastion, SSH on management, the mesh on a rail: all 552 measured through one jump connection', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
+  const lab = await withLab(t, 24, '198.19.176.0/24', { rails: 2, bastion: true });
+  const inventory = await loadInventory(lab.inventory);
+  const connectStart = Date.now();
+  let connected = 0;
+  const doc = await runMesh({
+    inventory,
+    test: { duration: 2, processes: 1 },
+    planes: ['rail2'],
+    onEvent: (e) => {
+      if (e.type === 'servers-listening' && !connected) connected = Date.now() - connectStart;
+    },
+  });
+  t.same(doc.run.hosts.filter((h) => h.status !== 'ok').map((h) => `${h.name}: ${h.error?.code} ${h.error?.message}`), [], 'no host failed or was lost');
+  t.equal(doc.summary.pairs_ok, 552, 'every ordered pair measured on rail2');
+  t.ok(doc.run.hosts.every((h) => h.ssh?.jump.length === 1 && h.interfaces?.[0]?.name === 'eth2'), 'all through the bastion, all tested on eth2');
+  t.comment(`24 hosts connected through the bastion and their servers listening after ${connected} ms`);
+  t.ok(await eventually(async () => (await leftovers(lab)).length === 0, 5000), 'nothing left on any host');
+});
