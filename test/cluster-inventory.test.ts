@@ -230,3 +230,10 @@ t.test('[discover] ssh_config: the Host aliases of an OpenSSH config that match 
   writeFileSync(file, `[ssh]\nconfig = "${dir}/config"\n[discover]\nssh_config = "tpu*"\n`);
   t.match((await loadInventory(file).catch((e) => e)).message, /discover\.ssh_config: "tpu\*" matches no Host alias of/);
 });
+
+t.test('problems of a [[hosts]] table name its line, ranged tables included', async (t) => {
+  const text = `[test]\nduration = 5\n\n[[hosts]]\nname = "n[1-2]"\naddress = "10.0.0.[1-2]"\n\n[[hosts]]\nname = "bad one"\naddress = "10.0.0.9"\n\n[[hosts]]\nname = "n3"\nadress = "10.0.0.3"\n`;
+  const message = errorOf(text);
+  t.match(message, /line 8: hosts\[2\] \("bad one"\)\.name: "bad one" is not allowed/, 'the third host is the second table, at line 8');
+  t.match(message, /line 12: hosts\[3\] \("n3"\): unknown key "adress"; did you mean "address"\?/);
+});

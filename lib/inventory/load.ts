@@ -52,12 +52,33 @@ export async function loadInventory(file: string): Promise<Inventory> {
     const { discover: _d, ...rest } = raw;
     return normalizeInventory({ ...rest, hosts: [...(raw.hosts ?? []), ...found.filter((h) => !listed.has(h.name))] }, file);
   }
-  return normalizeInventory(raw, file);
+  return withLines(() => normalizeInventory(raw, file), text);
 }
 
 /** Check inventory TOML text. */
 export function parseInventory(text: string, source = 'inventory'): Inventory {
-  return normalizeInventory(readToml(text, source), source);
+  return withLines(() => normalizeInventory(readToml(text, source), source), text);
+}
+
+/**
+ * Problems of a [[hosts]] table named with its line in the TOML text: "hosts[2] ..." becomes
+ * "line 14: hosts[2] ...". A table expanded from a range counts as one (its hosts share its line).
+ */
+function withLines<T>(f: () => T, text: string): T {
+  try {
+    return f();
+  } catch (err) {
+    if (!(err instanceof InventoryError)) throw err;
+    const tables = text.split('\n').flatMap((l, i) => (/^\s*\[\[\s*hosts\s*\]\]/.test(l) ? [i + 1] : []));
+    const origin = (err as InventoryError & { origin?: number[] }).origin;
+    const problems = err.problems.map((p) => {
+      const m = /^hosts\[(\d+)\]/.exec(p);
+      const table = m ? (origin?.[Number(m[1])] ?? Number(m[1])) : undefined;
+      const line = table !== undefined ? tables[table] : undefined;
+      return line ? `line ${line}: ${p}` : p;
+    });
+    throw new InventoryError(err.source, problems);
+  }
 }
 
 function readToml(text: string, source: string): unknown {
@@ -78,9 +99,11 @@ function readToml(text: string, source: string): unknown {
 export function normalizeInventory(rawIn: unknown, source = 'inventory'): Inventory {
   const expanded = expandHosts((rawIn as { hosts?: unknown } | null)?.hosts);
   if (expanded.problems.length) throw new InventoryError(source, expanded.problems);
+  // Which [[hosts]] table each host came from, for messages (withLines).
+  const fail = (problems: string[]) => Object.assign(new InventoryError(source, problems), { origin: expanded.origin });
   const raw = expanded.hosts === (rawIn as { hosts?: unknown } | null)?.hosts ? rawIn : { ...(rawIn as object), hosts: expanded.hosts };
   if (!validate(raw)) {
-    throw new InventoryError(source, describeErrors(validate.errors ?? [], raw));
+    throw fail(describeErrors(validate.errors ?? [], raw));
   }
   const r = raw as RawInventory & { discover?: unknown };
   const problems: string[] = [];
@@ -136,7 +159,7 @@ export function normalizeInventory(rawIn: unknown, source = 'inventory'): Invent
     test: readOptions(h.test, HOST_OPTIONS),
   }));
   problems.push(...duplicates(hosts, 'name'), ...duplicates(hosts, 'address'), ...planeProblems(hosts));
-  if (problems.length > 0) throw new InventoryError(source, problems);
+  if (problems.length > 0) throw fail(problems);
   return { source, transport: r.transport ?? 'ssh', ssh, runtime, test, hosts };
 }
 

@@ -33,14 +33,16 @@ const RANGED = ['name', 'address', 'ssh_host'];
 
 /**
  * Every [[hosts]] table expanded into one table per host. Problems name the table and field.
- * Tables without a range come back as they were (the same objects).
+ * Tables without a range come back as they were (the same objects); `origin` says which table
+ * each host came from.
  */
-export function expandHosts(hosts: unknown): { hosts: unknown; problems: string[] } {
-  if (!Array.isArray(hosts)) return { hosts, problems: [] };
+export function expandHosts(hosts: unknown): { hosts: unknown; problems: string[]; origin: number[] } {
+  const origin: number[] = [];
+  if (!Array.isArray(hosts)) return { hosts, problems: [], origin };
   const problems: string[] = [];
   const out: unknown[] = [];
   hosts.forEach((raw, i) => {
-    if (typeof raw !== 'object' || raw === null) return void out.push(raw);
+    if (typeof raw !== 'object' || raw === null) return void (out.push(raw), origin.push(i));
     const table = raw as RawHostTable;
     const fields: { set: (t: RawHostTable, v: string) => void; values: string[]; where: string }[] = [];
     const add = (where: string, value: unknown, set: (t: RawHostTable, v: string) => void) => {
@@ -51,7 +53,7 @@ export function expandHosts(hosts: unknown): { hosts: unknown; problems: string[
     };
     for (const k of RANGED) add(k, table[k], (t, v) => (t[k] = v));
     for (const [plane, v] of Object.entries(table.planes ?? {})) add(`planes.${plane}`, v, (t, x) => (t.planes = { ...t.planes, [plane]: x }));
-    if (fields.length === 0) return void out.push(raw);
+    if (fields.length === 0) return void (out.push(raw), origin.push(i));
     const n = fields[0]!.values.length;
     const odd = fields.find((f) => f.values.length !== n);
     if (odd) {
@@ -66,7 +68,8 @@ export function expandHosts(hosts: unknown): { hosts: unknown; problems: string[
       const copy: RawHostTable = { ...table };
       for (const f of fields) f.set(copy, f.values[k]!);
       out.push(copy);
+      origin.push(i);
     }
   });
-  return { hosts: out, problems };
+  return { hosts: out, problems, origin };
 }
