@@ -1,6 +1,6 @@
 // Writing a cluster down: host ranges, planes, ssh_host, OpenSSH config and jump hosts, [runtime].
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InventoryError, parseInventory } from 'meshperf';
@@ -236,4 +236,24 @@ t.test('problems of a [[hosts]] table name its line, ranged tables included', as
   const message = errorOf(text);
   t.match(message, /line 8: hosts\[2\] \("bad one"\)\.name: "bad one" is not allowed/, 'the third host is the second table, at line 8');
   t.match(message, /line 12: hosts\[3\] \("n3"\): unknown key "adress"; did you mean "address"\?/);
+});
+
+t.test('the node probe finds a node set only for interactive shells (nvm after .bashrc\'s early return)', { skip: !existsSync('/bin/bash') && 'needs bash' }, async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { chmodSync, mkdirSync, symlinkSync } = await import('node:fs');
+  const { probeScript } = await import('../lib/transport/runtime.js');
+  const home = mkdtempSync(path.join(os.tmpdir(), 'meshperf-probe-'));
+  t.teardown(() => rmSync(home, { recursive: true, force: true }));
+  mkdirSync(path.join(home, 'old'));
+  mkdirSync(path.join(home, 'nvm'));
+  writeFileSync(path.join(home, 'old', 'node'), '#!/bin/sh\nprintf 12.22.0\n');
+  chmodSync(path.join(home, 'old', 'node'), 0o755);
+  symlinkSync(process.execPath, path.join(home, 'nvm', 'node'));
+  // A login shell gets the old node first; only an interactive one reaches the nvm lines.
+  writeFileSync(path.join(home, '.bash_profile'), `export PATH=${home}/old:$PATH\n`);
+  writeFileSync(path.join(home, '.bashrc'), `case $- in *i*) ;; *) return;; esac\nexport PATH=${home}/nvm:$PATH\n`);
+  const out = execFileSync('sh', ['-c', probeScript('node')], { encoding: 'utf8', env: { HOME: home, SHELL: '/bin/bash', PATH: `${home}/old:/usr/bin:/bin` } });
+  const probe = parseProbe(out);
+  t.equal(probe.node, path.join(home, 'nvm', 'node'), 'found through the interactive shell');
+  t.match(probe.tried.join('; '), new RegExp(`node on PATH=.*: Node\\.js v12\\.22\\.0, older than 16; the login shell /bin/bash -l: ${home}/old/node: Node\\.js v12\\.22\\.0, older than 16`), 'and says what it tried before');
 });

@@ -37,11 +37,14 @@ export function probeScript(node: string): string {
     `n=${node}`,
     'if ok "$n"; then echo "node=$(command -v "$n" 2>/dev/null || echo "$n")"; exit 0; fi',
     'echo "tried=$n on PATH=$PATH: $(why "$n")"',
-    // A login whose PATH (nvm, /opt) is set only by its login or interactive shell files.
+    // A login whose PATH (nvm, /opt) is set only by its login shell files, or only for
+    // interactive shells (after .bashrc's early return for non-interactive ones, as nvm puts it).
     'if [ "$n" = node ]; then',
-    '  p=$("${SHELL:-/bin/sh}" -lc "command -v node" </dev/null 2>/dev/null | tail -n 1)',
-    '  if [ -n "$p" ] && ok "$p"; then echo "node=$p"; exit 0; fi',
-    '  echo "tried=the login shell ${SHELL:-/bin/sh} -l: ${p:-no node on its PATH}${p:+: $(why "$p")}"',
+    '  for mode in -l -i; do',
+    '    p=$("${SHELL:-/bin/sh}" $mode -c "command -v node" </dev/null 2>/dev/null | tail -n 1)',
+    '    if [ -n "$p" ] && ok "$p"; then echo "node=$p"; exit 0; fi',
+    '    echo "tried=the login shell ${SHELL:-/bin/sh} $mode: ${p:-no node on its PATH}${p:+: $(why "$p")}"',
+    '  done',
     'fi',
     'echo "platform=$(uname -s) $(uname -m)"',
   ].join('\n');
