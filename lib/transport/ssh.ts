@@ -79,13 +79,14 @@ export const sshTransport: Transport = {
 const DEFAULT_RUNTIME: RuntimeConfig = { push_node: 'auto', keep_runtime: false, binaries: {} };
 
 /**
- * Run a POSIX shell script on the host (whatever the login's shell is), feeding it `stdin`;
- * resolves with its exit code and output.
+ * Run a POSIX shell script on the host, feeding it `stdin`; resolves with its exit code and
+ * output. The script travels base64-encoded on one line, so that the login's shell, whatever it
+ * is (csh and fish quote otherwise, and csh allows no newline in quotes), only starts sh.
  */
 function runScript(conn: ssh2.Client, script: string, stdin?: Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
-  if (script.includes("'")) throw new Error('a remote script must not hold a single quote');
+  const command = `sh -c 'eval "$(echo ${Buffer.from(script).toString('base64')} | base64 -d)"'`;
   return new Promise((resolve, reject) => {
-    conn.exec(`sh -c '${script}'`, { pty: false }, (err, ch) => {
+    conn.exec(command, { pty: false }, (err, ch) => {
       if (err) return reject(new HostError('exec', `cannot run a command: ${err.message}`));
       let stdout = '';
       let stderr = '';
