@@ -6,7 +6,8 @@ import path from 'node:path';
 import { InventoryError, parseInventory } from 'meshperf';
 import { expandRange } from '../lib/inventory/ranges.js';
 import { planeProblems, resolvePlanes } from '../lib/mesh/planes.js';
-import { parseHop, parseSshG, resolveSsh } from '../lib/transport/ssh-config.js';
+import { parseSshG } from '../lib/inventory/openssh-config.js';
+import { parseHop, resolveSsh } from '../lib/transport/ssh-config.js';
 import { parseProbe, platformKey } from '../lib/transport/runtime.js';
 
 const errorOf = (text: string): string => {

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InventoryError } from '../shared/errors.js';
-import { readOpenSshConfig } from '../transport/ssh-config.js';
+import { readOpenSshConfig } from './openssh-config.js';
 
 /** OpenSSH's pattern: * any run, ? one character. */
 function matches(pattern: string, name: string): boolean {

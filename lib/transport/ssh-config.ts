@@ -1,63 +1,9 @@
 /**
- * A host's SSH settings as OpenSSH would use them: the OpenSSH client config read by `ssh -G`
- * (OpenSSH's own reading: Host and Match patterns, first value wins, Include, %-tokens), with
- * whatever the inventory sets over it. `ssh -G` rather than a JavaScript parser: no parser
- * reads Include and Match exactly as OpenSSH does, and a cluster's config relies on both.
+ * A host's SSH settings as OpenSSH would use them: the OpenSSH client config
+ * (lib/inventory/openssh-config.ts) with whatever the inventory sets over it.
  */
-import { execFile } from 'node:child_process';
-import os from 'node:os';
-import path from 'node:path';
+import { readOpenSshConfig } from '../inventory/openssh-config.js';
 import type { HostConfig } from '../inventory/types.js';
-import { HostError } from '../shared/errors.js';
-
-/** What `ssh -G` says about a host, in the words meshperf needs. */
-export interface OpenSshView {
-  hostname: string;
-  user: string;
-  port: number;
-  identityFiles: string[];
-  identitiesOnly: boolean;
-  knownHosts: string[];
-  strictHostKeyChecking: string;
-  connectTimeout: number | null;
-  proxyJump: string | null;
-}
-
-/** `ssh -G` output ("key value" lines, keys lower-case) -> the settings meshperf uses. */
-export function parseSshG(text: string): OpenSshView {
-  const all = new Map<string, string[]>();
-  for (const line of text.split('\n')) {
-    const m = /^(\S+)\s+(.*)$/.exec(line.trim());
-    if (m) all.set(m[1]!, [...(all.get(m[1]!) ?? []), m[2]!]);
-  }
-  const one = (k: string) => all.get(k)?.[0];
-  const timeout = one('connecttimeout');
-  const jump = one('proxyjump');
-  return {
-    hostname: one('hostname') ?? '',
-    user: one('user') ?? os.userInfo().username,
-    port: Number(one('port') ?? 22),
-    identityFiles: (all.get('identityfile') ?? []).map(expandHome),
-    identitiesOnly: one('identitiesonly') === 'yes',
-    knownHosts: (one('userknownhostsfile') ?? '~/.ssh/known_hosts').split(/\s+/).map(expandHome),
-    strictHostKeyChecking: one('stricthostkeychecking') ?? 'ask',
-    connectTimeout: timeout && timeout !== 'none' ? Number(timeout) : null,
-    proxyJump: jump && jump !== 'none' ? jump : null,
-  };
-}
-
-/** Ask OpenSSH how it would reach `host` with `configFile`. */
-export function readOpenSshConfig(configFile: string, host: string): Promise<OpenSshView> {
-  return new Promise((resolve, reject) => {
-    execFile('ssh', ['-G', '-F', configFile, host], { encoding: 'utf8', timeout: 10_000 }, (err, stdout, stderr) => {
-      if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') {
-        return reject(new HostError('ssh_config', `cannot read the OpenSSH config ${configFile}: no ssh command here to read it with (install openssh-client), or set [ssh] config = false`));
-      }
-      if (err) return reject(new HostError('ssh_config', `ssh -G -F ${configFile} ${host}: ${(stderr || err.message).trim().split('\n')[0]}`));
-      resolve(parseSshG(stdout));
-    });
-  });
-}
 
 /** One hop of a jump chain: "[user@]host[:port]", "[user@][v6addr]:port". */
 export interface Hop {
@@ -139,8 +85,4 @@ async function resolveHop(hop: Hop, host: HostConfig, base: Omit<SshSettings, 'h
 /** "root@10.0.0.1:22", brackets around an IPv6 address. */
 export function describeTarget(s: { user: string; host: string; port: number }): string {
   return `${s.user}@${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`;
-}
-
-function expandHome(p: string): string {
-  return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p;
 }
