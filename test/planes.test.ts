@@ -64,6 +64,17 @@ t.test('data over the rail, SSH over management: the kernel sees the test bytes 
     t.equal(doc.summary.pairs_ok, 6, 'it still measures');
     t.match(doc.run.warnings.join('\n'), /h1: iperf3 sent [\d.]+ MB on plane "default", but its interface eth1 \(198\.19\.151\.11\) transmitted only [\d.]+ MB; eth0 sent/);
   });
+  t.test('data addresses written as names are resolved on the hosts, as iperf3 resolves them', async (t) => {
+    const named = { ...inventory, hosts: inventory.hosts.map((h) => ({ ...h, address: `${h.name}-rail1` })) };
+    const doc = await runMesh({ inventory: named, test: { duration: 1 } });
+    t.equal(doc.summary.pairs_ok, 6);
+    t.same(doc.run.warnings, []);
+    for (const [k, h] of doc.run.hosts.entries()) {
+      t.match(h.interfaces?.[0], { address: `${h.name}-rail1`, ip: lab.network.hosts[k]!.rails[0]!.address, name: 'eth1' }, `${h.name}-rail1 resolved on ${h.name} to its rail address`);
+      t.ok(h.interfaces![0]!.tx_bytes! > 1e6, 'and its counters read');
+    }
+  });
+
   t.test('the same cluster from an Ansible inventory: ansible_host for SSH, meshperf_address for data, groups as labels', async (t) => {
     const ini = `${lab.tmp}/hosts.ini`;
     writeFileSync(

@@ -3,9 +3,9 @@
  * service; anything malformed gets a JSON-RPC error and the daemon carries on.
  */
 import { RpcCode, JsonRpcId, JsonRpcResponse } from '../protocol/messages.js';
-import { readInterfaces } from './interfaces.js';
+import { readInterfaces, resolveNames } from './interfaces.js';
 import { RpcFailure, DaemonService } from './service.js';
-import { checkCollect, checkEmpty, checkReleaseClients, checkStop, checkStartClients, checkStartServers, ParamError } from './validate.js';
+import { checkCollect, checkEmpty, checkInterfaces, checkReleaseClients, checkStop, checkStartClients, checkStartServers, ParamError } from './validate.js';
 
 type Handler = (service: DaemonService, params: unknown, range: readonly [number, number]) => unknown;
 
@@ -21,7 +21,10 @@ const HANDLERS: Record<string, Handler> = {
   collect: (s, p) => s.collect(checkCollect(p)),
   stop: (s, p) => s.stop(checkStop(p).ids),
   ping: (_s, p) => (checkEmpty(p), { time_ms: Date.now() }),
-  interfaces: (_s, p) => (checkEmpty(p), readInterfaces()),
+  interfaces: async (_s, p) => {
+    const { resolve } = checkInterfaces(p);
+    return { ...readInterfaces(), ...(resolve ? { resolved: await resolveNames(resolve) } : {}) };
+  },
 };
 
 function failure(id: JsonRpcId | null, code: number, message: string): JsonRpcResponse {

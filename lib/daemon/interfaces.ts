@@ -3,6 +3,7 @@
  * driver, and byte counters. Read from /sys/class/net and /proc/net/dev of the daemon's own
  * network namespace; anything the kernel does not say is null, never a guess.
  */
+import { lookup } from 'node:dns/promises';
 import { readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +34,13 @@ export function readInterfaces(): InterfacesResult {
     };
   });
   return { interfaces, time_ms: Date.now() };
+}
+
+/** Names resolved by the host's own resolver (split-horizon DNS, /etc/hosts), as iperf3 will. */
+export async function resolveNames(names: string[]): Promise<Record<string, string | null>> {
+  const out: Record<string, string | null> = {};
+  await Promise.all(names.map(async (n) => (out[n] = await lookup(n).then((r) => r.address, () => null))));
+  return out;
 }
 
 /** "/proc/net/dev" text -> name -> received and transmitted bytes. */

@@ -5,6 +5,7 @@
 import { checkValue, CLIENT_OPTIONS, OPTIONS, optionConflicts } from '../shared/options.js';
 import type { OptionSpec } from '../shared/options.js';
 import type {
+  InterfacesParams,
   ClientSpec,
   CollectParams,
   DaemonOptions,
@@ -25,7 +26,8 @@ type Obj = Record<string, unknown>;
 const MAX_ITEMS = 4096;
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** Host names and IPv4/IPv6 literals; no spaces, quotes or shell metacharacters. */
-const ADDRESS = /^[A-Za-z0-9][A-Za-z0-9.:_-]{0,252}$/;
+/** An IP address (IPv6 "::1", a link-local one with its %zone) or a host name. */
+const ADDRESS = /^[A-Za-z0-9:][A-Za-z0-9.:_%-]{0,252}$/;
 const ID = /^[A-Za-z0-9._>#:-]{1,200}$/;
 
 function obj(x: unknown, path: string): Obj {
@@ -145,6 +147,13 @@ export function checkStop(params: unknown): StopParams {
   const extra = Object.keys(p).filter((k) => k !== 'ids');
   if (extra.length > 0) throw new ParamError(`params has unknown fields: ${extra.join(', ')}`);
   return p.ids === undefined ? {} : { ids: list(p.ids, 'params.ids', (v, path) => str(v, path, ID, 'an instance id')) };
+}
+
+export function checkInterfaces(params: unknown): InterfacesParams {
+  const p = optionalObj(params, 'params');
+  const extra = Object.keys(p).filter((k) => k !== 'resolve');
+  if (extra.length > 0) throw new ParamError(`params has unknown fields: ${extra.join(', ')}`);
+  return p.resolve === undefined ? {} : { resolve: list(p.resolve, 'params.resolve', (v, path) => str(v, path, ADDRESS, 'a host name')) };
 }
 
 export function checkEmpty(params: unknown): void {

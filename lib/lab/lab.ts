@@ -61,6 +61,12 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
     const clientKey = path.join(dir, 'id_ed25519');
     await writeSecret(path.join(dir, 'authorized_keys'), (await keygen(clientKey, 'meshperf-lab-client')) + '\n');
     const known: string[] = [];
+    // With rails, each host resolves every host's rail addresses by name: "h2-rail1".
+    const hostsFile = network.rails.length ? path.join(dir, 'etc-hosts') : undefined;
+    if (hostsFile) {
+      const lines = network.hosts.flatMap((h) => h.rails.map((r) => `${r.address} ${h.name}-${r.plane}`));
+      await writeFile(hostsFile, ['127.0.0.1 localhost', '::1 localhost', ...lines, ''].join('\n'));
+    }
     const sshd = async (name: string, namespace: string, addresses: string[], brokenNode = false) => {
       const hdir = path.join(dir, name);
       await mkdir(hdir, { recursive: true });
@@ -69,7 +75,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
       for (const a of addresses) known.push(`${a} ${pub.split(' ').slice(0, 2).join(' ')}`);
       const config = path.join(hdir, 'sshd_config');
       await writeFile(config, sshdConfig({ addresses, hostKey, authorizedKeys: path.join(dir, 'authorized_keys') }));
-      state.sshdPids.push(await startSshd({ namespace, name, config, log: path.join(hdir, 'sshd.log'), brokenNode }));
+      state.sshdPids.push(await startSshd({ namespace, name, config, log: path.join(hdir, 'sshd.log'), brokenNode, hostsFile }));
       await saveState(state);
     };
     const b = network.bastion;

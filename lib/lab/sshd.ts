@@ -41,17 +41,20 @@ export function sshdConfig(o: { addresses: string[]; hostKey: string; authorized
 /**
  * Start sshd in `namespace` under hostname `name`; resolves with its pid once it listens. With
  * `brokenNode`, the host's node (the controller's binary, on every login's PATH) is /bin/false
- * in a mount namespace of its own: a host where `node` is there but does not run.
+ * in a mount namespace of its own: a host where `node` is there but does not run. With
+ * `hostsFile`, that file is its /etc/hosts.
  */
-export async function startSshd(o: { namespace: string; name: string; config: string; log: string; brokenNode?: boolean }): Promise<number> {
+export async function startSshd(o: { namespace: string; name: string; config: string; log: string; brokenNode?: boolean; hostsFile?: string }): Promise<number> {
   if (!SSHD) throw new Error('sshd not found: install openssh-server');
   mkdirSync('/run/sshd', { recursive: true }); // sshd's privilege separation directory
   const log = openSync(o.log, 'a');
   const breakNode = o.brokenNode ? 'mount --bind /bin/false "$4" && ' : '';
+  // The cluster's own names (its /etc/hosts), seen by this host's logins only.
+  const names = o.hostsFile ? 'mount --bind "$5" /etc/hosts && ' : '';
   // ip netns exec, unshare and sh all exec: the pid we get is sshd's own.
   const child = spawn(
     'ip',
-    ['netns', 'exec', o.namespace, 'unshare', '--uts', '--mount', 'sh', '-c', `${breakNode}hostname "$1" && exec "$2" -D -e -f "$3"`, 'sh', o.name, SSHD, o.config, process.execPath],
+    ['netns', 'exec', o.namespace, 'unshare', '--uts', '--mount', 'sh', '-c', `${breakNode}${names}hostname "$1" && exec "$2" -D -e -f "$3"`, 'sh', o.name, SSHD, o.config, process.execPath, o.hostsFile ?? ''],
     { detached: true, stdio: ['ignore', log, log] },
   );
   closeSync(log);

@@ -25,23 +25,49 @@ function sameAddress(a: string, b: string): boolean {
  * A host's test interfaces: for every plane it is on, the interface holding its address there.
  * An address no interface holds is named in `problems` (a DNS name, or the wrong host's address).
  */
-export function testInterfaces(host: HostConfig, planes: readonly string[], facts: InterfaceFacts[]): { interfaces: HostInterface[]; problems: string[] } {
+export function testInterfaces(
+  host: HostConfig,
+  planes: readonly string[],
+  facts: InterfaceFacts[],
+  resolved: Record<string, string | null> = {},
+): { interfaces: HostInterface[]; problems: string[] } {
   const interfaces: HostInterface[] = [];
   const problems: string[] = [];
   for (const plane of planes) {
     const address = planeAddress(host, plane);
     if (address === undefined) continue;
-    // 127.0.0.0/8 is all the loopback's, though it lists 127.0.0.1 alone.
-    const nic = facts.find((f) => f.addresses.some((a) => sameAddress(a, address) || (address.startsWith('127.') && a === '127.0.0.1')));
-    if (!nic) {
-      // A DNS name is resolved by iperf3 on the host; only a literal address can be looked for.
-      if (!isIP(address.split('%')[0]!)) continue;
-      problems.push(`${host.name}: no interface of this host holds ${address} (plane "${plane}"); its byte counters cannot be read`);
+    // A name is looked for by the address the host's own resolver gave it.
+    const named = !isIP(address.split('%')[0]!);
+    const ip = named ? (resolved[address] ?? null) : address;
+    if (ip === null) {
+      problems.push(`${host.name}: ${address} (plane "${plane}") does not resolve on the host; iperf3 there cannot bind to it`);
       continue;
     }
-    interfaces.push({ plane, address, name: nic.name, mtu: nic.mtu, speed_mbps: nic.speed_mbps, numa_node: nic.numa_node, driver: nic.driver, rx_bytes: null, tx_bytes: null });
+    // 127.0.0.0/8 is all the loopback's, though it lists 127.0.0.1 alone.
+    const nic = facts.find((f) => f.addresses.some((a) => sameAddress(a, ip) || (ip.startsWith('127.') && a === '127.0.0.1')));
+    if (!nic) {
+      problems.push(`${host.name}: no interface of this host holds ${address}${named ? ` (${ip})` : ''} (plane "${plane}"); its byte counters cannot be read`);
+      continue;
+    }
+    interfaces.push({
+      plane,
+      address,
+      ...(named ? { ip } : {}),
+      name: nic.name,
+      mtu: nic.mtu,
+      speed_mbps: nic.speed_mbps,
+      numa_node: nic.numa_node,
+      driver: nic.driver,
+      rx_bytes: null,
+      tx_bytes: null,
+    });
   }
   return { interfaces, problems };
+}
+
+/** A host's data addresses written as names, for its own resolver to resolve. */
+export function namesOf(host: HostConfig, planes: readonly string[]): string[] {
+  return planes.map((p) => planeAddress(host, p)).filter((a): a is string => a !== undefined && !isIP(a.split('%')[0]!));
 }
 
 /** Planes whose hosts' interfaces have different MTUs: a path MTU mismatch drops or fragments big packets. */

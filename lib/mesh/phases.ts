@@ -5,7 +5,7 @@
  */
 import PQueue from 'p-queue';
 import type { HostConfig, Inventory, TestParams } from '../inventory/types.js';
-import { CLIENT_BUSY_MAX_MS, InstanceRecord, InterfaceFacts } from '../protocol/messages.js';
+import { CLIENT_BUSY_MAX_MS, InstanceRecord, InterfacesResult } from '../protocol/messages.js';
 import type { RoundInfo } from '../results/build.js';
 import type { Journal } from '../results/journal.js';
 import { RpcError } from '../rpc/client.js';
@@ -111,12 +111,13 @@ export async function connectAll(run: RunState): Promise<void> {
  * Each host's interfaces and byte counters. A host that cannot say (an older daemon) is left
  * out: the facts are worth having, never worth failing a host over.
  */
-export async function readInterfaces(run: RunState, hosts: HostConfig[]): Promise<Map<string, InterfaceFacts[]>> {
-  const out = new Map<string, InterfaceFacts[]>();
+export async function readInterfaces(run: RunState, hosts: HostConfig[], resolve: (h: HostConfig) => string[] = () => []): Promise<Map<string, InterfacesResult>> {
+  const out = new Map<string, InterfacesResult>();
   await Promise.all(
     hosts.map(async (h) => {
-      const r = await run.sessions.get(h.name)?.call('interfaces', {}, RPC_TIMEOUT_MS).catch(() => null);
-      if (r) out.set(h.name, r.interfaces);
+      const names = resolve(h);
+      const r = await run.sessions.get(h.name)?.call('interfaces', names.length ? { resolve: names } : {}, RPC_TIMEOUT_MS).catch(() => null);
+      if (r) out.set(h.name, r);
     }),
   );
   return out;

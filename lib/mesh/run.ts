@@ -21,7 +21,7 @@ import { prepareOutDir } from './out-dir.js';
 import { asError, COLLECT_WAIT_MS, collectAll, connectAll, readInterfaces, runRound, RunState, startServers } from './phases.js';
 import { Flow, planRun, portRangeProblem } from './plan.js';
 import { planeMembers, planeProblems, resolvePlanes } from './planes.js';
-import { counterDeltas, mtuWarnings, testInterfaces, trafficWarnings } from './interfaces.js';
+import { counterDeltas, mtuWarnings, namesOf, testInterfaces, trafficWarnings } from './interfaces.js';
 import type { InterfaceFacts } from '../protocol/messages.js';
 
 export interface RunOptions {
@@ -116,7 +116,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     warnings.push(message);
     emit({ type: 'warning', message });
   };
-  let before = new Map<string, InterfaceFacts[]>();
+  const before = new Map<string, InterfaceFacts[]>();
   const deltas = new Map<string, Map<string, { rx: number; tx: number }>>();
   let flows: Flow[] = [];
   let processes = typeof test.processes === 'number' ? test.processes : 1;
@@ -131,8 +131,9 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     // 1. Connect and hello, a bounded number of handshakes at once; then what each host's test
     // interfaces are, with their byte counters before the test.
     await connectAll(run);
-    before = await readInterfaces(run, live());
-    const found = live().map((h) => ({ name: h.name, ...testInterfaces(h, planes, before.get(h.name) ?? []) }));
+    const atStart = await readInterfaces(run, live(), (h) => namesOf(h, planes));
+    atStart.forEach((r, name) => before.set(name, r.interfaces));
+    const found = live().map((h) => ({ name: h.name, ...testInterfaces(h, planes, atStart.get(h.name)?.interfaces ?? [], atStart.get(h.name)?.resolved) }));
     for (const f of found) sessions.get(f.name)!.interfaces = f.interfaces;
     [...found.flatMap((f) => (before.has(f.name) ? f.problems : [])), ...mtuWarnings(found)].forEach(warn);
     // 2. The plan, for the hosts that answered.
@@ -157,7 +158,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     if (signal?.aborted) await collectAll(run);
     // What went through each interface during the test.
     const after = await readInterfaces(run, live());
-    for (const [name, facts] of after) {
+    for (const [name, { interfaces: facts }] of after) {
       const d = counterDeltas(before.get(name) ?? [], facts);
       deltas.set(name, d);
       for (const i of sessions.get(name)?.interfaces ?? []) Object.assign(i, { rx_bytes: d.get(i.name)?.rx ?? null, tx_bytes: d.get(i.name)?.tx ?? null });

@@ -297,8 +297,15 @@ export interface InterfaceFacts {
   tx_bytes: number;
 }
 
+export interface InterfacesParams {
+  /** Names to resolve on the host (its resolver, as iperf3 will use it), e.g. data addresses given as DNS names. */
+  resolve?: string[];
+}
+
 export interface InterfacesResult {
   interfaces: InterfaceFacts[];
+  /** Each name asked for, and the address it resolved to there (null when it did not). */
+  resolved?: Record<string, string | null>;
   /** Host clock when the counters were read. */
   time_ms: number;
 }
@@ -313,7 +320,7 @@ export interface Methods {
   collect: [CollectParams | undefined, CollectResult];
   stop: [StopParams | undefined, StopResult];
   ping: [Record<string, never> | undefined, PingResult];
-  interfaces: [Record<string, never> | undefined, InterfacesResult];
+  interfaces: [InterfacesParams | undefined, InterfacesResult];
 }
 
 export type MethodName = keyof Methods;

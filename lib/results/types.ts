@@ -33,7 +33,9 @@ export interface RoundResult {
 /** A host's interface that holds one of its test addresses, and what went through it during the run. */
 export interface HostInterface {
   plane: string;
+  /** The data address as written; `ip` is what a name resolved to on the host. */
   address: string;
+  ip?: string;
   name: string;
   mtu: number | null;
   speed_mbps: number | null;
