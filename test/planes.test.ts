@@ -151,5 +151,12 @@ t.test('an IPv6 data rail under IPv4 management', { skip }, async (t) => {
   const connected = (i.iperf3 as { start: { connected: { remote_host: string }[] } }).start.connected[0]!;
   t.equal(connected.remote_host, lab.network.hosts[1]!.rails[0]!.address, 'iperf3 connected over IPv6');
   t.equal(doc.run.hosts[0]!.ssh?.ip, lab.network.hosts[0]!.address, 'SSH went over IPv4');
+
+  t.test('and SSH over IPv6 too: management addresses as the SSH targets', async (t) => {
+    const v6 = { ...inventory, hosts: inventory.hosts.map((h, k) => ({ ...h, ssh_host: lab.network.hosts[k]!.address6! })) };
+    const doc = await runMesh({ inventory: v6, test: { duration: 1 } });
+    t.equal(doc.summary.pairs_ok, 6);
+    t.match(doc.run.hosts[1]!.ssh, { host: lab.network.hosts[1]!.address6, ip: lab.network.hosts[1]!.address6, port: 22 }, 'SSH went to the IPv6 address, its key found in known_hosts');
+  });
   t.same(await leftovers(lab), [], 'nothing left running');
 });

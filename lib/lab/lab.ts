@@ -80,7 +80,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
     };
     const b = network.bastion;
     if (b) await sshd('bastion', b.namespace, [b.address, b.inner, ...(b.address6 ? [b.address6] : [])]);
-    for (const [i, h] of network.hosts.entries()) await sshd(h.name, h.namespace, [h.address], i >= network.hosts.length - noNode);
+    for (const [i, h] of network.hosts.entries()) await sshd(h.name, h.namespace, [h.address, ...(h.address6 ? [h.address6] : [])], i >= network.hosts.length - noNode);
     await writeFile(path.join(dir, 'known_hosts'), known.join('\n') + '\n');
     if (b) {
       state.sshConfig = path.join(dir, 'ssh_config');

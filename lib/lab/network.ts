@@ -14,6 +14,8 @@ export interface LabHost {
   veth: string;
   /** Management address: where its sshd listens (and, without rails, its data address too). */
   address: string;
+  /** With --ipv6, management is dual-stack: its sshd also listens here. */
+  address6?: string;
   /** Its data rails: eth1, eth2, ... inside, one bridge each. */
   rails: { plane: string; device: string; veth: string; address: string }[];
 }
@@ -21,6 +23,8 @@ export interface LabHost {
 export interface LabNetwork {
   /** e.g. "198.18.0" for 198.18.0.0/24: the management network. */
   prefix: string;
+  /** With --ipv6: the management network's IPv6 subnet, beside its IPv4 one. */
+  mgmt6?: string;
   bridge: string;
   /** Data rails beside the management network, each on its own bridge. */
   rails: { plane: string; bridge: string; subnet: string; family: 4 | 6 }[];
@@ -83,6 +87,7 @@ export function labLayout(subnet: string, count: number, o: LayoutOptions = {}):
   const front = nth(subnetsNeeded(o) - 1);
   return {
     prefix,
+    ...(o.ipv6 ? { mgmt6: `2001:2:0:${tag}0::/64` } : {}),
     bridge: `mpbr${tag}`,
     rails: railNets,
     ...(o.bastion
@@ -104,6 +109,7 @@ export function labLayout(subnet: string, count: number, o: LayoutOptions = {}):
       namespace: `meshperf-${tag}-h${i + 1}`,
       veth: `mpv${tag}h${i + 1}`,
       address: `${prefix}.${11 + i}`,
+      ...(o.ipv6 ? { address6: `2001:2:0:${tag}0::${(11 + i).toString(16)}` } : {}),
       rails: railNets.map((r, k) => ({ plane: r.plane, device: `eth${k + 1}`, veth: `mpv${tag}h${i + 1}r${k + 1}`, address: railAddress(k, i) })),
     })),
   };
@@ -142,6 +148,8 @@ export async function networkUp(net: LabNetwork): Promise<void> {
   // With a bastion the management network is reached only through it.
   if (!net.bastion) await run('ip', ['addr', 'add', `${net.prefix}.1/24`, 'dev', net.bridge]);
   else await run('ip', ['route', 'add', 'unreachable', `${net.prefix}.0/24`]);
+  if (net.mgmt6 && !net.bastion) await run('ip', ['addr', 'add', net.mgmt6.replace('::/64', '::1/64'), 'dev', net.bridge, 'nodad']);
+  else if (net.mgmt6) await run('ip', ['-6', 'route', 'add', 'unreachable', net.mgmt6]);
   await run('ip', ['link', 'set', net.bridge, 'up']);
   for (const r of net.rails) {
     await run('ip', ['link', 'add', r.bridge, 'type', 'bridge']);
@@ -152,6 +160,7 @@ export async function networkUp(net: LabNetwork): Promise<void> {
   for (const h of net.hosts) {
     await run('ip', ['netns', 'add', h.namespace]);
     await plug(h.namespace, h.veth, 'eth0', net.bridge, `${h.address}/24`);
+    if (h.address6) await run('ip', ['-n', h.namespace, 'addr', 'add', `${h.address6}/64`, 'dev', 'eth0', 'nodad']);
     for (const r of h.rails) {
       const rail = net.rails.find((x) => x.plane === r.plane)!;
       await plug(h.namespace, r.veth, r.device, rail.bridge, `${r.address}/${rail.family === 6 ? 64 : 24}`);
@@ -226,5 +235,6 @@ export async function networkDown(net: LabNetwork): Promise<void> {
     await tryRun('ip', [`-${r.family}`, 'route', 'del', 'unreachable', r.subnet]);
   }
   if (net.bastion) await tryRun('ip', ['route', 'del', 'unreachable', `${net.prefix}.0/24`]);
+  if (net.bastion && net.mgmt6) await tryRun('ip', ['-6', 'route', 'del', 'unreachable', net.mgmt6]);
   await tryRun('ip', ['link', 'del', net.bridge]);
 }
