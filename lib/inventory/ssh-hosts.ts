@@ -8,12 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InventoryError } from '../shared/errors.js';
+import { matchesSshPattern } from '../shared/ssh-pattern.js';
 import { readOpenSshConfig } from './openssh-config.js';
-
-/** OpenSSH's pattern: * any run, ? one character. */
-function matches(pattern: string, name: string): boolean {
-  return new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$').test(name);
-}
 
 /** The literal Host aliases of a config file and its Includes, in order. */
 export function hostAliases(file: string, seen = new Set<string>()): string[] {
@@ -43,7 +39,7 @@ function includeFiles(arg: string): string[] {
   const base = path.basename(abs);
   if (!/[*?]/.test(base)) return [abs];
   try {
-    return readdirSync(dir).filter((f) => matches(base, f)).sort().map((f) => path.join(dir, f));
+    return readdirSync(dir).filter((f) => matchesSshPattern(base, f, false)).sort().map((f) => path.join(dir, f));
   } catch {
     return [];
   }
@@ -52,7 +48,7 @@ function includeFiles(arg: string): string[] {
 /** The raw [[hosts]] tables of the aliases matching `pattern` (what a TOML [[hosts]] would hold). */
 export async function discoverSshHosts(configFile: string | null, pattern: string, source: string): Promise<Record<string, string>[]> {
   if (!configFile) throw new InventoryError(source, [`discover.ssh_config: there is no OpenSSH config to read (set [ssh] config, or create ~/.ssh/config)`]);
-  const aliases = hostAliases(configFile).filter((a) => matches(pattern, a));
+  const aliases = hostAliases(configFile).filter((a) => matchesSshPattern(pattern, a));
   if (aliases.length === 0) throw new InventoryError(source, [`discover.ssh_config: "${pattern}" matches no Host alias of ${configFile} (wildcard Host entries are settings, not hosts)`]);
   return Promise.all(
     aliases.map(async (alias) => {

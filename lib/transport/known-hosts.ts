@@ -3,6 +3,7 @@
  * Supports hashed names (|1|salt|hmac), [host]:port entries, wildcards, negation and @revoked.
  */
 import { createHash, createHmac } from 'node:crypto';
+import { matchesSshPattern } from '../shared/ssh-pattern.js';
 
 export interface KnownKey {
   type: string;
@@ -15,11 +16,6 @@ export type Verdict = 'ok' | 'mismatch' | 'unknown' | 'revoked';
 /** The name OpenSSH looks up: "host" on port 22, "[host]:port" otherwise. */
 export function lookupName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
-}
-
-function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
-  return re.test(name);
 }
 
 function hashedMatch(entry: string, name: string): boolean {
@@ -35,8 +31,8 @@ function patternsMatch(patterns: string, name: string): boolean {
     if (p.startsWith('|')) {
       if (hashedMatch(p, name)) matched = true;
     } else if (p.startsWith('!')) {
-      if (globMatch(p.slice(1), name)) return false;
-    } else if (globMatch(p, name)) matched = true;
+      if (matchesSshPattern(p.slice(1), name)) return false;
+    } else if (matchesSshPattern(p, name)) matched = true;
   }
   return matched;
 }
