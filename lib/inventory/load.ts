@@ -11,6 +11,7 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { parseCpuList } from '../shared/cpus.js';
 import { InventoryError } from '../shared/errors.js';
 import { describeErrors } from './messages.js';
+import { expandHome } from './paths.js';
 import { expandHosts } from './ranges.js';
 import { discoverSshHosts } from './ssh-hosts.js';
 import { ansibleToInventory, isAnsibleFile, parseAnsibleIni, parseAnsibleYaml } from './ansible.js';
@@ -174,9 +175,6 @@ export function parsePortRange(text: string): [number, number] | string {
   return [lo, hi];
 }
 
-function expandHome(p: string): string {
-  return path.resolve(p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p);
-}
 
 /** The [ssh] keys a host may also set, and that then win over the OpenSSH config. */
 const SSH_KEYS: SshKey[] = ['user', 'port', 'identity_file', 'known_hosts', 'connect_timeout', 'accept_new_host_keys', 'jump'];

@@ -5,8 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
 import { HostError } from '../shared/errors.js';
+import { expandHome } from './paths.js';
 
 /** What `ssh -G` says about a host, in the words meshperf needs. */
 export interface OpenSshView {
@@ -55,8 +55,4 @@ export function readOpenSshConfig(configFile: string, host: string): Promise<Ope
       resolve(parseSshG(stdout));
     });
   });
-}
-
-function expandHome(p: string): string {
-  return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p;
 }

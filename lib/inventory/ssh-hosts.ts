@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InventoryError } from '../shared/errors.js';
+import { expandHome } from './paths.js';
 import { matchesSshPattern } from '../shared/ssh-pattern.js';
 import { readOpenSshConfig } from './openssh-config.js';
 
@@ -34,7 +35,7 @@ export function hostAliases(file: string, seen = new Set<string>()): string[] {
 
 /** An Include argument: relative to ~/.ssh, with a * or ? in its last part matched against that directory. */
 function includeFiles(arg: string): string[] {
-  const abs = arg.startsWith('~/') ? path.join(os.homedir(), arg.slice(2)) : path.isAbsolute(arg) ? arg : path.join(os.homedir(), '.ssh', arg);
+  const abs = arg.startsWith('~') || path.isAbsolute(arg) ? expandHome(arg) : path.join(os.homedir(), '.ssh', arg);
   const dir = path.dirname(abs);
   const base = path.basename(abs);
   if (!/[*?]/.test(base)) return [abs];
