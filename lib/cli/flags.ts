@@ -5,7 +5,8 @@
  */
 import type { Argv, Options } from 'yargs';
 import { checkValue, OPTION_LIST, OptionKey, optionConflicts, readValue, UsageError } from '../index.js';
-import type { OptionSpec, TestParams } from '../index.js';
+import type { OptionSpec, TestParams, Thresholds } from '../index.js';
+import { readThreshold, THRESHOLDS, THRESHOLD_KEYS } from '../index.js';
 
 export { UsageError };
 
@@ -62,4 +63,21 @@ function fromText(key: OptionKey, s: OptionSpec & { cli: { name: string } }, giv
   if (!problem) return value;
   const example = s.kind === 'rate' ? ' (e.g. 500M)' : s.kind === 'size' ? ' (e.g. 256K)' : '';
   throw new UsageError(`--${s.cli.name} ${problem}${example}, got ${JSON.stringify(given)}`);
+}
+
+/** The threshold flags, made from the threshold table (lib/verdict/thresholds.ts). */
+export const thresholdFlags = (y: Argv) =>
+  THRESHOLD_KEYS.reduce((acc, k) => acc.option(THRESHOLDS[k].flag, { type: 'string', describe: THRESHOLDS[k].help, group: 'Thresholds:' }), y);
+
+/** The thresholds the flags set, over the inventory's; a usage error quoting what was typed. */
+export function thresholdOverrides(a: TestFlagArgs): Partial<Thresholds> {
+  const out: Partial<Thresholds> = {};
+  for (const k of THRESHOLD_KEYS) {
+    const given = a[camel(THRESHOLDS[k].flag)];
+    if (given === undefined) continue;
+    const r = readThreshold(k, given);
+    if ('problem' in r) throw new UsageError(`--${THRESHOLDS[k].flag} ${r.problem}, got ${JSON.stringify(given)}`);
+    out[k] = r.value;
+  }
+  return out;
 }

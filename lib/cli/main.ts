@@ -10,12 +10,13 @@ import yargs, { Argv } from 'yargs';
 import { InventoryError, LabError, loadInventory, newRunId, normalizeInventory, recoverResults, resultFiles, runMesh, UsageError, writeResults } from '../index.js';
 import type { Inventory, ResultsDocument } from '../index.js';
 import { labDown, labUp, pickFreeSubnet, SSHD } from '../lab/lab.js';
-import { positiveInt, testFlags, TestFlagArgs, testOverrides } from './flags.js';
-import { formatMatrix } from './matrix.js';
+import { positiveInt, testFlags, TestFlagArgs, testOverrides, thresholdFlags, thresholdOverrides } from './flags.js';
+import { formatMatrix, Metric, METRICS } from './matrix.js';
 import { askPassphrases } from './passphrase.js';
 import { createProgress } from './progress.js';
 
-export const EXIT = { ok: 0, someFailed: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
+/** 3: everything was measured, but some pair fails its thresholds (1 wins: something was not measured). */
+export const EXIT = { ok: 0, someFailed: 1, usage: 2, thresholds: 3, interrupted: 130, terminated: 143 } as const;
 
 /** What the command needs of the process it runs in. */
 export interface CliIO {
@@ -61,10 +62,14 @@ interface RunArgs extends TestFlagArgs {
   transport?: 'ssh' | 'local';
   acceptNewHostKeys?: boolean;
   plane?: string[];
+  retest?: boolean;
+  metric?: Metric;
 }
 
 const runOptions = (y: Argv) =>
-  testFlags(y)
+  thresholdFlags(testFlags(y))
+    .option('retest', { type: 'boolean', describe: 'after the mesh, measure each failing pair again alone; both readings are kept', group: 'Thresholds:' })
+    .option('metric', { choices: METRICS, default: 'throughput' as Metric, describe: 'what the matrix shows' })
     .option('inventory', { alias: 'i', type: 'string', describe: 'inventory file (TOML)', demandOption: true })
     .option('out', { alias: 'o', type: 'string', describe: 'output directory (default ./meshperf-results/<run id>)' })
     .option('force', { type: 'boolean', describe: 'write into an --out directory that is not empty' })
@@ -159,6 +164,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
 
 async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) => void, io: CliIO): Promise<number> {
   const test = testOverrides(a);
+  const thresholds = thresholdOverrides(a);
   const runId = newRunId();
   const out = path.resolve(a.out ?? path.join('meshperf-results', runId));
   checkOutDir(out, Boolean(a.force));
@@ -178,17 +184,23 @@ async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) =
   const progress = createProgress(io.stderr, io.tty, inventory.hosts.length);
   let doc: ResultsDocument;
   try {
-    doc = await runMesh({ inventory, test, transport: a.transport, runId, onEvent: progress.listener, signal: controller.signal, out, planes: a.plane });
+    doc = await runMesh({ inventory, test, thresholds, retest: a.retest, transport: a.transport, runId, onEvent: progress.listener, signal: controller.signal, out, planes: a.plane });
   } finally {
     progress.stop();
     stopListening();
   }
   const files = resultFiles(out);
-  say(formatMatrix(doc));
+  say(formatMatrix(doc, a.metric));
   say(`\nresults: ${files.json}\n         ${files.csv}`);
   if (doc.run.interrupted) return signalCode;
+  return exitCode(doc);
+}
+
+/** 0 all measured and passing; 1 a host or pair not measured; 3 all measured, some pair below its thresholds. */
+export function exitCode(doc: ResultsDocument): number {
   const s = doc.summary;
-  return s.hosts_failed === 0 && s.pairs_ok === s.pairs ? EXIT.ok : EXIT.someFailed;
+  if (s.hosts_failed > 0 || s.pairs_ok !== s.pairs) return EXIT.someFailed;
+  return s.pairs_fail > 0 ? EXIT.thresholds : EXIT.ok;
 }
 
 /** An --out that holds files is refused unless --force: results of another run are never mixed. */

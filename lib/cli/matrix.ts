@@ -1,5 +1,8 @@
-/** The source x destination throughput table printed at the end of a run. */
-import type { PairResult, ResultsDocument } from '../index.js';
+/** The source x destination table printed at the end of a run (or by meshperf report), of any metric. */
+import type { PairResult, PairSummary, ResultsDocument } from '../index.js';
+
+export const METRICS = ['throughput', 'loss', 'jitter', 'retransmits', 'rtt'] as const;
+export type Metric = (typeof METRICS)[number];
 
 export function formatBps(bps: number): string {
   if (bps >= 1e9) return `${(bps / 1e9).toFixed(2)} Gbit/s`;
@@ -7,23 +10,57 @@ export function formatBps(bps: number): string {
   return `${(bps / 1e3).toFixed(0)} kbit/s`;
 }
 
-function cell(p: PairResult | undefined, plane: string | null): string {
+/** A summary's value of a metric, as a number (null: does not apply or not measured). */
+export function metricValue(s: PairSummary, metric: Metric): number | null {
+  switch (metric) {
+    case 'throughput':
+      return s.throughput_bps;
+    case 'loss':
+      return s.lost_percent;
+    case 'jitter':
+      return s.jitter_ms;
+    case 'retransmits':
+      return s.retransmits;
+    case 'rtt':
+      return s.rtt_mean_us;
+  }
+}
+
+/** A metric's value for people. */
+export function formatMetric(v: number | null, metric: Metric): string {
+  if (v === null) return 'n/a';
+  switch (metric) {
+    case 'throughput':
+      return formatBps(v);
+    case 'loss':
+      return `${v.toFixed(2)} %`;
+    case 'jitter':
+      return `${v.toFixed(3)} ms`;
+    case 'retransmits':
+      return String(v);
+    case 'rtt':
+      return v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v} µs`;
+  }
+}
+
+function cell(p: PairResult | undefined, plane: string | null, metric: Metric): string {
   if (!p) return '-';
   const s = plane ? p.summary.planes?.[plane] : p.summary;
   if (!s) return '-';
-  if (s.status === 'ok') return formatBps(s.throughput_bps);
-  if (s.status === 'partial') return `${formatBps(s.throughput_bps)}*`;
-  if (s.status === 'interrupted') return `${formatBps(s.throughput_bps)}~`;
-  return s.status === 'skipped' ? `skip:${s.error?.code}` : `FAIL:${s.error?.code}`;
+  if (s.status === 'skipped') return `skip:${s.error?.code}`;
+  if (s.status === 'failed') return `FAIL:${s.error?.code}`;
+  const mark = { ok: '', partial: '*', interrupted: '~' }[s.status] + (p.summary.verdict === 'fail' ? '!' : '');
+  return formatMetric(metricValue(s, metric), metric) + mark;
 }
 
 /**
- * Rows are sources (senders), columns destinations (receivers); notes explain failed cells.
- * With several planes, one table per plane.
+ * Rows are sources (senders), columns destinations (receivers); then the counts, the verdicts,
+ * the suspects, and notes that explain failed cells. With several planes, one table per plane.
  */
-export function formatMatrix(doc: ResultsDocument): string {
+export function formatMatrix(doc: ResultsDocument, metric: Metric = 'throughput'): string {
   const planes = doc.run.parameters.planes ?? [];
-  const tables = planes.length > 1 ? planes.flatMap((p) => [`plane ${p}:`, ...table(doc, p), '']) : table(doc, null);
+  const title = metric === 'throughput' ? [] : [`${metric} per pair:`];
+  const tables = [...title, ...(planes.length > 1 ? planes.flatMap((p) => [`plane ${p}:`, ...table(doc, p, metric), '']) : table(doc, null, metric))];
   const names = doc.run.hosts.map((h) => h.name);
   const notes: string[] = [];
   for (const h of doc.run.hosts) if (h.error) notes.push(`${h.name}: ${h.error.code}: ${h.error.message}`);
@@ -34,18 +71,18 @@ export function formatMatrix(doc: ResultsDocument): string {
       }
     }
   }
-  return [...tables, ...(planes.length > 1 ? [] : ['']), ...summaryLines(doc), ...notes.map((n) => `  ${n}`)].join('\n');
+  return [...tables, ...(planes.length > 1 ? [] : ['']), ...summaryLines(doc), ...suspectLines(doc), ...notes.map((n) => `  ${n}`)].join('\n');
 }
 
-function table(doc: ResultsDocument, plane: string | null): string[] {
+function table(doc: ResultsDocument, plane: string | null, metric: Metric): string[] {
   const names = doc.run.hosts.map((h) => h.name);
-  const rows = names.map((src) => [src, ...names.map((dst) => (src === dst ? '·' : cell(doc.sources[src]?.destinations[dst], plane)))]);
+  const rows = names.map((src) => [src, ...names.map((dst) => (src === dst ? '·' : cell(doc.sources[src]?.destinations[dst], plane, metric)))]);
   const table = [['src \\ dst', ...names], ...rows];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
   return table.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  '));
 }
 
-/** The counts, what the mesh carried at once (said for what it is under each schedule), and an interrupt. */
+/** The counts, what the mesh carried at once (said for what it is under each schedule), the verdicts, an interrupt. */
 function summaryLines(doc: ResultsDocument): string[] {
   const s = doc.summary;
   const rounds = doc.run.rounds.length;
@@ -54,8 +91,24 @@ function summaryLines(doc: ResultsDocument): string[] {
       ? `aggregate ${formatBps(s.aggregate_throughput_bps)}`
       : `busiest round ${formatBps(s.aggregate_throughput_bps)} at once (${rounds} rounds, one after another)`;
   const lines = [`${s.pairs_ok}/${s.pairs} pairs ok, ${s.instances_ok}/${s.instances} iperf3 instances ok, ${carried}`];
+  if (s.pairs_pass !== undefined) {
+    const median = s.median_pair_throughput_bps === null ? '' : ` (median pair ${formatBps(s.median_pair_throughput_bps)})`;
+    lines.push(s.pairs_fail ? `verdict: ${s.pairs_fail}/${s.pairs} pairs FAIL their thresholds (marked !)${median}` : `verdict: all ${s.pairs_pass} pairs pass${median}`);
+  }
   if (doc.run.interrupted) {
     lines.push(`run interrupted: ${s.instances_interrupted} instances stopped early kept what they measured (marked ~)`);
   }
   return lines;
+}
+
+function suspectLines(doc: ResultsDocument): string[] {
+  const suspects = doc.summary.suspects ?? [];
+  if (!suspects.length) return [];
+  return [
+    'suspects, most likely first:',
+    ...suspects.map((s, i) => {
+      const who = s.kind === 'host' ? `host ${s.host} (${s.direction})` : s.kind === 'link' ? `link ${s.src} -> ${s.dst}` : `group ${s.group!.key}=${s.group!.src} -> ${s.group!.key}=${s.group!.dst}`;
+      return `  ${i + 1}. ${who}, confidence ${s.confidence}: ${s.evidence}`;
+    }),
+  ];
 }

@@ -11,6 +11,7 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { parseCpuList } from '../shared/cpus.js';
 import { InventoryError } from '../shared/errors.js';
 import { describeErrors } from './messages.js';
+import { readThresholds } from '../results/verdict/thresholds.js';
 import { expandHome } from './paths.js';
 import { expandHosts } from './ranges.js';
 import { discoverSshHosts } from './ssh-hosts.js';
@@ -154,14 +155,15 @@ export function normalizeInventory(rawIn: unknown, source = 'inventory'): Invent
       ...(h.jump ?? ssh.jump ? { jump: h.jump ?? ssh.jump } : {}),
       set: [...new Set([...sshSet, ...SSH_KEYS.filter((k) => h[k as keyof RawHost] !== undefined)])],
     },
-    ...(h.labels ? { labels: h.labels } : {}),
+    ...(h.labels ? { labels: Array.isArray(h.labels) ? h.labels : Object.entries(h.labels).map(([k, v]) => `${k}=${v}`) } : {}),
     ...(h.cpus ? { cpus: parseCpuList(h.cpus) } : {}),
     ...(h.max_processes ? { max_processes: h.max_processes } : {}),
     test: readOptions(h.test, HOST_OPTIONS),
   }));
-  problems.push(...duplicates(hosts, 'name'), ...duplicates(hosts, 'address'), ...planeProblems(hosts));
+  const { thresholds, problems: thresholdProblems } = readThresholds(r.thresholds);
+  problems.push(...duplicates(hosts, 'name'), ...duplicates(hosts, 'address'), ...planeProblems(hosts), ...thresholdProblems);
   if (problems.length > 0) throw fail(problems);
-  return { source, transport: r.transport ?? 'ssh', ssh, runtime, test, hosts };
+  return { source, transport: r.transport ?? 'ssh', ssh, runtime, test, thresholds, hosts };
 }
 
 /** "5201-5999" -> [5201, 5999], or a message saying what is wrong. */
@@ -226,7 +228,7 @@ interface RawHost {
   ssh_host?: string;
   planes?: Record<string, string>;
   jump?: string;
-  labels?: string[];
+  labels?: string[] | Record<string, string>;
   connect_timeout?: never;
   accept_new_host_keys?: never;
   iperf3?: string;
@@ -245,5 +247,6 @@ interface RawInventory {
   ssh?: Partial<Omit<SshDefaults, 'config'>> & { config?: string | false };
   runtime?: { node?: string; iperf3?: string; push_node?: 'auto' | 'never'; keep_runtime?: boolean } & Record<string, unknown>;
   test?: RawOptions;
+  thresholds?: Record<string, unknown>;
   hosts?: RawHost[];
 }

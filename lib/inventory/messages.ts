@@ -5,6 +5,7 @@
  */
 import type { ErrorObject } from 'ajv';
 import { HOST_OPTIONS, OPTION_LIST } from '../shared/options.js';
+import { THRESHOLD_KEYS } from '../results/verdict/thresholds.js';
 
 const HINTS: Record<string, string> = {
   name: 'letters, digits and . _ - (up to 63, starting with a letter or digit)',
@@ -86,7 +87,8 @@ function valueAt(raw: unknown, pointer: string): unknown {
 }
 
 const KEYS: Record<string, string[]> = {
-  '': ['transport', 'ssh', 'runtime', 'discover', 'test', 'hosts'],
+  '': ['transport', 'ssh', 'runtime', 'discover', 'test', 'thresholds', 'hosts'],
+  thresholds: [...THRESHOLD_KEYS],
   ssh: ['user', 'port', 'identity_file', 'known_hosts', 'connect_timeout', 'concurrency', 'connect_attempts', 'accept_new_host_keys', 'config', 'jump'],
   runtime: ['node', 'iperf3', 'push_node', 'keep_runtime', 'linux-x64', 'linux-arm64'],
   test: OPTION_LIST.map(([k]) => k),

@@ -1,4 +1,5 @@
 import type { TestParams, Tuning } from '../shared/options.js';
+import type { Thresholds } from '../results/verdict/thresholds.js';
 
 /** The inventory after loading: every default filled in, every value checked. */
 
@@ -83,5 +84,7 @@ export interface Inventory {
   ssh: SshDefaults;
   runtime: RuntimeConfig;
   test: TestParams;
+  /** What each pair must reach ([thresholds] over the defaults). */
+  thresholds: Thresholds;
   hosts: HostConfig[];
 }

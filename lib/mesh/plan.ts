@@ -29,6 +29,8 @@ export interface Flow {
   serverAddress: string;
   /** How its client measures: [test] with the client host's own settings over it. */
   options: IperfOptions;
+  /** Measured again alone after the mesh (--retest). */
+  retest?: boolean;
 }
 
 /**

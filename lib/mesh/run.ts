@@ -6,7 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Inventory, TestParams } from '../inventory/types.js';
-import { buildResults, RoundInfo } from '../results/build.js';
+import { BuildInput, buildResults, RoundInfo } from '../results/build.js';
+import { hasReading, pairsOf } from '../results/verdict/judge.js';
+import { defaultThresholds, Thresholds } from '../results/verdict/thresholds.js';
+import { retestPairs } from './retest.js';
 import { Journal } from '../results/journal.js';
 import type { ResultsDocument } from '../results/types.js';
 import { writeResults } from '../results/write.js';
@@ -50,6 +53,10 @@ export interface RunOptions {
    * or "all" for every named one. Default: ["default"].
    */
   planes?: string[];
+  /** Over the inventory's [thresholds]: what each pair must reach. */
+  thresholds?: Partial<Thresholds>;
+  /** After the mesh, measure each pair that failed its thresholds again, alone; keep both readings. */
+  retest?: boolean;
 }
 
 export function newRunId(now = new Date()): string {
@@ -60,7 +67,7 @@ export function newRunId(now = new Date()): string {
  * The test parameters and planes in force: the inventory's, then the caller's overrides. What
  * cannot work (a plane mixing IPv4 and IPv6, too few ports) is refused here, before connecting.
  */
-function effectiveTest(opts: RunOptions): { test: TestParams; planes: string[] } {
+function effectiveTest(opts: RunOptions): { test: TestParams; planes: string[]; thresholds: Thresholds } {
   const test = { ...opts.inventory.test, ...stripUndefined(opts.test ?? {}) };
   const { hosts } = opts.inventory;
   const planes = resolvePlanes(hosts, opts.planes);
@@ -72,7 +79,7 @@ function effectiveTest(opts: RunOptions): { test: TestParams; planes: string[] }
   if (ports) problems.push(ports);
   problems.push(...planeProblems(hosts, planes));
   if (problems.length) throw new InventoryError(opts.inventory.source ?? 'inventory', problems);
-  return { test, planes };
+  return { test, planes, thresholds: { ...(opts.inventory.thresholds ?? defaultThresholds()), ...stripUndefined(opts.thresholds ?? {}) } };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -86,7 +93,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   const warnings: string[] = [];
   const emit = guardListener(opts.onEvent, (message) => warnings.push(message));
   const transport = pickTransport(opts.transport ?? inventory.transport);
-  const { test, planes } = effectiveTest(opts);
+  const { test, planes, thresholds } = effectiveTest(opts);
   if (opts.out) await prepareOutDir(opts.out);
   const journal = opts.out ? new Journal(opts.out, (err) => warnings.push(`journal: ${err.message}`)) : null;
   const failures = new Map<string, ErrorInfo>();
@@ -122,6 +129,24 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   let processes = typeof test.processes === 'number' ? test.processes : 1;
   // An interrupt stops every iperf3 at once, whatever the run is waiting for (a collect included).
   let interruptedAt: number | null = signal?.aborted ? Date.now() : null;
+  // The results' input, from what the run holds now (also for a provisional look before --retest).
+  const results = (): BuildInput => ({
+    runId,
+    startedAt,
+    finishedAt: new Date(),
+    interrupted: signal?.aborted ?? false,
+    interruptedAt,
+    test,
+    planes,
+    thresholds,
+    processes,
+    transport: transport.name,
+    hosts: inventory.hosts.map((h) => hostResult(h, sessions.get(h.name), failures.get(h.name))),
+    flows,
+    rounds,
+    records: run.records,
+    warnings,
+  });
   const stopAll = () => {
     interruptedAt = Date.now();
     sessions.forEach((s) => void s.call('stop', {}, 5000).catch(() => {}));
@@ -141,7 +166,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     for (const r of plan.refused) run.fail(r.host, { code: 'max_processes', message: r.message });
     ({ flows, processes } = plan);
     run.flows = flows;
-    journal?.plan({ run_id: runId, started_at: startedAt.toISOString(), test, planes, processes, transport: transport.name, hosts: inventory.hosts.map((h) => hostResult(h, sessions.get(h.name), failures.get(h.name))), flows });
+    journal?.plan({ run_id: runId, started_at: startedAt.toISOString(), test, planes, thresholds, processes, transport: transport.name, hosts: inventory.hosts.map((h) => hostResult(h, sessions.get(h.name), failures.get(h.name))), flows });
     if (!signal?.aborted && flows.length > 0) {
       // 3. Servers everywhere, for every round; then each host's clock.
       const ports = await startServers(run, live(), flows, plan.idleTimeout);
@@ -163,6 +188,13 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
       deltas.set(name, d);
       for (const i of sessions.get(name)?.interfaces ?? []) Object.assign(i, { rx_bytes: d.get(i.name)?.rx ?? null, tx_bytes: d.get(i.name)?.tx ?? null });
     }
+    // --retest: the failing pairs again, alone (after the counters, which are the mesh's).
+    if (opts.retest && !signal?.aborted) {
+      const failing = pairsOf(buildResults(results())).filter(([, , p]) => p.summary.verdict === 'fail' && hasReading(p.summary));
+      const again = await retestPairs(run, failing.map(([s, d]) => `${s}>${d}`), Math.max(-1, ...rounds.map((r) => r.round)) + 1);
+      flows.push(...again.flows); // run.flows too (the same array): an interrupt stops them as well
+      rounds.push(...again.rounds);
+    }
   } finally {
     signal?.removeEventListener('abort', stopAll);
     // Stop and disconnect, whatever happened above: nothing stays running on a host.
@@ -171,22 +203,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   for (const [name, s] of sessions) if (s.lost) run.fail(name, { code: 'host_lost', message: s.lost });
 
   // 5. The results, each host's built in one place.
-  const doc = buildResults({
-    runId,
-    startedAt,
-    finishedAt: new Date(),
-    interrupted: signal?.aborted ?? false,
-    interruptedAt,
-    test,
-    planes,
-    processes,
-    transport: transport.name,
-    hosts: inventory.hosts.map((h) => hostResult(h, sessions.get(h.name), failures.get(h.name))),
-    flows,
-    rounds,
-    records: run.records,
-    warnings,
-  });
+  const doc = buildResults(results());
   trafficWarnings(doc, deltas).forEach(warn);
   await journal?.flush();
   if (opts.out) await writeResults(doc, opts.out);

@@ -8,6 +8,10 @@ import type { ErrorCode } from '../shared/errors.js';
 import { iperfError } from '../shared/iperf-json.js';
 import { OPTION_LIST } from '../shared/options.js';
 import { DEFAULT_PLANE } from '../shared/planes.js';
+import { measured, NO_PROTOCOL_METRICS, pairSummary } from './pair-summary.js';
+import { judgePairs, pairsOf } from './verdict/judge.js';
+import { findSuspects } from './verdict/suspects.js';
+import { defaultThresholds, Thresholds } from './verdict/thresholds.js';
 import { clientMetrics, emptyMetrics, iperfVersionOf, localPort } from './metrics.js';
 import {
   EndpointResult,
@@ -16,7 +20,6 @@ import {
   InstanceResult,
   PairResult,
   PairStatus,
-  PairSummary,
   RESULTS_FORMAT,
   ResultsDocument,
   InstanceStatus,
@@ -44,6 +47,8 @@ export interface PlannedFlow {
   clientAddress?: string;
   serverAddress?: string;
   options: IperfOptions;
+  /** Measured again alone after the mesh (--retest), because the pair failed. */
+  retest?: boolean;
 }
 
 export interface RoundInfo {
@@ -75,6 +80,8 @@ export interface BuildInput {
   records: InstanceRecord[];
   /** Things worth knowing that failed nothing (a listener that threw, a journal write that failed). */
   warnings?: string[];
+  /** What each pair must reach (default: defaultThresholds()). */
+  thresholds?: Thresholds;
 }
 
 const iso = (ms: number | null | undefined): string | null => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
@@ -86,7 +93,13 @@ export function buildResults(input: BuildInput): ResultsDocument {
   // Host clock minus controller clock, for the hosts whose clock was measured.
   const offsets = new Map(input.hosts.filter((h) => h.clock_offset_ms !== undefined).map((h) => [h.name, h.clock_offset_ms!]));
   const flowsByPair = new Map<string, PlannedFlow[]>();
+  const retests = new Map<string, PlannedFlow[]>();
   for (const f of input.flows) {
+    if (f.retest) {
+      const key = `${f.src.name}>${f.dst.name}`;
+      retests.set(key, [...(retests.get(key) ?? []), f]);
+      continue;
+    }
     const key = `${f.src.name}>${f.dst.name}`;
     if (!flowsByPair.has(key)) flowsByPair.set(key, []);
     flowsByPair.get(key)!.push(f);
@@ -116,12 +129,17 @@ export function buildResults(input: BuildInput): ResultsDocument {
       // No plane in common (each lacks the other's): not a pair of this run.
       if (planned.length === 0 && input.flows.length > 0) continue;
       destinations[dst.name] = { summary: pairSummary(planned, multiPlane), instances: planned };
+      const again = (retests.get(`${src.name}>${dst.name}`) ?? []).map((f) => instance(f, false));
+      if (again.length) destinations[dst.name]!.retest = { summary: pairSummary(again, multiPlane), instances: again };
     }
     sources[src.name] = { destinations };
   }
   const allInstances = Object.values(sources).flatMap((s) => Object.values(s.destinations)).flatMap((p) => p.instances);
-  const rounds = input.rounds.map((r) => roundResult(r, input.records, offsets, input.flows, allInstances));
-  return {
+  // Re-test rounds ran one pair each after the mesh: they are no round of the mesh.
+  const retestRounds = new Set(input.flows.filter((f) => f.retest).map((f) => f.round));
+  const rounds = input.rounds.filter((r) => !retestRounds.has(r.round)).map((r) => roundResult(r, input.records, offsets, input.flows, allInstances));
+  const thresholds = input.thresholds ?? defaultThresholds();
+  const doc: ResultsDocument = {
     format: RESULTS_FORMAT,
     run: {
       id: input.runId,
@@ -136,6 +154,16 @@ export function buildResults(input: BuildInput): ResultsDocument {
     summary: runSummary(input.hosts, sources, rounds),
     sources,
   };
+  // Verdicts and suspects last: they read the whole document.
+  const medianBps = judgePairs(doc, thresholds);
+  const pairs = pairsOf(doc).map(([, , p]) => p.summary);
+  Object.assign(doc.summary, {
+    pairs_pass: pairs.filter((p) => p.verdict === 'pass').length,
+    pairs_fail: pairs.filter((p) => p.verdict === 'fail').length,
+    median_pair_throughput_bps: medianBps,
+    suspects: findSuspects(doc, medianBps),
+  });
+  return doc;
 }
 
 /** The run's [test] values, every option of the table (null where unset), and what was resolved. */
@@ -149,6 +177,8 @@ function parameters(input: BuildInput): RunParameters {
     transport: input.transport,
     rounds: input.rounds.length,
     planes: input.planes ?? [DEFAULT_PLANE],
+    thresholds: input.thresholds ?? defaultThresholds(),
+    retest: input.flows.some((f) => f.retest),
   } as RunParameters;
 }
 
@@ -173,7 +203,7 @@ function skippedPair(down: HostResult): PairResult {
     message: `host ${down.name} could not take part: ${down.error?.message ?? 'failed'}`,
   };
   return {
-    summary: { status: 'skipped', error, throughput_bps: 0, sent_bps: 0, retransmits: 0, instances: 0, instances_ok: 0 },
+    summary: { status: 'skipped', error, throughput_bps: 0, sent_bps: 0, ...NO_PROTOCOL_METRICS, instances: 0, instances_ok: 0 },
     instances: [],
   };
 }
@@ -285,34 +315,6 @@ function intervalRate(doc: unknown): number | null {
   return seconds > 0 ? (bytes * 8) / seconds : null;
 }
 
-/** Instances that measured something: complete, or cut short by an interrupt. */
-const measured = (i: InstanceResult) => i.status === 'ok' || i.status === 'interrupted';
-
-/** A pair's summary; with several planes, each plane's own summary under `planes`. */
-function pairSummary(instances: InstanceResult[], perPlane = false): PairSummary {
-  const summary = planeSummary(instances);
-  if (!perPlane) return summary;
-  const names = [...new Set(instances.map((i) => i.plane))];
-  return { ...summary, planes: Object.fromEntries(names.map((n) => [n, planeSummary(instances.filter((i) => i.plane === n))])) };
-}
-
-function planeSummary(instances: InstanceResult[]): PairSummary {
-  const ok = instances.filter((i) => i.status === 'ok');
-  const got = instances.filter(measured);
-  const status: PairStatus =
-    ok.length === instances.length ? 'ok' : got.length === instances.length ? 'interrupted' : got.length > 0 ? 'partial' : 'failed';
-  const sum = (f: (i: InstanceResult) => number | null) => got.reduce((a, i) => a + (f(i) ?? 0), 0);
-  return {
-    status,
-    error: status === 'ok' ? null : (instances.find((i) => i.error)?.error ?? null),
-    throughput_bps: sum((i) => i.metrics.throughput_bps),
-    sent_bps: sum((i) => i.metrics.sent_bps),
-    retransmits: sum((i) => i.metrics.retransmits),
-    instances: instances.length,
-    instances_ok: ok.length,
-  };
-}
-
 function runSummary(hosts: HostResult[], sources: ResultsDocument['sources'], rounds: RoundResult[]): RunSummary {
   const pairs = Object.values(sources).flatMap((s) => Object.values(s.destinations));
   const count = (st: PairStatus) => pairs.filter((p) => p.summary.status === st).length;
@@ -342,5 +344,10 @@ function runSummary(hosts: HostResult[], sources: ResultsDocument['sources'], ro
     pair_success_rate: rate(count('ok'), measured),
     host_failure_rate: rate(hosts.filter((h) => h.status !== 'ok').length, hosts.length) ?? 0,
     start_spread_ms: spreads.length ? Math.max(...spreads) : null,
+    // Filled in by buildResults once every pair is judged.
+    pairs_pass: 0,
+    pairs_fail: 0,
+    median_pair_throughput_bps: null,
+    suspects: [],
   };
 }

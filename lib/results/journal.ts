@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { TestParams } from '../shared/options.js';
 import type { InstanceRecord, InstanceRole } from '../protocol/messages.js';
 import type { ErrorInfo } from '../shared/errors.js';
+import type { Thresholds } from './verdict/thresholds.js';
 import { buildResults, PlannedFlow, RoundInfo } from './build.js';
 import type { HostResult, ResultsDocument } from './types.js';
 import { ensureDir } from './files.js';
@@ -23,6 +24,8 @@ export interface PlanEntry {
   started_at: string;
   test: TestParams;
   planes?: string[];
+  /** Absent in journals of older runs: the defaults. */
+  thresholds?: Thresholds;
   processes: number;
   transport: 'ssh' | 'local';
   hosts: HostResult[];
@@ -165,6 +168,7 @@ export async function recoverResults(outDir: string): Promise<ResultsDocument> {
     interruptedAt: null,
     test: plan.test,
     planes: plan.planes,
+    thresholds: plan.thresholds,
     processes: plan.processes,
     transport: plan.transport,
     hosts: [...hosts.values()],

@@ -2,6 +2,7 @@
 import type { HealthSample, HelloResult, IperfOptions } from '../protocol/messages.js';
 import type { ErrorInfo } from '../shared/errors.js';
 import type { ParameterValues } from '../shared/options.js';
+import type { Thresholds } from './verdict/thresholds.js';
 
 export const RESULTS_FORMAT = 'meshperf.results/v1';
 
@@ -17,6 +18,10 @@ export type RunParameters = Omit<ParameterValues, 'processes'> & {
   rounds: number;
   /** The planes measured: "default" (every host's address) or the --plane names. */
   planes: string[];
+  /** What each pair had to reach (null: not checked). */
+  thresholds: Thresholds;
+  /** Failing pairs were measured again alone. */
+  retest: boolean;
 };
 
 export interface RoundResult {
@@ -151,9 +156,22 @@ export interface PairSummary {
   /** Sum of the instances' received bits per second. */
   throughput_bps: number;
   sent_bps: number;
-  retransmits: number;
+  /** TCP: retransmits summed, RTT over the sending streams (min, mean of means, max); null for UDP. */
+  retransmits: number | null;
+  rtt_min_us: number | null;
+  rtt_mean_us: number | null;
+  rtt_max_us: number | null;
+  /** UDP: packets lost of those sent, summed; lost_percent from the sums; the worst instance's jitter; null for TCP. */
+  lost_packets: number | null;
+  packets: number | null;
+  lost_percent: number | null;
+  jitter_ms: number | null;
+  out_of_order: number | null;
   instances: number;
   instances_ok: number;
+  /** Against the run's thresholds (lib/verdict): pass, or fail with the reasons. */
+  verdict?: Verdict;
+  reasons?: VerdictReason[];
   /** When more than one plane ran: this pair's summary on each plane. */
   planes?: Record<string, PairSummary>;
 }
@@ -161,6 +179,39 @@ export interface PairSummary {
 export interface PairResult {
   summary: PairSummary;
   instances: InstanceResult[];
+  /** With --retest, when the pair failed: the same pair measured again alone, after the mesh. */
+  retest?: { summary: PairSummary; instances: InstanceResult[] };
+}
+
+export type Verdict = 'pass' | 'fail';
+
+/** One threshold a pair failed: which, the pair's value and the limit, in words. */
+export interface VerdictReason {
+  /** A key of [thresholds], or "status" when the pair was not (fully) measured. */
+  threshold: string;
+  value: number | null;
+  limit: number | null;
+  message: string;
+}
+
+/** A likely cause of failing pairs, with what points at it. */
+export interface Suspect {
+  kind: 'host' | 'group' | 'link';
+  /** kind host: the host, and which way it fails. */
+  host?: string;
+  direction?: 'egress' | 'ingress' | 'both';
+  /** kind link: that pair, that way. */
+  src?: string;
+  dst?: string;
+  /** kind group: the block from hosts labelled key=src to hosts labelled key=dst. */
+  group?: { key: string; src: string; dst: string };
+  evidence: string;
+  /** 0 to 1: how much of the failing it explains and how clearly. */
+  confidence: number;
+  /** Failing pairs it explains. */
+  pairs: number;
+  /** With --retest: the pairs passed alone (contention), failed alone too (broken), or some of each. */
+  retest?: 'contention' | 'broken' | 'mixed';
 }
 
 export interface RunSummary {
@@ -191,6 +242,13 @@ export interface RunSummary {
   host_failure_rate: number;
   /** The largest start spread of any round, ms. */
   start_spread_ms: number | null;
+  /** Pairs whose verdict is pass and fail (a pair not measured fails). */
+  pairs_pass: number;
+  pairs_fail: number;
+  /** The run's median pair, the reference of min_percent_of_median. */
+  median_pair_throughput_bps: number | null;
+  /** Likely causes of the failing pairs, most likely first. */
+  suspects: Suspect[];
 }
 
 export interface ResultsDocument {

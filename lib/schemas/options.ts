@@ -6,6 +6,7 @@
  */
 import { CLIENT_OPTIONS, HOST_OPTIONS, NAME_PATTERN, OPTION_LIST, OPTIONS } from '../shared/options.js';
 import type { OptionKey, OptionSpec } from '../shared/options.js';
+import { THRESHOLD_KEYS } from '../results/verdict/thresholds.js';
 import { withBlock } from './blocks.js';
 
 type Schema = Record<string, unknown>;
@@ -84,6 +85,8 @@ export function parametersSchema(): Schema {
   props.transport = { enum: ['ssh', 'local'] };
   props.rounds = { $ref: '#/definitions/count' };
   props.planes = { type: 'array', minItems: 1, items: { type: 'string' }, description: 'the planes measured: "default" (every host\'s address) or the --plane names' };
+  props.thresholds = object(Object.fromEntries(THRESHOLD_KEYS.map((k) => [k, { type: ['number', 'null'], minimum: 0 }])), THRESHOLD_KEYS);
+  props.retest = { type: 'boolean', description: 'failing pairs were measured again alone (--retest)' };
   return object(props, Object.keys(props));
 }
 

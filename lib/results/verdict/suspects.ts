@@ -1,0 +1,153 @@
+/**
+ * The culprit, named: from the verdicts of a mesh, which host (and which way: egress, ingress or
+ * both), which group of hosts, or which single link explains the failing pairs.
+ *
+ * A bad NIC shows as a low row (what it sends) and/or a low column (what it receives) of the
+ * matrix; a bad link as one low cell whose row and column are otherwise fine; a bad uplink
+ * between racks as a low block between two groups. Causes are taken greedily, the one that
+ * explains the most failing pairs first, and the pairs it explains are set aside before the
+ * next is looked for, so that a bad host does not also make each of its peers look bad.
+ * TCP couples the two ways (a shaped egress delays the ACKs of what the host receives), so the
+ * way is judged by how much lower one side reads than the other, not by which side fails.
+ */
+import type { PairResult, ResultsDocument, Suspect } from '../types.js';
+import { hasReading, median, pairsOf } from './judge.js';
+
+/** One side reads at most this fraction of the other for the fault to be called one-way. */
+const ONE_WAY = 1 / 3;
+
+interface Cell {
+  src: string;
+  dst: string;
+  pair: PairResult;
+  failing: boolean;
+}
+
+const rate = (bps: number) => (bps >= 1e9 ? `${(bps / 1e9).toFixed(2)} Gbit/s` : `${(bps / 1e6).toFixed(1)} Mbit/s`);
+const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** A pair fails on what it measured (not only because it could not be measured). */
+const failsOnReading = (p: PairResult) => p.summary.verdict === 'fail' && (p.summary.reasons ?? []).some((r) => r.threshold !== 'status');
+
+export function findSuspects(doc: ResultsDocument, medianBps: number | null): Suspect[] {
+  const cells: Cell[] = pairsOf(doc)
+    .filter(([, , p]) => hasReading(p.summary))
+    .map(([src, dst, pair]) => ({ src, dst, pair, failing: failsOnReading(pair) }));
+  const total = cells.filter((c) => c.failing).length;
+  if (!total || !medianBps) return [];
+  const open = new Set(cells.filter((c) => c.failing));
+  const suspects: Suspect[] = [];
+  for (;;) {
+    const s = bestHost(cells, open, medianBps, total);
+    if (!s) break;
+    suspects.push(s.suspect);
+    s.explained.forEach((c) => open.delete(c));
+  }
+  for (;;) {
+    const g = bestGroup(doc, cells, open, total);
+    if (!g) break;
+    suspects.push(g.suspect);
+    g.explained.forEach((c) => open.delete(c));
+  }
+  for (const c of open) suspects.push(linkSuspect(c, cells, medianBps));
+  return suspects.sort((a, b) => b.confidence - a.confidence || b.pairs - a.pairs);
+}
+
+/** The host whose row or column explains the most open failing pairs, if any does. */
+function bestHost(cells: Cell[], open: Set<Cell>, medianBps: number, total: number): { suspect: Suspect; explained: Cell[] } | null {
+  let best: { suspect: Suspect; explained: Cell[] } | null = null;
+  const hosts = [...new Set(cells.flatMap((c) => [c.src, c.dst]))];
+  for (const h of hosts) {
+    const row = cells.filter((c) => c.src === h);
+    const col = cells.filter((c) => c.dst === h);
+    const rowBad = row.filter((c) => open.has(c));
+    const colBad = col.filter((c) => open.has(c));
+    const fo = row.length ? rowBad.length / row.length : 0;
+    const fi = col.length ? colBad.length / col.length : 0;
+    const egress = row.length >= 2 && fo >= 0.5;
+    const ingress = col.length >= 2 && fi >= 0.5;
+    if (!egress && !ingress) continue;
+    const r = (median(row.map((c) => c.pair.summary.throughput_bps)) ?? 0) / medianBps;
+    const c = (median(col.map((c) => c.pair.summary.throughput_bps)) ?? 0) / medianBps;
+    const direction = egress && ingress ? (r <= c * ONE_WAY ? 'egress' : c <= r * ONE_WAY ? 'ingress' : 'both') : egress ? 'egress' : 'ingress';
+    // Whichever way it is, the host explains all its failing pairs: TCP carries each way's ACKs
+    // the other way, so a one-way fault slows some pairs of the other side too.
+    const explained = [...rowBad, ...colBad];
+    const side = direction === 'egress' ? fo : direction === 'ingress' ? fi : Math.min(fo, fi);
+    const confidence = round2(side * Math.min(1, explained.length / total));
+    const evidence =
+      `${h} sends at ${pct(r)} of the median pair (${rate(r * medianBps)}; ${rowBad.length}/${row.length} sends fail) ` +
+      `and receives at ${pct(c)} (${rate(c * medianBps)}; ${colBad.length}/${col.length} receives fail): ` +
+      { egress: 'its egress', ingress: 'its ingress', both: 'its NIC or link, both ways' }[direction] +
+      retestNote(explained);
+    const suspect: Suspect = { kind: 'host', host: h, direction, evidence, confidence, pairs: explained.length, ...retestOf(explained) };
+    if (!best || explained.length > best.explained.length || (explained.length === best.explained.length && confidence > best.suspect.confidence)) best = { suspect, explained };
+  }
+  return best;
+}
+
+/**
+ * Hosts grouped by a topology label written key=value (rack=r12): a block between two groups
+ * that fails while each group's own pairs pass points at what joins them.
+ */
+function bestGroup(doc: ResultsDocument, cells: Cell[], open: Set<Cell>, total: number): { suspect: Suspect; explained: Cell[] } | null {
+  const groups = new Map<string, Map<string, Set<string>>>();
+  for (const h of doc.run.hosts) {
+    for (const l of h.labels ?? []) {
+      const m = /^([^=]+)=(.+)$/.exec(l);
+      if (!m) continue;
+      const byValue = groups.get(m[1]!) ?? new Map<string, Set<string>>();
+      byValue.set(m[2]!, (byValue.get(m[2]!) ?? new Set()).add(h.name));
+      groups.set(m[1]!, byValue);
+    }
+  }
+  let best: { suspect: Suspect; explained: Cell[] } | null = null;
+  for (const [key, byValue] of groups) {
+    for (const [a, A] of byValue) {
+      for (const [b, B] of byValue) {
+        if (a === b) continue;
+        const block = cells.filter((c) => A.has(c.src) && B.has(c.dst));
+        const bad = block.filter((c) => open.has(c));
+        const inside = cells.filter((c) => (A.has(c.src) && A.has(c.dst)) || (B.has(c.src) && B.has(c.dst)));
+        const insideBad = inside.filter((c) => c.failing).length;
+        if (block.length < 2 || bad.length / block.length < 0.5 || (inside.length && insideBad / inside.length >= 0.5)) continue;
+        const confidence = round2((bad.length / block.length) * Math.min(1, bad.length / total));
+        const evidence = `${bad.length}/${block.length} pairs from ${key}=${a} to ${key}=${b} fail while ${inside.length - insideBad}/${inside.length} pairs inside the two groups pass: what joins them${retestNote(bad)}`;
+        const suspect: Suspect = { kind: 'group', group: { key, src: a, dst: b }, evidence, confidence, pairs: bad.length, ...retestOf(bad) };
+        if (!best || bad.length > best.explained.length) best = { suspect, explained: bad };
+      }
+    }
+  }
+  return best;
+}
+
+/** One failing cell nothing else explains: that link, that way. */
+function linkSuspect(cell: Cell, cells: Cell[], medianBps: number): Suspect {
+  const others = cells.filter((c) => c !== cell && (c.src === cell.src || c.dst === cell.dst));
+  const othersPass = others.filter((c) => !c.failing).length;
+  const bps = cell.pair.summary.throughput_bps;
+  const evidence =
+    `${cell.src} -> ${cell.dst} carried ${rate(bps)} (${pct(bps / medianBps)} of the median pair) while ${othersPass}/${others.length} ` +
+    `other pairs from ${cell.src} or to ${cell.dst} pass: that link, that way${retestNote([cell])}`;
+  const confidence = round2(others.length ? 0.9 * (othersPass / others.length) : 0.5);
+  return { kind: 'link', src: cell.src, dst: cell.dst, evidence, confidence, pairs: 1, ...retestOf([cell]) };
+}
+
+/** What re-testing the pairs alone said: only slow with the others running, or broken alone too. */
+function retestOf(cells: Cell[]): Pick<Suspect, 'retest'> {
+  const judged = cells.map((c) => c.pair.retest?.summary.verdict).filter((v) => v !== undefined);
+  if (!judged.length) return {};
+  const passed = judged.filter((v) => v === 'pass').length;
+  return { retest: passed === judged.length ? 'contention' : passed === 0 ? 'broken' : 'mixed' };
+}
+
+function retestNote(cells: Cell[]): string {
+  const r = retestOf(cells).retest;
+  if (!r) return '';
+  return {
+    contention: '; re-tested alone, every pair passed: slow only under contention',
+    broken: '; re-tested alone, they still fail: broken, not contention',
+    mixed: '; re-tested alone, some pass and some still fail',
+  }[r];
+}
