@@ -7,13 +7,13 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yargs, { Argv } from 'yargs';
-import { InventoryError, LabError, loadInventory, newRunId, normalizeInventory, recoverResults, resultFiles, runMesh, UsageError, writeResults } from '../index.js';
+import { InventoryError, LabError, LOG_FILE, loadInventory, newRunId, normalizeInventory, recoverResults, resultFiles, runMesh, UsageError, writeResults } from '../index.js';
 import type { Inventory, ResultsDocument } from '../index.js';
 import { labDown, labUp, pickFreeSubnet, SSHD } from '../lab/lab.js';
 import { positiveInt, testFlags, TestFlagArgs, testOverrides, thresholdFlags, thresholdOverrides } from './flags.js';
 import { formatMatrix, Metric, METRICS } from './matrix.js';
 import { askPassphrases } from './passphrase.js';
-import { createProgress } from './progress.js';
+import { createProgress, jsonLines, verboseLines } from './progress.js';
 
 /** 3: everything was measured, but some pair fails its thresholds (1 wins: something was not measured). */
 export const EXIT = { ok: 0, someFailed: 1, usage: 2, thresholds: 3, interrupted: 130, terminated: 143 } as const;
@@ -64,12 +64,16 @@ interface RunArgs extends TestFlagArgs {
   plane?: string[];
   retest?: boolean;
   metric?: Metric;
+  verbose?: boolean;
+  json?: boolean;
 }
 
 const runOptions = (y: Argv) =>
   thresholdFlags(testFlags(y))
     .option('retest', { type: 'boolean', describe: 'after the mesh, measure each failing pair again alone; both readings are kept', group: 'Thresholds:' })
     .option('metric', { choices: METRICS, default: 'throughput' as Metric, describe: 'what the matrix shows' })
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'print every entry of the run\'s log (meshperf.log) as it happens, on stderr' })
+    .option('json', { type: 'boolean', describe: 'print the events as JSON lines on stdout instead of the matrix' })
     .option('inventory', { alias: 'i', type: 'string', describe: 'inventory file (TOML)', demandOption: true })
     .option('out', { alias: 'o', type: 'string', describe: 'output directory (default ./meshperf-results/<run id>)' })
     .option('force', { type: 'boolean', describe: 'write into an --out directory that is not empty' })
@@ -181,7 +185,7 @@ async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) =
     io.stderr.write(`\nmeshperf: ${sig}: stopping every iperf3, keeping what finished (again to quit at once)\n`);
     controller.abort();
   });
-  const progress = createProgress(io.stderr, io.tty, inventory.hosts.length);
+  const progress = a.json ? jsonLines(io.stdout) : a.verbose ? verboseLines(io.stderr) : createProgress(io.stderr, io.tty, inventory.hosts.length);
   let doc: ResultsDocument;
   try {
     doc = await runMesh({ inventory, test, thresholds, retest: a.retest, transport: a.transport, runId, onEvent: progress.listener, signal: controller.signal, out, planes: a.plane });
@@ -190,10 +194,14 @@ async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) =
     stopListening();
   }
   const files = resultFiles(out);
+  const code = doc.run.interrupted ? signalCode : exitCode(doc);
+  if (a.json) {
+    say(JSON.stringify({ ts: new Date().toISOString(), event: 'results', ...files, log: path.join(out, LOG_FILE), exit_code: code }));
+    return code;
+  }
   say(formatMatrix(doc, a.metric));
-  say(`\nresults: ${files.json}\n         ${files.csv}`);
-  if (doc.run.interrupted) return signalCode;
-  return exitCode(doc);
+  say(`\nresults: ${files.json}\n         ${files.csv}\nlog:     ${path.join(out, LOG_FILE)}`);
+  return code;
 }
 
 /** 0 all measured and passing; 1 a host or pair not measured; 3 all measured, some pair below its thresholds. */

@@ -1,5 +1,6 @@
 /** Progress for people: a bar on a terminal, plain lines (on stderr) otherwise. */
 import cliProgress from 'cli-progress';
+import { logEntry } from '../index.js';
 import type { MeshEvent } from '../index.js';
 import { formatBps } from './matrix.js';
 
@@ -36,6 +37,10 @@ export function describe(e: MeshEvent): string | null {
       return `${e.host}: collected ${e.records.length} ${e.role === 'all' ? 'instance' : e.role} results`;
     case 'host-runtime':
       return `${e.host}: no usable node there; pushed a Node.js runtime (${(e.bytes / 1e6).toFixed(1)} MB), removed when the daemon starts`;
+    case 'round-scheduled':
+      return `round ${e.round + 1}: ${e.flows} clients on ${e.hosts.length} hosts released at ${e.start_at} (lead ${Math.round(e.lead_ms)} ms)`;
+    case 'daemon-stderr':
+      return `${e.host}: daemon stderr: ${e.line}`;
     case 'listener-error':
     case 'warning':
       return `warning: ${e.message}`;
@@ -87,5 +92,30 @@ export function createProgress(stream: NodeJS.WritableStream, tty: boolean, host
       }
     },
     stop: () => bar.stop(),
+  };
+}
+
+/** --json: each event as the JSON line the run's log holds, on `stream`. */
+export function jsonLines(stream: NodeJS.WritableStream): Progress {
+  return {
+    listener: (e) => {
+      const entry = logEntry(e);
+      if (entry) stream.write(JSON.stringify(entry) + '\n');
+    },
+    stop: () => {},
+  };
+}
+
+/** --verbose: every entry of the run's log, readably, as it happens: time, host, event, what it says. */
+export function verboseLines(stream: NodeJS.WritableStream): Progress {
+  return {
+    listener: (e) => {
+      const entry = logEntry(e);
+      if (!entry) return;
+      const { ts, event, host, ...details } = entry;
+      const text = e.type === 'done' ? `${e.summary.pairs_ok}/${e.summary.pairs} pairs ok, ${e.summary.pairs_fail} fail their thresholds` : (describe(e) ?? (Object.keys(details).length ? JSON.stringify(details) : ''));
+      stream.write(`${ts.slice(11, 23)} ${(host ?? '-').padEnd(8)} ${event.padEnd(17)} ${text}\n`);
+    },
+    stop: () => {},
   };
 }

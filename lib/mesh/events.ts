@@ -10,6 +10,8 @@ export type MeshEvent =
   | { type: 'host-ready'; host: string; hello: HelloResult }
   | { type: 'host-failed'; host: string; error: ErrorInfo }
   | { type: 'servers-listening'; host: string; count: number }
+  /** The instant (controller clock) every client of a round is released at, and the lead to it. */
+  | { type: 'round-scheduled'; round: number; start_at: string; lead_ms: number; hosts: string[]; flows: number }
   | { type: 'clients-started'; host: string; count: number; round: number }
   /** Per second; throughput_bps sums the latest interval of every live client (iperf3 >= 3.17). */
   | { type: 'test-running'; elapsed_s: number; duration_s: number; throughput_bps: number | null }
@@ -19,6 +21,8 @@ export type MeshEvent =
   | { type: 'collecting'; waiting: string[]; overdue_s: number }
   /** One host's instances of a round (clients, then servers), or all it had after an interrupt. */
   | { type: 'host-collected'; host: string; role: InstanceRole | 'all'; records: InstanceRecord[] }
+  /** A line the host's daemon (or its shell) wrote to stderr. */
+  | { type: 'daemon-stderr'; host: string; line: string }
   /** Something the user should know that fails nothing (an MTU mismatch, traffic on the wrong interface); also in run.warnings. */
   | { type: 'warning'; message: string }
   /** The caller's listener threw or rejected (once per run; the run went on without it). */

@@ -88,6 +88,7 @@ export async function connectAll(run: RunState): Promise<void> {
             onRetry: (attempt, err) => emit({ type: 'host-retry', host: host.name, attempt, error: asError(err, 'unreachable') }),
             runtime: inventory.runtime,
             onRuntime: (bytes) => emit({ type: 'host-runtime', host: host.name, bytes }),
+            onStderr: (line) => emit({ type: 'daemon-stderr', host: host.name, line }),
             onInterval: (p) => {
               latestBps.set(p.id, p.bits_per_second);
               emit({ type: 'interval', id: p.id, end_s: p.end, bits_per_second: p.bits_per_second });
@@ -184,6 +185,7 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
   );
   const lead = RELEASE_MARGIN_MS + RELEASE_PER_HOST_MS * ready.length + 2 * Math.max(0, ...ready.map((h) => sessions.get(h.name)!.recentRttMs()));
   const startAt = Date.now() + lead;
+  emit({ type: 'round-scheduled', round, start_at: new Date(startAt).toISOString(), lead_ms: lead, hosts: ready.map((h) => h.name), flows: flows.length });
   for (const h of hosts) sessions.get(h.name)!.testRunsUntil(startAt + run.test.duration * 1000);
   await Promise.all(
     ready.map(async (h) => {

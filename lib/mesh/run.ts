@@ -17,7 +17,8 @@ import { ErrorInfo, InventoryError, UsageError } from '../shared/errors.js';
 import { localTransport } from '../transport/local.js';
 import { sshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
-import type { MeshEventListener } from './events.js';
+import type { MeshEvent, MeshEventListener } from './events.js';
+import { openRunLog } from './log.js';
 import { guardListener } from './events.js';
 import { hostResult } from './host-result.js';
 import { prepareOutDir } from './out-dir.js';
@@ -91,10 +92,16 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   const startedAt = new Date();
   const runId = opts.runId ?? newRunId(startedAt);
   const warnings: string[] = [];
-  const emit = guardListener(opts.onEvent, (message) => warnings.push(message));
   const transport = pickTransport(opts.transport ?? inventory.transport);
   const { test, planes, thresholds } = effectiveTest(opts);
   if (opts.out) await prepareOutDir(opts.out);
+  const log = opts.out ? openRunLog(opts.out, (err) => warnings.push(`log: ${err.message}`)) : null;
+  log?.write({ event: 'run-start', run_id: runId, transport: transport.name, hosts: inventory.hosts.map((h) => h.name), test, planes, thresholds, retest: opts.retest ?? false });
+  const listener = guardListener(opts.onEvent, (message) => warnings.push(message));
+  const emit = (e: MeshEvent) => {
+    log?.event(e);
+    listener(e);
+  };
   const journal = opts.out ? new Journal(opts.out, (err) => warnings.push(`journal: ${err.message}`)) : null;
   const failures = new Map<string, ErrorInfo>();
   const run: RunState = {
@@ -175,6 +182,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
       for (let r = 0; r < plan.rounds && !signal?.aborted; r++) {
         const round = flows.filter((f) => f.round === r && run.isUp(f.client.name) && run.isUp(f.server.name));
         const { info, records } = await runRound(run, r, round, ports);
+        for (const [host, error] of Object.entries(info.errors)) log?.write({ event: 'round-error', host, round: r, error });
         rounds.push(info);
         run.records.push(...records);
       }
@@ -206,8 +214,12 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   const doc = buildResults(results());
   trafficWarnings(doc, deltas).forEach(warn);
   await journal?.flush();
-  if (opts.out) await writeResults(doc, opts.out);
+  if (opts.out) {
+    const files = await writeResults(doc, opts.out);
+    log?.write({ event: 'results', ...files });
+  }
   emit({ type: 'done', summary: doc.summary });
+  await log?.close();
   return doc;
 }
 

@@ -59,6 +59,8 @@ export interface OpenOptions {
   onRuntime?: (bytes: number) => void;
   /** No further attempts once aborted. */
   signal?: AbortSignal;
+  /** Each line the daemon writes to stderr (for the run's log). */
+  onStderr?: (line: string) => void;
 }
 
 export class HostSession {
@@ -121,6 +123,7 @@ export class HostSession {
     if (host.max_processes) options.max_processes = host.max_processes;
     const channel = await o.transport.open({ host, ssh: o.ssh, options, runtime: o.runtime, onRuntime: o.onRuntime });
     const rpc = new RpcClient(channel, Math.max(30_000, host.ssh.connect_timeout * 1000));
+    if (o.onStderr) rpc.onStderrLine = o.onStderr;
     try {
       const ready = await rpc.ready.catch((err: Error) => {
         throw startFailure(host, rpc.stderr, err);

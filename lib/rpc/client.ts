@@ -39,6 +39,9 @@ export class RpcClient {
   readonly ready: Promise<ReadyParams>;
   /** Called for each notification (a message with a method and no id) after the ready line. */
   onNotification: (method: string, params: unknown) => void = () => {};
+  /** Called for each whole line the daemon (or the remote shell) writes to stderr. */
+  onStderrLine: (line: string) => void = () => {};
+  private stderrPartial = '';
 
   constructor(
     private readonly channel: DaemonChannel,
@@ -75,7 +78,12 @@ export class RpcClient {
       }
     });
     channel.stderr.on('data', (c: Buffer) => {
-      this.stderrTail = (this.stderrTail + c.toString('utf8')).slice(-2000);
+      const text = c.toString('utf8');
+      this.stderrTail = (this.stderrTail + text).slice(-2000);
+      const lines = (this.stderrPartial + text).split('\n');
+      // A line without its end yet waits, up to a bound (a daemon that never ends its line).
+      this.stderrPartial = lines.pop()!.slice(-2000);
+      for (const line of lines) if (line.trim()) this.onStderrLine(line);
     });
     channel.closed.then(() => {
       clearTimeout(readyTimer);
