@@ -24,3 +24,11 @@ export type { Transport, DaemonChannel, OpenRequest } from './transport/types.js
 export { needsPassphrase, sshTransport } from './transport/ssh.js';
 export { localTransport } from './transport/local.js';
 export { PROTOCOL_VERSION } from './protocol/messages.js';
+export { formatMatrix, formatBps, formatMetric, metricValue, METRICS } from './report/matrix.js';
+export type { Metric } from './report/matrix.js';
+export { renderReport, writeReportHtml, REPORT_FORMATS, REPORT_HTML } from './report/render.js';
+export type { ReportFormat, ReportOptions } from './report/render.js';
+export type { PairFilter, PairRow } from './report/pairs.js';
+export { readResultsFile } from './results/read.js';
+export { compareResults, comparisonText, comparisonMarkdown, comparisonHtml } from './report/compare.js';
+export type { Comparison, MetricChange } from './report/compare.js';

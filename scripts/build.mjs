@@ -2,12 +2,15 @@
 // dependency-free CommonJS file (dist/daemon.cjs) that runs on Node >= 16.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 rmSync('dist', { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { stdio: 'inherit' });
+// report.html carries uPlot inline (lib/report/uplot.d.ts): its script and style, as text.
+const uplot = (f) => readFileSync(require.resolve(`uplot/dist/${f}`), 'utf8');
+writeFileSync('dist/report/uplot.js', `export const UPLOT_JS = ${JSON.stringify(uplot('uPlot.iife.min.js'))};\nexport const UPLOT_CSS = ${JSON.stringify(uplot('uPlot.min.css'))};\n`);
 await build({
   entryPoints: ['lib/daemon/main.ts'],
   outfile: 'dist/daemon.cjs',

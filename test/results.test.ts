@@ -7,7 +7,7 @@ import type { InstanceRecord } from '../lib/protocol/messages.js';
 import { buildResults, type BuildInput } from '../lib/results/build.js';
 import { clientMetrics } from '../lib/results/metrics.js';
 import { toCsv } from '../lib/results/write.js';
-import { formatMatrix } from '../lib/cli/matrix.js';
+import { formatMatrix } from '../lib/report/matrix.js';
 import type { HostResult } from '../lib/results/types.js';
 import { schemaErrors } from './helpers/schema.js';
 

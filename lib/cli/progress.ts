@@ -2,7 +2,7 @@
 import cliProgress from 'cli-progress';
 import { logEntry } from '../index.js';
 import type { MeshEvent } from '../index.js';
-import { formatBps } from './matrix.js';
+import { formatBps } from '../index.js';
 
 export interface Progress {
   listener: (e: MeshEvent) => void;

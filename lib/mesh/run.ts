@@ -13,6 +13,7 @@ import { retestPairs } from './retest.js';
 import { Journal } from '../results/journal.js';
 import type { ResultsDocument } from '../results/types.js';
 import { writeResults } from '../results/write.js';
+import { writeReportHtml } from '../report/render.js';
 import { ErrorInfo, InventoryError, UsageError } from '../shared/errors.js';
 import { localTransport } from '../transport/local.js';
 import { sshTransport } from '../transport/ssh.js';
@@ -216,7 +217,8 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   await journal?.flush();
   if (opts.out) {
     const files = await writeResults(doc, opts.out);
-    log?.write({ event: 'results', ...files });
+    const report = await writeReportHtml(doc, opts.out).catch((err: Error) => void warnings.push(`report.html: ${err.message}`));
+    log?.write({ event: 'results', ...files, ...(report ? { html: report } : {}) });
   }
   emit({ type: 'done', summary: doc.summary });
   await log?.close();

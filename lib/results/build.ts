@@ -9,8 +9,7 @@ import { iperfError } from '../shared/iperf-json.js';
 import { OPTION_LIST } from '../shared/options.js';
 import { DEFAULT_PLANE } from '../shared/planes.js';
 import { measured, NO_PROTOCOL_METRICS, pairSummary } from './pair-summary.js';
-import { judgePairs, pairsOf } from './verdict/judge.js';
-import { findSuspects } from './verdict/suspects.js';
+import { applyVerdicts } from './verdict/apply.js';
 import { defaultThresholds, Thresholds } from './verdict/thresholds.js';
 import { clientMetrics, emptyMetrics, iperfVersionOf, localPort } from './metrics.js';
 import {
@@ -155,15 +154,7 @@ export function buildResults(input: BuildInput): ResultsDocument {
     sources,
   };
   // Verdicts and suspects last: they read the whole document.
-  const medianBps = judgePairs(doc, thresholds);
-  const pairs = pairsOf(doc).map(([, , p]) => p.summary);
-  Object.assign(doc.summary, {
-    pairs_pass: pairs.filter((p) => p.verdict === 'pass').length,
-    pairs_fail: pairs.filter((p) => p.verdict === 'fail').length,
-    median_pair_throughput_bps: medianBps,
-    suspects: findSuspects(doc, medianBps),
-  });
-  return doc;
+  return applyVerdicts(doc, thresholds);
 }
 
 /** The run's [test] values, every option of the table (null where unset), and what was resolved. */

@@ -1,8 +1,11 @@
-/** The source x destination table printed at the end of a run (or by meshperf report), of any metric. */
-import type { PairResult, PairSummary, ResultsDocument } from '../index.js';
+/** The source x destination table printed at the end of a run (and by meshperf report), of any metric. */
+import type { PairResult, PairSummary, ResultsDocument } from '../results/types.js';
 
 export const METRICS = ['throughput', 'loss', 'jitter', 'retransmits', 'rtt'] as const;
 export type Metric = (typeof METRICS)[number];
+
+/** Higher is better only for throughput; for the others, less is better. */
+export const HIGHER_IS_BETTER: Record<Metric, boolean> = { throughput: true, loss: false, jitter: false, retransmits: false, rtt: false };
 
 export function formatBps(bps: number): string {
   if (bps >= 1e9) return `${(bps / 1e9).toFixed(2)} Gbit/s`;
@@ -75,9 +78,12 @@ export function formatMatrix(doc: ResultsDocument, metric: Metric = 'throughput'
 }
 
 function table(doc: ResultsDocument, plane: string | null, metric: Metric): string[] {
+  // Every host, unless a filter (meshperf report --src/--dst) left some without a pair.
   const names = doc.run.hosts.map((h) => h.name);
-  const rows = names.map((src) => [src, ...names.map((dst) => (src === dst ? '·' : cell(doc.sources[src]?.destinations[dst], plane, metric)))]);
-  const table = [['src \\ dst', ...names], ...rows];
+  const srcs = names.filter((n) => Object.keys(doc.sources[n]?.destinations ?? {}).length > 0);
+  const dsts = names.filter((n) => Object.values(doc.sources).some((s) => n in s.destinations));
+  const rows = srcs.map((src) => [src, ...dsts.map((dst) => (src === dst ? '·' : cell(doc.sources[src]?.destinations[dst], plane, metric)))]);
+  const table = [['src \\ dst', ...dsts], ...rows];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
   return table.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  '));
 }
