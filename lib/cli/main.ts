@@ -120,6 +120,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         const below = a.below === undefined ? undefined : parseSize(a.below, 1000);
         if (Number.isNaN(below)) throw new UsageError(`--below must be a rate in bits/s, a number optionally with K, M or G (e.g. 500M), got ${JSON.stringify(a.below)}`);
         const doc = await readResultsFile(a.results);
+        if (a.plane !== undefined && !doc.run.parameters.planes.includes(a.plane)) throw new UsageError(`--plane ${a.plane}: this run measured ${doc.run.parameters.planes.map((p) => `"${p}"`).join(', ')}`);
         await emit(renderReport(doc, { format: a.format, metric: a.metric, src: a.src, dst: a.dst, plane: a.plane, failed: a.failed, below }), a.out, say);
       },
     )

@@ -9,6 +9,7 @@ h1{font-size:1.4em;margin:0}h2{font-size:1.1em;margin-top:1.6em}
 table{border-collapse:collapse}th,td{padding:.3em .6em;border:1px solid #ddd;text-align:right;white-space:nowrap}
 th{background:#f4f4f4}td.self,td.none{background:#fafafa;color:#aaa;text-align:center}
 td.total,th.total{background:#eef;font-weight:600}
+td[data-verdict=fail]{outline:2px solid #b00020;outline-offset:-2px;font-weight:600}
 .good{color:#176317}.bad{color:#b00020;font-weight:600}.note{color:#666;font-size:.9em}
 #timeline{min-height:340px}
 `;
@@ -36,7 +37,7 @@ export const PAGE_SCRIPT = `
       var state = c.getAttribute('data-verdict');
       c.setAttribute('data-value', raw);
       if (state === 'skipped' || state === 'failed') { c.style.background = '#ddd'; return; }
-      c.textContent = fmt(raw, metric) + (state === 'fail' ? ' \\u274c' : '');
+      c.textContent = fmt(raw, metric) + (state === 'fail' ? ' !' : '');
       if (raw === '' || max === 0) { c.style.background = '#fff'; return; }
       var share = Number(raw) / max;
       var good = HIGHER_IS_BETTER[metric] ? share : 1 - share;
@@ -61,7 +62,7 @@ export const PAGE_SCRIPT = `
   new uPlot({
     width: width, height: 320, series: series,
     legend: { show: data.series.length <= 40 },
-    scales: { x: { time: false } },
+    scales: { x: { time: false }, y: { range: function (u, min, max) { return [0, max * 1.05]; } }, mesh: { range: function (u, min, max) { return [0, max * 1.05]; } } },
     axes: [
       { label: 'seconds from the first client start (controller clock, ' + new Date(data.t0).toISOString() + ')' },
       { label: 'per flow', values: function (u, ticks) { return ticks.map(function (v) { return fmt(v, 'throughput'); }); }, size: 90 },

@@ -37,7 +37,7 @@ ${suspects(doc)}
 <section><h2>Heatmap</h2>
 <label>metric <select id="metric">${METRICS.map((m) => `<option${m === metric ? ' selected' : ''}>${m}</option>`).join('')}</select></label>
 ${heatmap(doc, rows, metric)}
-<p class="note">Rows send, columns receive. ❌ marks a pair that fails its thresholds. The last column and row are each host's egress and ingress.</p></section>
+<p class="note">Rows send, columns receive. A framed cell marked ! is a pair that fails its thresholds. The last column and row are each host's egress and ingress.</p></section>
 ${asymmetry(rows)}
 ${failures(doc, rows)}
 ${health(doc.run.hosts)}
@@ -76,7 +76,7 @@ function heatmap(doc: ResultsDocument, rows: PairRow[], metric: Metric): string 
     if (!r) return '<td class="none"></td>';
     const v = metricValue(r.summary, metric);
     const state = r.summary.status === 'skipped' || r.summary.status === 'failed' ? r.summary.status : r.summary.verdict ?? '';
-    const text = state === 'skipped' || state === 'failed' ? state : `${formatMetric(v, metric)}${r.summary.verdict === 'fail' ? ' ❌' : ''}`;
+    const text = state === 'skipped' || state === 'failed' ? state : `${formatMetric(v, metric)}${r.summary.verdict === 'fail' ? ' !' : ''}`;
     const why = (r.summary.reasons ?? []).map((x) => x.message).join('; ');
     return `<td class="cell" data-src="${esc(src)}" data-dst="${esc(dst)}" data-value="${v ?? ''}" data-verdict="${esc(state)}"${cellData(r)} title="${esc(`${src} → ${dst}${why ? `: ${why}` : ''}`)}">${esc(text)}</td>`;
   };
