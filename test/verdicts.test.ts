@@ -34,6 +34,13 @@ t.test('one host of five shaped: its pairs fail, it is the first suspect, the ru
     t.equal(r.doc.summary.pairs_pass, 20);
     t.same(r.doc.summary.suspects, []);
     t.match(r.stdout, /verdict: all 20 pairs pass \(median pair/);
+    // Against the line rate: veth says 10000 Mbit/s; under "all" each of 4 peers gets a quarter,
+    // of which TCP at MTU 1500 can count 94.1 %: 2.35 Gbit/s. No lab pair reaches 99 % of that.
+    const strict = run('--min-percent-of-line-rate', '99');
+    t.equal(strict.code, 3);
+    t.equal(strict.doc.run.parameters.thresholds.min_percent_of_line_rate, 99);
+    const reason = strict.doc.sources.h1!.destinations.h2!.summary.reasons!.find((x) => x.threshold === 'min_percent_of_line_rate');
+    t.match(reason?.message, /of what the line rates allow \(2\.35 Gbit\/s\), below 99 %/, 'the pair\'s share of the line rate, headers accounted for');
   });
 
   t.test('its NIC slow both ways: exactly its 8 pairs fail; h5 (both) is the first suspect', async (t) => {

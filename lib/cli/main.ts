@@ -90,6 +90,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     .scriptName('meshperf')
     .usage('$0 --inventory hosts.toml [options]\n\nFull-mesh iperf3 test over SSH: every host a server and a client to every peer.')
     .command('$0', 'run a full-mesh test', runOptions, async (a) => {
+      // A mistyped flag is said before anything is read or connected.
+      testOverrides(a);
+      thresholdOverrides(a);
       const inventory = await loadInventory(a.inventory);
       code = await runAndReport(inventory, a as RunArgs, say, io);
     })

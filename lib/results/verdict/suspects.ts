@@ -5,8 +5,8 @@
  * A bad NIC shows as a low row (what it sends) and/or a low column (what it receives) of the
  * matrix; a bad link as one low cell whose row and column are otherwise fine; a bad uplink
  * between racks as a low block between two groups. Causes are taken greedily, the one that
- * explains the most failing pairs first, and the pairs it explains are set aside before the
- * next is looked for, so that a bad host does not also make each of its peers look bad.
+ * explains the most failing pairs first (a host or a group), and the pairs it explains are set
+ * aside before the next is looked for, so that a bad host does not also make each of its peers look bad.
  * TCP couples the two ways (a shaped egress delays the ACKs of what the host receives), so the
  * way is judged by how much lower one side reads than the other, not by which side fails.
  */
@@ -39,16 +39,14 @@ export function findSuspects(doc: ResultsDocument, medianBps: number | null): Su
   const open = new Set(cells.filter((c) => c.failing));
   const suspects: Suspect[] = [];
   for (;;) {
-    const s = bestHost(cells, open, medianBps, total);
+    // A bad uplink between two racks also leaves each host of one rack with a low row: the
+    // group wins when it explains more failing pairs than any one host does.
+    const h = bestHost(cells, open, medianBps, total);
+    const g = bestGroup(doc, cells, open, total);
+    const s = g && (!h || g.explained.length > h.explained.length) ? g : h;
     if (!s) break;
     suspects.push(s.suspect);
     s.explained.forEach((c) => open.delete(c));
-  }
-  for (;;) {
-    const g = bestGroup(doc, cells, open, total);
-    if (!g) break;
-    suspects.push(g.suspect);
-    g.explained.forEach((c) => open.delete(c));
   }
   for (const c of open) suspects.push(linkSuspect(c, cells, medianBps));
   return suspects.sort((a, b) => b.confidence - a.confidence || b.pairs - a.pairs);

@@ -1,0 +1,39 @@
+// A bad uplink between two racks: six lab hosts labelled rack = "r1" / "r2", traffic from r1 to r2
+// shaped with tc on each r1 host (by destination). The suspect is the block between the groups,
+// not each host of r1.
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadInventory, runMesh } from 'meshperf';
+import { canRunLab, NO_LAB_REASON, withLab } from './helpers/lab.js';
+import { schemaErrors } from './helpers/schema.js';
+
+const skip = !canRunLab && NO_LAB_REASON;
+
+t.test('a slow block between two racks is named as the group, not as its hosts', { skip }, async (t) => {
+  const lab = await withLab(t, 6, '198.19.183.0/24');
+  const rack = (i: number) => (i < 3 ? 'r1' : 'r2');
+  const file = path.join(lab.tmp, 'racks.toml');
+  writeFileSync(file, readFileSync(lab.inventory, 'utf8').replace(/name = "h(\d)"/g, (m, n: string) => `${m}\nlabels = { rack = "${rack(Number(n) - 1)}" }`));
+  // On each r1 host: what goes to an iperf3 server (ports 5120-5375) of an r2 host through a
+  // 100 Mbit/s class, the rest (the ACKs of r2 -> r1 among it) unshaped.
+  const [r1, r2] = [lab.network.hosts.slice(0, 3), lab.network.hosts.slice(3)];
+  for (const h of r1) {
+    const tc = (...args: string[]) => execFileSync('ip', ['netns', 'exec', h.namespace, 'tc', ...args]);
+    tc('qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '1:', 'htb', 'default', '10');
+    tc('class', 'add', 'dev', 'eth0', 'parent', '1:', 'classid', '1:10', 'htb', 'rate', '10gbit');
+    tc('class', 'add', 'dev', 'eth0', 'parent', '1:', 'classid', '1:20', 'htb', 'rate', '100mbit');
+    for (const d of r2) tc('filter', 'add', 'dev', 'eth0', 'parent', '1:', 'protocol', 'ip', 'u32', 'match', 'ip', 'dst', `${d.address}/32`, 'match', 'ip', 'dport', '0x1400', '0xff00', 'flowid', '1:20');
+  }
+  const inventory = await loadInventory(file);
+  t.same(inventory.hosts.map((h) => h.labels), [['rack=r1'], ['rack=r1'], ['rack=r1'], ['rack=r2'], ['rack=r2'], ['rack=r2']], 'a labels table is recorded key=value');
+  const doc = await runMesh({ inventory, test: { duration: 3 } });
+  t.equal(schemaErrors(doc), '');
+  t.equal(doc.summary.pairs_ok, 30);
+  for (const s of r1) for (const d of r2) t.equal(doc.sources[s.name]!.destinations[d.name]!.summary.verdict, 'fail', `${s.name}>${d.name} (r1 -> r2) fails`);
+  for (const [a, b] of [[r1, r1], [r2, r2]]) for (const s of a!) for (const d of b!) if (s !== d) t.equal(doc.sources[s.name]!.destinations[d.name]!.summary.verdict, 'pass', `${s.name}>${d.name} inside a rack passes`);
+  const first = doc.summary.suspects[0]!;
+  t.match(first, { kind: 'group', group: { key: 'rack', src: 'r1', dst: 'r2' }, pairs: 9 }, `the block r1 -> r2 first: ${first.evidence}`);
+  t.notOk(doc.summary.suspects.some((s) => s.kind === 'host'), 'no host of r1 is blamed');
+});
