@@ -12,7 +12,7 @@ import { formatBps, formatMetric, Metric, METRICS, metricValue } from './matrix.
 import { suspectText } from './markdown.js';
 import { PairRow } from './pairs.js';
 import { timeline } from './timeline.js';
-import { UPLOT_CSS, UPLOT_JS } from './uplot.js';
+import { uplot } from './uplot.js';
 import { PAGE_CSS, PAGE_SCRIPT } from './html-page.js';
 
 const esc = (v: unknown) => String(v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -28,7 +28,7 @@ export function html(doc: ResultsDocument, rows: PairRow[], metric: Metric = 'th
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title>
-<style>${UPLOT_CSS}${PAGE_CSS}</style></head>
+<style>${uplot().css}${PAGE_CSS}</style></head>
 <body>
 <header><h1>${esc(title)}</h1>
 <p>${esc(doc.run.started_at)} · ${s.hosts} hosts · ${esc(p.protocol.toUpperCase())} · schedule ${esc(p.schedule)} · ${p.duration} s · ${p.processes} process(es) per pair · planes ${esc(p.planes.join(', '))}</p>
@@ -45,7 +45,7 @@ ${health(doc.run.hosts)}
 <p class="note">Each instance's per-second throughput on the controller's clock (each host's clock offset applied); the thick line is the whole mesh.</p>
 <div id="timeline"></div></section>
 <script type="application/json" id="timeline-data">${scriptJson(timeline(doc))}</script>
-<script>${UPLOT_JS}</script>
+<script>${uplot().js}</script>
 <script>${PAGE_SCRIPT}</script>
 </body></html>
 `;
