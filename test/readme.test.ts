@@ -48,7 +48,10 @@ t.test('it runs on a cluster and writes its results', { skip: !canRunLab && NO_L
   writeFileSync(path.join(dir, 'example.mjs'), js);
   // Run where the example expects its hosts.toml: the lab's inventory directory.
   const stdout = execFileSync(process.execPath, [path.join(dir, 'example.mjs')], { cwd: lab.dir, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
-  t.ok(Number(stdout.trim()) > 1e6, `it prints the aggregate throughput (${stdout.trim()} bit/s)`);
+  const [first] = stdout.split('\n');
+  t.ok(Number(first!.split(' ')[0]) > 1e6, `it prints the aggregate throughput (${first})`);
+  t.match(first, / 0 pairs fail$/, 'and the verdicts');
+  t.match(stdout, /\n## meshperf run \S+\n/, 'and a report in Markdown');
   const results = path.join(lab.dir, 'out', 'results.json');
   t.ok(existsSync(results), 'and writes ./out/results.json');
   t.equal(JSON.parse(readFileSync(results, 'utf8')).summary.pairs_ok, 2, 'with both pairs measured');
@@ -69,4 +72,7 @@ t.test('installed from a packed tarball, as the README says: the command runs an
   const lib = execFileSync(process.execPath, ['--input-type=module', '-e', "import { runMesh, PROTOCOL_VERSION } from 'meshperf'; console.log(typeof runMesh, PROTOCOL_VERSION)"], { cwd: project, encoding: 'utf8' });
   t.equal(lib.trim(), 'function 1', 'and the library imports');
   t.ok(existsSync(path.join(project, 'node_modules', 'meshperf', 'dist', 'daemon.cjs')), 'with the daemon bundle in it');
+  // report.html inlines uPlot from the package itself: no uplot installed beside it.
+  t.ok(existsSync(path.join(project, 'node_modules', 'meshperf', 'dist', 'report', 'vendor', 'uPlot.iife.min.js')), 'with uPlot for report.html in it');
+  t.notOk(existsSync(path.join(project, 'node_modules', 'uplot')), 'and no uplot dependency');
 });
