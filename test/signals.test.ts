@@ -139,6 +139,8 @@ t.test('a controller that dies after collecting some hosts leaves their results 
   }
   t.equal(doc.sources.h3.destinations.h1.summary.error.code, 'interrupted', 'h3\'s clients, never collected, are marked interrupted');
   t.notOk(existsSync(path.join(out, 'partial')), 'the journal is gone once results.json is written');
+  t.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /<td class="cell" data-src="h1" data-dst="h2"/, 'and report.html is written beside them');
+  t.equal(doc.run.parameters.thresholds.min_percent_of_median, 50, 'with the run\'s thresholds, from the journal');
 });
 
 t.test('a crash in round 2 of --schedule rounds keeps round 1', { skip }, async (t) => {

@@ -36,4 +36,19 @@ t.test('a slow block between two racks is named as the group, not as its hosts',
   const first = doc.summary.suspects[0]!;
   t.match(first, { kind: 'group', group: { key: 'rack', src: 'r1', dst: 'r2' }, pairs: 9 }, `the block r1 -> r2 first: ${first.evidence}`);
   t.notOk(doc.summary.suspects.some((s) => s.kind === 'host'), 'no host of r1 is blamed');
+
+  t.test('one slow link, one way: the link is named', async (t) => {
+    for (const h of r1) execFileSync('ip', ['netns', 'exec', h.namespace, 'tc', 'qdisc', 'del', 'dev', 'eth0', 'root']);
+    // h1 -> h5 only (to h5's iperf3 ports), through 100 Mbit/s.
+    const tc = (...args: string[]) => execFileSync('ip', ['netns', 'exec', r1[0]!.namespace, 'tc', ...args]);
+    tc('qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '1:', 'htb', 'default', '10');
+    tc('class', 'add', 'dev', 'eth0', 'parent', '1:', 'classid', '1:10', 'htb', 'rate', '10gbit');
+    tc('class', 'add', 'dev', 'eth0', 'parent', '1:', 'classid', '1:20', 'htb', 'rate', '100mbit');
+    tc('filter', 'add', 'dev', 'eth0', 'parent', '1:', 'protocol', 'ip', 'u32', 'match', 'ip', 'dst', `${r2[1]!.address}/32`, 'match', 'ip', 'dport', '0x1400', '0xff00', 'flowid', '1:20');
+    const doc = await runMesh({ inventory, test: { duration: 3 } });
+    const failing = Object.entries(doc.sources).flatMap(([s, { destinations }]) => Object.entries(destinations).filter(([, p]) => p.summary.verdict === 'fail').map(([d]) => `${s}>${d}`));
+    t.same(failing, ['h1>h5'], 'only h1 -> h5 fails');
+    t.match(doc.summary.suspects, [{ kind: 'link', src: 'h1', dst: 'h5', pairs: 1 }], 'the link, that way, and nothing else');
+    t.ok(doc.summary.suspects[0]!.confidence >= 0.8, `confidence ${doc.summary.suspects[0]!.confidence}: its row and column otherwise pass`);
+  });
 });
