@@ -4,18 +4,18 @@
  * signals, environment, exit) is passed in, so that it runs the same in a test.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import yargs, { Argv } from 'yargs';
-import { compareResults, comparisonHtml, comparisonMarkdown, comparisonText, InventoryError, LabError, LOG_FILE, loadInventory, parseSize, readResultsFile, renderReport, REPORT_FORMATS, REPORT_HTML, writeReportHtml, newRunId, normalizeInventory, recoverResults, resultFiles, runMesh, UsageError, writeResults } from '../index.js';
-import type { Comparison, Inventory, ReportFormat, ResultsDocument } from '../index.js';
+import { InventoryError, LabError, LOG_FILE, loadInventory, REPORT_HTML, writeReportHtml, newRunId, normalizeInventory, recoverResults, resultFiles, runMesh, UsageError, writeResults } from '../index.js';
+import type { Inventory, ResultsDocument } from '../index.js';
 import { labDown, labUp, pickFreeSubnet, SSHD } from '../lab/lab.js';
 import { positiveInt, testFlags, TestFlagArgs, testOverrides, thresholdFlags, thresholdOverrides } from './flags.js';
 import { formatMatrix, METRICS } from '../index.js';
 import type { Metric } from '../index.js';
 import { askPassphrases } from './passphrase.js';
 import { createProgress, jsonLines, verboseLines } from './progress.js';
+import { compareCommand, reportCommand } from './reports.js';
 
 /** 3: everything was measured, but some pair fails its thresholds (1 wins: something was not measured). */
 export const EXIT = { ok: 0, someFailed: 1, usage: 2, thresholds: 3, interrupted: 130, terminated: 143 } as const;
@@ -108,42 +108,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         say(`\nrecovered: ${files.json}\n           ${files.csv}\n           ${html}`);
       },
     )
-    .command('report <results>', 're-render a results file (or the directory holding it) without running again: filter, pick a metric and a format', (y) =>
-      y
-        .positional('results', { type: 'string', demandOption: true, describe: 'results.json, or the run\'s output directory' })
-        .option('src', { type: 'string', array: true, describe: 'only these sources: host names or globs (* and ?), repeatable' })
-        .option('dst', { type: 'string', array: true, describe: 'only these destinations: host names or globs, repeatable' })
-        .option('plane', { type: 'string', describe: 'only this plane (rail), with its own per-pair summaries' })
-        .option('metric', { choices: METRICS, default: 'throughput' as Metric, describe: 'what the matrix, markdown and HTML show' })
-        .option('failed', { type: 'boolean', describe: 'only pairs that fail their thresholds' })
-        .option('below', { type: 'string', describe: 'only pairs below this rate, K/M/G (e.g. 500M)' })
-        .option('format', { choices: REPORT_FORMATS, default: 'matrix' as ReportFormat, describe: 'how to render it' })
-        .option('out', { alias: 'o', type: 'string', describe: 'write it to this file instead of stdout' }),
-      async (a) => {
-        const below = a.below === undefined ? undefined : parseSize(a.below, 1000);
-        if (Number.isNaN(below)) throw new UsageError(`--below must be a rate in bits/s, a number optionally with K, M or G (e.g. 500M), got ${JSON.stringify(a.below)}`);
-        const doc = await readResultsFile(a.results);
-        if (a.plane !== undefined && !doc.run.parameters.planes.includes(a.plane)) throw new UsageError(`--plane ${a.plane}: this run measured ${doc.run.parameters.planes.map((p) => `"${p}"`).join(', ')}`);
-        await emit(renderReport(doc, { format: a.format, metric: a.metric, src: a.src, dst: a.dst, plane: a.plane, failed: a.failed, below }), a.out, say);
-      },
-    )
-    .command('compare <base> <new>', 'compare two runs pair by pair; exit 3 when any pair regressed beyond the tolerance', (y) =>
-      y
-        .positional('base', { type: 'string', demandOption: true, describe: 'the earlier results.json (or its directory)' })
-        .positional('new', { type: 'string', demandOption: true, describe: 'the later one' })
-        .option('tolerance', { type: 'string', default: '10%', describe: 'how far a metric may move before it counts, percent' })
-        .option('metric', { choices: METRICS, array: true, describe: 'metrics to compare, repeatable (default: throughput and loss)' })
-        .option('format', { choices: ['text', 'markdown', 'json', 'html'] as const, default: 'text' as const })
-        .option('out', { alias: 'o', type: 'string', describe: 'write it to this file instead of stdout' }),
-      async (a) => {
-        const tolerance = Number(String(a.tolerance).trim().replace(/%$/, ''));
-        if (!(tolerance >= 0) || String(a.tolerance).trim() === '') throw new UsageError(`--tolerance must be a percent, 0 or more (e.g. 10%), got ${JSON.stringify(a.tolerance)}`);
-        const c = compareResults(await readResultsFile(a.base), await readResultsFile(a.new), tolerance, a.metric?.length ? a.metric : undefined);
-        const render = { text: comparisonText, markdown: comparisonMarkdown, html: comparisonHtml, json: (x: Comparison) => JSON.stringify(x, null, 2) + '\n' }[a.format];
-        await emit(render(c), a.out, say);
-        code = c.regressions > 0 ? EXIT.thresholds : EXIT.ok;
-      },
-    )
+    .command(reportCommand(say))
+    .command(compareCommand(say, (c) => (code = c === 3 ? EXIT.thresholds : EXIT.ok)))
     .command('lab <action>', 'emulated cluster of network namespaces with sshd (root, Linux)', (y) =>
       y
         .positional('action', { choices: ['up', 'down'] as const, demandOption: true })
@@ -251,14 +217,6 @@ export function exitCode(doc: ResultsDocument): number {
   const s = doc.summary;
   if (s.hosts_failed > 0 || s.pairs_ok !== s.pairs) return EXIT.someFailed;
   return s.pairs_fail > 0 ? EXIT.thresholds : EXIT.ok;
-}
-
-/** A rendering to --out (said where) or to stdout. */
-async function emit(text: string, out: string | undefined, say: (s: string) => void): Promise<void> {
-  if (!out) return void say(text.replace(/\n$/, ''));
-  await writeFile(out, text).catch((err: Error) => {
-    throw new UsageError(`--out ${out}: ${err.message}`);
-  });
 }
 
 /** An --out that holds files is refused unless --force: results of another run are never mixed. */
