@@ -36,6 +36,18 @@ t.test('meshperf.log tells what happened to each host; --verbose and --json say 
   t.match(of('results')[0], { json: /results\.json$/, csv: /results\.csv$/ });
   t.notOk(lines.some((l) => l.event === 'interval'), 'per-second intervals stay in results.json');
 
+  // Where the time went: run.timings (phase -> ms), each host's own steps, and the same in the log.
+  const doc = JSON.parse(readFileSync(path.join(lab.tmp, 'plain', 'results.json'), 'utf8'));
+  const tm = doc.run.timings as Record<string, number>;
+  for (const phase of ['connect', 'interfaces', 'plan', 'servers', 'clock', 'prepare', 'lead', 'test', 'collect', 'disconnect', 'build', 'total']) t.type(tm[phase], 'number', `run.timings.${phase}`);
+  t.ok(tm.test! >= 900 && tm.test! < 1500, `the test took its second (${tm.test} ms)`);
+  const phases = Object.entries(tm).filter(([k]) => k !== 'total').reduce((a, [, v]) => a + v, 0);
+  t.ok(phases <= tm.total! + 5 && phases >= tm.total! * 0.8, `the phases (${Math.round(phases)} ms) account for the run (${tm.total} ms)`);
+  const h1 = doc.run.hosts.find((h: { name: string }) => h.name === 'h1');
+  t.ok(['connect', 'boot', 'hello', 'servers', 'clock'].every((k) => h1.timings[k] > 0), `h1's own steps: ${JSON.stringify(h1.timings)}`);
+  t.ok(h1.timings.connect + h1.timings.boot + h1.timings.hello <= tm.connect! + 1, 'a host\'s connect fits in the run\'s');
+  t.match(of('results')[0].timings, { ...Object.fromEntries(Object.keys(tm).map((k) => [k, Number])), write: Number }, 'the log has them, and the write');
+
   const v = run('verbose', '--verbose');
   t.match(v.stderr, /^\d\d:\d\d:\d\d\.\d{3} h1 +host-ready +h1: ready \(h1, iperf3 3\./m, '--verbose: time, host, event, what it says');
   t.match(v.stderr, /^\d\d:\d\d:\d\d\.\d{3} h3 +host-failed +h3: FAILED no_node: .*nonexistent/m);

@@ -18,6 +18,7 @@ export function hostResult(config: HostConfig, session: HostSession | undefined,
     clock_rtt_ms: session.clock.rtt_ms,
     rpc_latency_ms: session.latency(),
     health: session.health,
+    timings: session.timings,
     ...(session.target ? { ssh: session.target } : {}),
     ...(session.interfaces ? { interfaces: session.interfaces } : {}),
   };

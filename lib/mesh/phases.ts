@@ -15,6 +15,7 @@ import { supports } from '../shared/versions.js';
 import type { MeshEvent } from './events.js';
 import { Flow, planClients, planServers } from './plan.js';
 import { HostSession } from './session.js';
+import { stopwatch } from '../shared/stopwatch.js';
 
 /** What the phases of one run share; runMesh owns it. */
 export interface RunState {
@@ -144,7 +145,9 @@ export async function startServers(run: RunState, hosts: HostConfig[], flows: Fl
       const servers = plan.get(h.name)!;
       if (servers.length === 0) return;
       try {
+        const lap = stopwatch();
         const res = await sessions.get(h.name)!.call('start_servers', { servers, idle_timeout: Math.ceil(idleTimeout) }, rpcTimeout(servers.length));
+        sessions.get(h.name)!.timings.servers = (sessions.get(h.name)!.timings.servers ?? 0) + lap();
         for (const s of res.servers) ports.set(s.id, s.port);
         emit({ type: 'servers-listening', host: h.name, count: res.servers.length });
       } catch (err) {
@@ -169,6 +172,8 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
   const plan = planClients(hosts, flows, ports);
   const clientHosts = hosts.filter((h) => plan.get(h.name)!.length > 0);
   latestBps.clear();
+  const lap = stopwatch();
+  const timing: RoundTiming = { prepare: 0, lead: 0, test: 0, collect: 0 };
   const ready: HostConfig[] = [];
   await Promise.all(
     clientHosts.map(async (h) => {
@@ -184,6 +189,7 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
     }),
   );
   const lead = RELEASE_MARGIN_MS + RELEASE_PER_HOST_MS * ready.length + 2 * Math.max(0, ...ready.map((h) => sessions.get(h.name)!.recentRttMs()));
+  timing.prepare = lap();
   const startAt = Date.now() + lead;
   emit({ type: 'round-scheduled', round, start_at: new Date(startAt).toISOString(), lead_ms: lead, hosts: ready.map((h) => h.name), flows: flows.length });
   for (const h of hosts) sessions.get(h.name)!.testRunsUntil(startAt + run.test.duration * 1000);
@@ -199,9 +205,12 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
     }),
   );
   await waitForTest(run, startAt);
+  // From the release to the start instant, then the test itself.
+  timing.lead = Math.round(lead);
+  timing.test = Math.max(0, lap() - timing.lead);
   const info: RoundInfo = { round, scheduled_at: startAt, flows: flows.length, errors };
   // Interrupted: collectAll stops every host and collects what there is, this round included.
-  if (signal?.aborted) return { info, records };
+  if (signal?.aborted) return { info, records, timing };
   // Clients first, each host waiting for its own; then the servers, which end with their clients.
   // Meanwhile, once a second, who is still waited for.
   const ids = flows.map((f) => f.id);
@@ -225,13 +234,23 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
     );
   }
   clearInterval(ticker);
+  timing.collect = lap();
   run.journal?.round(info);
-  return { info, records };
+  return { info, records, timing };
+}
+
+/** Where a round's time went, ms: clients prepared and held, the lead to the start instant, the test, the collect. */
+export interface RoundTiming {
+  prepare: number;
+  lead: number;
+  test: number;
+  collect: number;
 }
 
 /** What one round brings back: its info (with its hosts' errors) and the records it collected. */
 export interface RoundOutcome {
   info: RoundInfo;
+  timing: RoundTiming;
   records: InstanceRecord[];
 }
 

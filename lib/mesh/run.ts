@@ -10,6 +10,7 @@ import { BuildInput, buildResults, RoundInfo } from '../results/build.js';
 import { hasReading, pairsOf } from '../results/verdict/judge.js';
 import { defaultThresholds, Thresholds } from '../results/verdict/thresholds.js';
 import { retestPairs } from './retest.js';
+import { stopwatch } from '../shared/stopwatch.js';
 import { Journal } from '../results/journal.js';
 import type { ResultsDocument } from '../results/types.js';
 import { writeResults } from '../results/write.js';
@@ -105,6 +106,10 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   };
   const journal = opts.out ? new Journal(opts.out, (err) => warnings.push(`journal: ${err.message}`)) : null;
   const failures = new Map<string, ErrorInfo>();
+  // Where the time goes (run.timings): each phase's ms, added up when it comes back (rounds).
+  const timings: Record<string, number> = {};
+  const lap = stopwatch();
+  const mark = (phase: string, ms = lap()) => (timings[phase] = Math.round(((timings[phase] ?? 0) + ms) * 10) / 10);
   const run: RunState = {
     inventory,
     test,
@@ -154,6 +159,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     rounds,
     records: run.records,
     warnings,
+    timings,
   });
   const stopAll = () => {
     interruptedAt = Date.now();
@@ -164,11 +170,13 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     // 1. Connect and hello, a bounded number of handshakes at once; then what each host's test
     // interfaces are, with their byte counters before the test.
     await connectAll(run);
+    mark('connect');
     const atStart = await readInterfaces(run, live(), (h) => namesOf(h, planes));
     atStart.forEach((r, name) => before.set(name, r.interfaces));
     const found = live().map((h) => ({ name: h.name, ...testInterfaces(h, planes, atStart.get(h.name)?.interfaces ?? [], atStart.get(h.name)?.resolved) }));
     for (const f of found) sessions.get(f.name)!.interfaces = f.interfaces;
     [...found.flatMap((f) => (before.has(f.name) ? f.problems : [])), ...mtuWarnings(found)].forEach(warn);
+    mark('interfaces');
     // 2. The plan, for the hosts that answered.
     const plan = planRun(live().map((h) => ({ config: h, hello: sessions.get(h.name)!.hello })), test, COLLECT_WAIT_MS / 1000, planes);
     for (const r of plan.refused) run.fail(r.host, { code: 'max_processes', message: r.message });
@@ -177,19 +185,27 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     journal?.plan({ run_id: runId, started_at: startedAt.toISOString(), test, planes, thresholds, processes, transport: transport.name, hosts: inventory.hosts.map((h) => hostResult(h, sessions.get(h.name), failures.get(h.name))), flows });
     if (!signal?.aborted && flows.length > 0) {
       // 3. Servers everywhere, for every round; then each host's clock.
+      mark('plan');
       const ports = await startServers(run, live(), flows, plan.idleTimeout);
+      mark('servers');
       await Promise.all(live().map((h) => sessions.get(h.name)!.measureClock().catch((e) => run.fail(h.name, asError(e, 'clock')))));
+      mark('clock');
       // 4. The rounds, each starting in sync on every host.
       for (let r = 0; r < plan.rounds && !signal?.aborted; r++) {
         const round = flows.filter((f) => f.round === r && run.isUp(f.client.name) && run.isUp(f.server.name));
-        const { info, records } = await runRound(run, r, round, ports);
+        const { info, records, timing } = await runRound(run, r, round, ports);
+        for (const [phase, ms] of Object.entries(timing)) mark(phase, ms);
+        lap();
         for (const [host, error] of Object.entries(info.errors)) log?.write({ event: 'round-error', host, round: r, error });
         rounds.push(info);
         run.records.push(...records);
       }
     }
     // After an interrupt: stop first, keep what finished.
-    if (signal?.aborted) await collectAll(run);
+    if (signal?.aborted) {
+      await collectAll(run);
+      mark('collect');
+    }
     // What went through each interface during the test.
     const after = await readInterfaces(run, live());
     for (const [name, { interfaces: facts }] of after) {
@@ -197,28 +213,33 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
       deltas.set(name, d);
       for (const i of sessions.get(name)?.interfaces ?? []) Object.assign(i, { rx_bytes: d.get(i.name)?.rx ?? null, tx_bytes: d.get(i.name)?.tx ?? null });
     }
+    mark('interfaces');
     // --retest: the failing pairs again, alone (after the counters, which are the mesh's).
     if (opts.retest && !signal?.aborted) {
       const failing = pairsOf(buildResults(results())).filter(([, , p]) => p.summary.verdict === 'fail' && hasReading(p.summary));
       const again = await retestPairs(run, failing.map(([s, d]) => `${s}>${d}`), Math.max(-1, ...rounds.map((r) => r.round)) + 1);
       flows.push(...again.flows); // run.flows too (the same array): an interrupt stops them as well
       rounds.push(...again.rounds);
+      mark('retest');
     }
   } finally {
     signal?.removeEventListener('abort', stopAll);
     // Stop and disconnect, whatever happened above: nothing stays running on a host.
     await Promise.all([...sessions.values()].map((s) => s.close().catch(() => {})));
+    mark('disconnect');
   }
   for (const [name, s] of sessions) if (s.lost) run.fail(name, { code: 'host_lost', message: s.lost });
 
   // 5. The results, each host's built in one place.
   const doc = buildResults(results());
   trafficWarnings(doc, deltas).forEach(warn);
+  doc.run.timings.build = mark('build');
+  doc.run.timings.total = Date.now() - startedAt.getTime();
   await journal?.flush();
   if (opts.out) {
     const files = await writeResults(doc, opts.out);
     const report = await writeReportHtml(doc, opts.out).catch((err: Error) => void warnings.push(`report.html: ${err.message}`));
-    log?.write({ event: 'results', ...files, ...(report ? { html: report } : {}) });
+    log?.write({ event: 'results', ...files, ...(report ? { html: report } : {}), timings: { ...doc.run.timings, write: lap() } });
   }
   emit({ type: 'done', summary: doc.summary });
   await log?.close();

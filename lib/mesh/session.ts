@@ -3,6 +3,7 @@
  * say hello, keep its heartbeat, and turn every way that can fail into a HostError with a stable
  * code.
  */
+import { stopwatch } from '../shared/stopwatch.js';
 import type { HostConfig, RuntimeConfig, SshDefaults } from '../inventory/types.js';
 import type { DaemonOptions, HealthSample, HelloResult, IntervalParams, MethodName, ParamsOf, ResultOf } from '../protocol/messages.js';
 import { INTERVAL_METHOD, PROTOCOL_VERSION, SILENCE_PER_PROCESS_MS } from '../protocol/messages.js';
@@ -93,6 +94,8 @@ export class HostSession {
     private readonly channel: DaemonChannel,
     private readonly rpc: RpcClient,
     readonly hello: HelloResult,
+    /** How long this host's steps took, ms: connect, boot, hello (then servers, clock, as they run). */
+    readonly timings: Record<string, number>,
   ) {
     this.target = channel.target;
     this.pinger = setInterval(() => this.ping(), PING_EVERY_MS);
@@ -121,17 +124,22 @@ export class HostSession {
     const options: DaemonOptions = { ...o.options, heartbeat_ms: HEARTBEAT_MS };
     if (host.cpus) options.cpus = host.cpus;
     if (host.max_processes) options.max_processes = host.max_processes;
+    const lap = stopwatch();
     const channel = await o.transport.open({ host, ssh: o.ssh, options, runtime: o.runtime, onRuntime: o.onRuntime });
+    // SSH up, Node.js found (or pushed) and the daemon sent: `connect`; its ready line: `boot`.
+    const timings: Record<string, number> = { connect: lap() };
     const rpc = new RpcClient(channel, Math.max(30_000, host.ssh.connect_timeout * 1000));
     if (o.onStderr) rpc.onStderrLine = o.onStderr;
     try {
       const ready = await rpc.ready.catch((err: Error) => {
         throw startFailure(host, rpc.stderr, err);
       });
+      timings.boot = lap();
       if (ready.protocol !== PROTOCOL_VERSION) {
         throw new HostError('protocol', `daemon speaks protocol ${ready.protocol}, controller ${PROTOCOL_VERSION}`);
       }
       const hello = await rpc.call('hello', {}, 30_000);
+      timings.hello = lap();
       if (!hello.iperf3_version) {
         throw new HostError('no_iperf3', `${hello.iperf3_error ?? `iperf3 not usable at ${hello.iperf3_path}`}; ${INSTALL_IPERF3}`);
       }
@@ -145,7 +153,7 @@ export class HostSession {
         const cb = o.onInterval;
         rpc.onNotification = (method, params) => method === INTERVAL_METHOD && cb(params as IntervalParams);
       }
-      return new HostSession(host, channel, rpc, hello);
+      return new HostSession(host, channel, rpc, hello, timings);
     } catch (err) {
       await channel.close().catch(() => {});
       throw err;
@@ -186,6 +194,7 @@ export class HostSession {
    * round trip, whose host time is taken to be at the middle of it.
    */
   async measureClock(): Promise<ClockEstimate> {
+    const lap = stopwatch();
     let best: ClockEstimate | null = null;
     for (let i = 0; i < CLOCK_SAMPLES; i++) {
       const t0 = performance.timeOrigin + performance.now();
@@ -195,6 +204,7 @@ export class HostSession {
       if (!best || sample.rtt_ms < best.rtt_ms) best = sample;
     }
     this.clock = { offset_ms: Math.round(best!.offset_ms * 10) / 10, rtt_ms: Math.round(best!.rtt_ms * 100) / 100 };
+    this.timings.clock = lap();
     return this.clock;
   }
 

@@ -81,6 +81,8 @@ export interface BuildInput {
   warnings?: string[];
   /** What each pair must reach (default: defaultThresholds()). */
   thresholds?: Thresholds;
+  /** Where the run's time went, phase -> ms. */
+  timings?: Record<string, number>;
 }
 
 const iso = (ms: number | null | undefined): string | null => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
@@ -149,6 +151,7 @@ export function buildResults(input: BuildInput): ResultsDocument {
       hosts: input.hosts,
       rounds,
       warnings: input.warnings ?? [],
+      timings: { ...input.timings },
     },
     summary: runSummary(input.hosts, sources, rounds),
     sources,

@@ -60,5 +60,6 @@ function upgrade(doc: ResultsDocument): ResultsDocument {
     }
   }
   doc.run.parameters = { ...doc.run.parameters, retest: false };
+  doc.run.timings ??= {};
   return applyVerdicts(doc, defaultThresholds());
 }

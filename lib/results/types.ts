@@ -71,6 +71,8 @@ export interface HostResult extends Partial<Omit<HelloResult, 'protocol' | 'time
   rpc_latency_ms?: { count: number; min_ms: number; mean_ms: number; max_ms: number } | null;
   /** Samples taken during the test: iperf3 processes, CPU and memory of host and daemon. */
   health?: HealthSample[];
+  /** Its own steps, ms: connect (SSH up, Node.js found or pushed, daemon sent), boot (its ready line), hello, servers, clock. */
+  timings?: Record<string, number>;
 }
 
 export interface SshTarget {
@@ -263,6 +265,12 @@ export interface ResultsDocument {
     rounds: RoundResult[];
     /** Things worth knowing that failed nothing: a listener that threw, a journal write that failed. */
     warnings: string[];
+    /**
+     * Where the time went, phase -> ms: connect (SSH, runtime, daemon boot and hello of every
+     * host), interfaces, plan, servers, clock, then over the rounds prepare (clients created and
+     * held), lead (release to start instant), test, collect; retest, disconnect, build, total.
+     */
+    timings: Record<string, number>;
   };
   summary: RunSummary;
   sources: Record<string, { destinations: Record<string, PairResult> }>;
