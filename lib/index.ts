@@ -9,6 +9,8 @@ export type { Inventory, HostConfig, Schedule, SshDefaults, TestParams } from '.
 export { OPTIONS, OPTION_LIST, checkValue, optionConflicts, readValue } from './shared/options.js';
 export type { OptionKey, OptionSpec, IperfOptions, Tuning } from './shared/options.js';
 export { runMesh, newRunId } from './mesh/run.js';
+export { dryRun } from './mesh/dry-run.js';
+export type { DryRun } from './mesh/dry-run.js';
 export { defaultThresholds, readThreshold, readThresholds, THRESHOLDS, THRESHOLD_KEYS } from './results/verdict/thresholds.js';
 export type { Thresholds, ThresholdKey } from './results/verdict/thresholds.js';
 export type { RunOptions } from './mesh/run.js';

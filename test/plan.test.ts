@@ -1,6 +1,7 @@
 import t from 'tap';
 import { normalizeInventory } from '../lib/inventory/load.js';
-import { autoProcesses, planClients, planFlows, planServers, scheduleRounds } from '../lib/mesh/plan.js';
+import { autoProcesses, planClients, planFlows, planServers } from '../lib/mesh/plan.js';
+import { scheduleRounds } from '../lib/mesh/schedules.js';
 
 const inv = normalizeInventory({
   test: { duration: 3, parallel: 4 },
@@ -56,6 +57,36 @@ t.test('schedules: all at once, contention-free rounds, one pair at a time', asy
   const pw = scheduleRounds(3, 'pairwise');
   t.equal(pw.length, 6);
   t.ok(pw.every((r) => r.length === 1));
+});
+
+t.test('sample: k peers out and k in per round, spread evenly, repeatable from its seed', async (t) => {
+  for (const [n, k, rounds] of [[6, 2, 3], [10, 3, 4], [50, 4, 5], [7, 1, 6], [4, 9, 2]] as const) {
+    const plan = scheduleRounds(n, 'sample', { peers: k, rounds, seed: 42 });
+    const kk = Math.min(k, n - 1);
+    t.equal(plan.length, rounds, `${n} hosts, ${k} peers: ${rounds} rounds`);
+    for (const r of plan) {
+      const out = new Map<number, number>();
+      const into = new Map<number, number>();
+      for (const [s, d] of r) {
+        out.set(s, (out.get(s) ?? 0) + 1);
+        into.set(d, (into.get(d) ?? 0) + 1);
+      }
+      t.ok(r.every(([s, d]) => s !== d), 'nobody sends to itself');
+      t.same([out.size, into.size], [n, n], 'every host sends and receives');
+      t.ok([...out.values(), ...into.values()].every((c) => c === kk), `each to ${kk} peers and from ${kk}, at once`);
+      t.equal(new Set(r.map(([s, d]) => `${s}>${d}`)).size, r.length, 'no pair twice in a round');
+    }
+    const seen = plan.flat().map(([s, d]) => `${s}>${d}`);
+    const distinct = new Set(seen).size;
+    t.equal(distinct, Math.min(seen.length, n * (n - 1)), 'no pair again before every pair once');
+    t.same(scheduleRounds(n, 'sample', { peers: k, rounds, seed: 42 }), plan, 'the same seed, the same sample');
+  }
+  t.notSame(scheduleRounds(20, 'sample', { peers: 2, seed: 1 }), scheduleRounds(20, 'sample', { peers: 2, seed: 2 }), 'another seed, another sample');
+  // Over many seeds, every ordered pair is picked about equally often.
+  const counts = new Map<string, number>();
+  for (let seed = 0; seed < 400; seed++) for (const [s, d] of scheduleRounds(6, 'sample', { peers: 1, seed })[0]!) counts.set(`${s}>${d}`, (counts.get(`${s}>${d}`) ?? 0) + 1);
+  t.equal(counts.size, 30, 'every pair comes up');
+  t.ok(Math.max(...counts.values()) < 2.2 * Math.min(...counts.values()), `evenly: ${Math.min(...counts.values())} to ${Math.max(...counts.values())} of 400`);
 });
 
 t.test('auto sizing keeps 2·K·(N−1) processes within the smallest host', async (t) => {

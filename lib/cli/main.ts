@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yargs, { Argv } from 'yargs';
-import { InventoryError, LabError, LOG_FILE, loadInventory, REPORT_HTML, writeReportHtml, newRunId, normalizeInventory, recoverResults, resultFiles, runMesh, UsageError, writeResults } from '../index.js';
+import { dryRun, InventoryError, LabError, LOG_FILE, loadInventory, REPORT_HTML, writeReportHtml, newRunId, normalizeInventory, recoverResults, resultFiles, runMesh, UsageError, writeResults } from '../index.js';
 import type { Inventory, ResultsDocument } from '../index.js';
 import { labDown, labUp, pickFreeSubnet, SSHD } from '../lab/lab.js';
 import { positiveInt, testFlags, TestFlagArgs, testOverrides, thresholdFlags, thresholdOverrides } from './flags.js';
@@ -16,6 +16,7 @@ import type { Metric } from '../index.js';
 import { askPassphrases } from './passphrase.js';
 import { createProgress, jsonLines, verboseLines } from './progress.js';
 import { compareCommand, reportCommand } from './reports.js';
+import { formatDryRun } from './dry-run.js';
 
 /** 3: everything was measured, but some pair fails its thresholds (1 wins: something was not measured). */
 export const EXIT = { ok: 0, someFailed: 1, usage: 2, thresholds: 3, interrupted: 130, terminated: 143 } as const;
@@ -76,6 +77,7 @@ const runOptions = (y: Argv) =>
     .option('metric', { choices: METRICS, default: 'throughput' as Metric, describe: 'what the matrix shows' })
     .option('verbose', { alias: 'v', type: 'boolean', describe: 'print every entry of the run\'s log (meshperf.log) as it happens, on stderr' })
     .option('json', { type: 'boolean', describe: 'print the events as JSON lines on stdout instead of the matrix' })
+    .option('dry-run', { type: 'boolean', describe: 'print the plan (ordered pairs, rounds, processes, ports, duration, traffic) and connect to nothing' })
     .option('inventory', { alias: 'i', type: 'string', describe: 'inventory file (TOML)', demandOption: true })
     .option('out', { alias: 'o', type: 'string', describe: 'output directory (default ./meshperf-results/<run id>)' })
     .option('force', { type: 'boolean', describe: 'write into an --out directory that is not empty' })
@@ -94,6 +96,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       testOverrides(a);
       thresholdOverrides(a);
       const inventory = await loadInventory(a.inventory);
+      if (a.dryRun) {
+        const plan = dryRun({ inventory, test: testOverrides(a), planes: a.plane });
+        say(a.json ? JSON.stringify(plan) : formatDryRun(plan));
+        return;
+      }
       code = await runAndReport(inventory, a as RunArgs, say, io);
     })
     .command('recover <dir>', 'build results.json and results.csv from the journal a crashed run left in its output directory', (y) =>

@@ -2,9 +2,10 @@
  * Who serves whom, and when: pure functions from hosts and parameters to the rounds of a
  * schedule and the specs sent to each daemon.
  */
-import type { HostConfig, Schedule, TestParams } from '../inventory/types.js';
+import type { HostConfig, TestParams } from '../inventory/types.js';
 import type { ClientSpec, IperfOptions, ServerSpec } from '../protocol/messages.js';
 import { CLIENT_OPTIONS } from '../shared/options.js';
+import { peersPerHost, scheduleRounds } from './schedules.js';
 import { DEFAULT_PLANE, planeMembers } from './planes.js';
 
 /** An instance's id, unique in a run: "h1>h2#0", or "h1>h2:rail1#0" on a named plane. */
@@ -56,24 +57,6 @@ export function autoProcesses(hosts: { cpus: number; maxProcesses?: number | nul
 export const MEMORY_PER_PROCESS = 64 * 1024 * 1024;
 
 /**
- * The ordered pairs (src, dst) of each round.
- * - all: one round, every ordered pair at once.
- * - rounds: N−1 rounds; in round r host i sends to host (i+r) mod N, so every host sends to
- *   exactly one peer and receives from exactly one, and every ordered pair comes once.
- * - pairwise: N·(N−1) rounds of one pair each.
- */
-export function scheduleRounds(n: number, schedule: Schedule): [number, number][][] {
-  const pairs: [number, number][][] = [];
-  if (schedule === 'rounds') {
-    for (let r = 1; r < n; r++) pairs.push(Array.from({ length: n }, (_, i) => [i, (i + r) % n] as [number, number]));
-    return pairs;
-  }
-  const all: [number, number][] = [];
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) all.push([i, j]);
-  return schedule === 'pairwise' ? all.map((p) => [p]) : [all];
-}
-
-/**
  * Every flow of the run. With bidir one flow measures both directions, so only src before dst
  * (in inventory order) gets one; with reverse the client runs on the receiving host. Each plane
  * is scheduled on its own members; its round r runs together with every other plane's round r.
@@ -82,7 +65,7 @@ export function planFlows(hosts: HostConfig[], processes: number, test: TestPara
   const flows: Flow[] = [];
   for (const plane of planes) {
     const members = planeMembers(hosts, plane);
-    scheduleRounds(members.length, test.schedule).forEach((pairs, round) => {
+    scheduleRounds(members.length, test.schedule, { peers: test.peers, rounds: test.sample_rounds, seed: test.seed }).forEach((pairs, round) => {
       for (const [i, j] of pairs) {
         if (test.bidir && i > j) continue;
         const src = members[i]!;
@@ -209,7 +192,7 @@ export interface AutoFacts {
 function resolveProcesses(facts: AutoFacts[], test: TestParams, planes: number): number {
   if (typeof test.processes === 'number') return test.processes;
   const auto = autoProcesses(facts.map((f) => ({ cpus: Math.floor(f.cpus.length / planes), maxProcesses: f.max_processes && Math.floor(f.max_processes / planes), freeMemory: f.memory_free_bytes / planes })), facts.length);
-  return Math.max(1, Math.min(auto, Math.floor(rangeSize(test.port_range) / Math.max(1, (facts.length - 1) * planes))));
+  return Math.max(1, Math.min(auto, Math.floor(rangeSize(test.port_range) / Math.max(1, peersPerHost(facts.length, test) * planes))));
 }
 
 /**
@@ -237,17 +220,13 @@ function overLimit(hosts: HostConfig[], flows: Flow[]): { host: string; message:
  */
 export function portRangeProblem(test: TestParams, hostCount: number, planes = 1): string | null {
   const k = test.processes === 'auto' ? 1 : test.processes;
-  const need = serversPerHost(hostCount, k) * planes;
+  const peers = peersPerHost(hostCount, test);
+  const need = k * peers * planes;
   const have = rangeSize(test.port_range);
   if (need <= have) return null;
   const [lo, hi] = test.port_range;
   const onPlanes = planes > 1 ? ` × ${planes} planes` : '';
-  return `test.port_range: "${lo}-${hi}" holds ${have} ports, but each host runs ${need} iperf3 servers (${k} per peer × ${hostCount - 1} peers${onPlanes}); widen it to at least ${need} ports`;
-}
-
-/** Servers one host runs at most: K per peer, both directions. */
-export function serversPerHost(hostCount: number, processes: number): number {
-  return processes * (hostCount - 1);
+  return `test.port_range: "${lo}-${hi}" holds ${have} ports, but each host runs ${need} iperf3 servers (${k} per peer × ${peers} peers${onPlanes}); widen it to at least ${need} ports`;
 }
 
 /** Ports in an inclusive range. */

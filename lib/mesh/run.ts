@@ -4,7 +4,7 @@
  * every daemon is stopped and disconnected before runMesh returns. With `out`, what is collected
  * is journaled there as it arrives, and results.json / results.csv are written at the end.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { Inventory, TestParams } from '../inventory/types.js';
 import { BuildInput, buildResults, RoundInfo } from '../results/build.js';
 import { hasReading, pairsOf } from '../results/verdict/judge.js';
@@ -70,8 +70,10 @@ export function newRunId(now = new Date()): string {
  * The test parameters and planes in force: the inventory's, then the caller's overrides. What
  * cannot work (a plane mixing IPv4 and IPv6, too few ports) is refused here, before connecting.
  */
-function effectiveTest(opts: RunOptions): { test: TestParams; planes: string[]; thresholds: Thresholds } {
+export function effectiveTest(opts: RunOptions): { test: TestParams; planes: string[]; thresholds: Thresholds } {
   const test = { ...opts.inventory.test, ...stripUndefined(opts.test ?? {}) };
+  // A sample is repeatable: without a seed, one is drawn and recorded in the results.
+  if (test.schedule === 'sample' && test.seed === undefined) test.seed = randomInt(2 ** 31 - 1);
   const { hosts } = opts.inventory;
   const planes = resolvePlanes(hosts, opts.planes);
   if (typeof planes === 'string') throw new UsageError(planes);

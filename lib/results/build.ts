@@ -152,12 +152,20 @@ export function buildResults(input: BuildInput): ResultsDocument {
       rounds,
       warnings: input.warnings ?? [],
       timings: { ...input.timings },
+      coverage: coverage(input.hosts.length, sources),
     },
     summary: runSummary(input.hosts, sources, rounds),
     sources,
   };
   // Verdicts and suspects last: they read the whole document.
   return applyVerdicts(doc, thresholds);
+}
+
+/** How much of the full mesh the schedule measured (a sample measures part; pairs absent were not). */
+export function coverage(hosts: number, sources: ResultsDocument['sources']): ResultsDocument['run']['coverage'] {
+  const possible = hosts * (hosts - 1);
+  const pairs = Object.values(sources).reduce((a, s) => a + Object.keys(s.destinations).length, 0);
+  return { possible_pairs: possible, pairs, fraction: possible ? Math.round((pairs / possible) * 10000) / 10000 : 0 };
 }
 
 /** The run's [test] values, every option of the table (null where unset), and what was resolved. */

@@ -6,6 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../shared/errors.js';
+import { coverage } from './build.js';
 import { pairSummary } from './pair-summary.js';
 import { RESULTS_FORMAT, ResultsDocument } from './types.js';
 import { applyVerdicts } from './verdict/apply.js';
@@ -61,5 +62,6 @@ function upgrade(doc: ResultsDocument): ResultsDocument {
   }
   doc.run.parameters = { ...doc.run.parameters, retest: false };
   doc.run.timings ??= {};
+  doc.run.coverage ??= coverage(doc.run.hosts.length, doc.sources);
   return applyVerdicts(doc, defaultThresholds());
 }

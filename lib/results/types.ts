@@ -271,6 +271,11 @@ export interface ResultsDocument {
      * held), lead (release to start instant), test, collect; retest, disconnect, build, total.
      */
     timings: Record<string, number>;
+    /**
+     * Ordered pairs of the hosts (N·(N−1)) and those this run has in `sources`: all of them, but
+     * for a sample schedule (and pairs that share no plane). A pair absent was not measured.
+     */
+    coverage: { possible_pairs: number; pairs: number; fraction: number };
   };
   summary: RunSummary;
   sources: Record<string, { destinations: Record<string, PairResult> }>;

@@ -66,7 +66,10 @@ export const OPTIONS = {
   dscp: { kind: 'int', min: 0, max: 63, flag: '--dscp', perHost: true, cli: { name: 'dscp' }, help: 'DSCP value 0-63 (--dscp)' },
   zerocopy: { kind: 'bool', flag: '-Z', perHost: true, cli: { name: 'zerocopy', alias: 'Z' }, help: 'send with zero copy (-Z)' },
   no_delay: { kind: 'bool', flag: '-N', perHost: true, cli: { name: 'no-delay', alias: 'N' }, help: 'TCP_NODELAY (-N)' },
-  schedule: { kind: 'enum', values: ['all', 'rounds', 'pairwise'], cli: { name: 'schedule' }, default: 'all', help: 'all pairs at once, contention-free rounds, or one pair at a time' },
+  schedule: { kind: 'enum', values: ['all', 'rounds', 'pairwise', 'sample'], cli: { name: 'schedule' }, default: 'all', help: 'all pairs at once, contention-free rounds, one pair at a time, or a sample of peers per round' },
+  peers: { kind: 'int', min: 1, max: 10_000, unit: 'peers', cli: { name: 'peers' }, help: 'sample: peers each host sends to (and receives from) per round (default 1)' },
+  sample_rounds: { kind: 'int', min: 1, max: 10_000, unit: 'rounds', cli: { name: 'sample-rounds' }, help: 'sample: rounds, each with other peers, no pair twice before every pair once (default 1)' },
+  seed: { kind: 'int', min: 0, max: 2 ** 31 - 1, cli: { name: 'seed' }, help: 'sample: the seed that picks the peers (default: a random one, recorded in the results)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionKey = keyof typeof OPTIONS;

@@ -1,0 +1,79 @@
+/**
+ * --dry-run: the plan of a run without connecting to anything, so that a user sees what a
+ * 500-host mesh would do before doing it: the ordered pairs and rounds, the iperf3 processes and
+ * ports per host, the expected duration and, when the rate is known, the traffic.
+ */
+import type { Inventory, TestParams } from '../inventory/types.js';
+import { effectiveTest, RunOptions } from './run.js';
+import { planFlows, Flow } from './plan.js';
+import { planeMembers } from './planes.js';
+
+export interface DryRun {
+  hosts: number;
+  schedule: TestParams['schedule'];
+  /** sample: peers per round, rounds and the seed (drawn when not given). */
+  sample: { peers: number; rounds: number; seed: number } | null;
+  planes: string[];
+  /** Ordered pairs the schedule measures, of the N·(N−1) possible. */
+  ordered_pairs: number;
+  possible_pairs: number;
+  rounds: number;
+  /** Per ordered pair; "auto" is sized at connect from each host's CPUs, and the figures assume 1. */
+  processes: number | 'auto';
+  /** iperf3 client processes over the run (as many servers). */
+  instances: number;
+  /** The busiest host: servers it keeps up, clients it runs at once, both, ports it needs. */
+  per_host: { servers: number; clients_at_once: number; processes_at_once: number; ports: number };
+  /** Seconds of tests (rounds × duration), and a wall-time estimate with the lab's per-round overhead. */
+  test_s: number;
+  expected_s: number;
+  /** Bytes sent when each process's rate is known (a bitrate, or UDP's 1 Mbit/s default); null for TCP without one. */
+  traffic_bytes: { busiest_host: number; total: number } | null;
+}
+
+/** Measured on the lab (issue 11): about 2 s per round beyond its duration, and a few seconds to connect. */
+const ROUND_OVERHEAD_S = 2;
+const CONNECT_S = 5;
+const UDP_DEFAULT_BPS = 1e6;
+
+export function dryRun(opts: Pick<RunOptions, 'inventory' | 'test' | 'planes'>): DryRun {
+  const { test, planes } = effectiveTest(opts as RunOptions);
+  const hosts = opts.inventory.hosts;
+  const k = typeof test.processes === 'number' ? test.processes : 1;
+  const flows = planFlows(hosts, k, test, planes);
+  const rounds = flows.reduce((m, f) => Math.max(m, f.round + 1), 0);
+  const pairs = new Set(flows.map((f) => `${f.src.name}>${f.dst.name}`)).size * (test.bidir ? 2 : 1);
+  const possible = planes.reduce((a, p) => a + planeMembers(hosts, p).length * (planeMembers(hosts, p).length - 1), 0);
+  const perHost = busiest(opts.inventory, flows);
+  const rate = test.bitrate ?? (test.protocol === 'udp' ? UDP_DEFAULT_BPS : null);
+  const bytesPerFlow = rate === null ? null : (rate * (test.parallel ?? 1) * test.duration * (test.bidir ? 2 : 1)) / 8;
+  const sent = new Map<string, number>();
+  for (const f of flows) sent.set(f.src.name, (sent.get(f.src.name) ?? 0) + 1);
+  return {
+    hosts: hosts.length,
+    schedule: test.schedule,
+    sample: test.schedule === 'sample' ? { peers: test.peers ?? 1, rounds: test.sample_rounds ?? 1, seed: test.seed! } : null,
+    planes,
+    ordered_pairs: pairs,
+    possible_pairs: possible,
+    rounds,
+    processes: test.processes,
+    instances: flows.length,
+    per_host: perHost,
+    test_s: rounds * test.duration,
+    expected_s: CONNECT_S + rounds * (test.duration + ROUND_OVERHEAD_S),
+    traffic_bytes: bytesPerFlow === null ? null : { busiest_host: Math.max(0, ...sent.values()) * bytesPerFlow, total: flows.length * bytesPerFlow },
+  };
+}
+
+function busiest(inventory: Inventory, flows: Flow[]): DryRun['per_host'] {
+  let worst = { servers: 0, clients_at_once: 0, processes_at_once: 0, ports: 0 };
+  for (const h of inventory.hosts) {
+    const servers = flows.filter((f) => f.server.name === h.name).length;
+    const perRound = new Map<number, number>();
+    for (const f of flows) if (f.client.name === h.name) perRound.set(f.round, (perRound.get(f.round) ?? 0) + 1);
+    const clients = Math.max(0, ...perRound.values());
+    if (servers + clients > worst.processes_at_once) worst = { servers, clients_at_once: clients, processes_at_once: servers + clients, ports: servers };
+  }
+  return worst;
+}

@@ -1,0 +1,81 @@
+/**
+ * The ordered pairs (src, dst) of each round of a schedule, as indices into the hosts of a plane.
+ * - all: one round, every ordered pair at once.
+ * - rounds: N−1 rounds; in round r host i sends to host (i+r) mod N, so every host sends to
+ *   exactly one peer and receives from exactly one, and every ordered pair comes once.
+ * - pairwise: N·(N−1) rounds of one pair each.
+ * - sample: `sample_rounds` rounds in which every host sends to `peers` others and receives from
+ *   as many, for meshes too large to measure whole (N·(N−1) pairs). The hosts are shuffled and
+ *   the shifts 1…N−1 dealt out `peers` per round in a shuffled order (both from `seed`): each
+ *   round is a union of shifts (i -> i+d), so it is regular (k out, k in, at once), and the
+ *   rounds never repeat a pair until every pair has come once, which spreads coverage evenly.
+ */
+import type { Schedule, TestParams } from '../shared/options.js';
+
+export type Rounds = [number, number][][];
+
+export function scheduleRounds(n: number, schedule: Schedule, sample: SampleOptions = {}): Rounds {
+  if (schedule === 'sample') return sampleRounds(n, sample);
+  const pairs: Rounds = [];
+  if (schedule === 'rounds') {
+    for (let r = 1; r < n; r++) pairs.push(Array.from({ length: n }, (_, i) => [i, (i + r) % n] as [number, number]));
+    return pairs;
+  }
+  const all: [number, number][] = [];
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) all.push([i, j]);
+  return schedule === 'pairwise' ? all.map((p) => [p]) : [all];
+}
+
+export interface SampleOptions {
+  /** Peers each host sends to (and receives from) per round; at most N−1. Default 1. */
+  peers?: number;
+  /** Rounds. Default 1. */
+  rounds?: number;
+  seed?: number;
+}
+
+function sampleRounds(n: number, o: SampleOptions): Rounds {
+  if (n < 2) return [];
+  const k = Math.max(1, Math.min(n - 1, o.peers ?? 1));
+  const random = mulberry32(o.seed ?? 0);
+  const hosts = shuffle([...Array(n).keys()], random);
+  let shifts: number[] = [];
+  const out: Rounds = [];
+  for (let r = 0; r < (o.rounds ?? 1); r++) {
+    const chosen: number[] = [];
+    while (chosen.length < k) {
+      // A fresh deal of every shift once all have come: no pair again before every pair once.
+      if (!shifts.length) shifts = shuffle([...Array(n - 1).keys()].map((d) => d + 1), random);
+      const d = shifts.shift()!;
+      if (!chosen.includes(d)) chosen.push(d);
+    }
+    out.push(chosen.flatMap((d) => hosts.map((h, i) => [h, hosts[(i + d) % n]!] as [number, number])));
+  }
+  return out;
+}
+
+/** Servers (or peers) one host has over the whole schedule, per plane of n hosts. */
+export function peersPerHost(n: number, test: Pick<TestParams, 'schedule' | 'peers' | 'sample_rounds'>): number {
+  if (test.schedule !== 'sample') return n - 1;
+  return Math.min(n - 1, Math.max(1, Math.min(n - 1, test.peers ?? 1)) * (test.sample_rounds ?? 1));
+}
+
+/** A small, well-spread PRNG (mulberry32): the same seed, the same schedule, on any machine. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
