@@ -10,6 +10,8 @@ export { OPTIONS, OPTION_LIST, checkValue, optionConflicts, readValue } from './
 export type { OptionKey, OptionSpec, IperfOptions, Tuning } from './shared/options.js';
 export { runMesh, newRunId } from './mesh/run.js';
 export { dryRun } from './mesh/dry-run.js';
+export { checkCluster } from './mesh/check.js';
+export type { CheckOptions, CheckReport, HostCheck } from './mesh/check.js';
 export type { DryRun } from './mesh/dry-run.js';
 export { defaultThresholds, readThreshold, readThresholds, THRESHOLDS, THRESHOLD_KEYS } from './results/verdict/thresholds.js';
 export type { Thresholds, ThresholdKey } from './results/verdict/thresholds.js';

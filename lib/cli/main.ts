@@ -17,6 +17,7 @@ import { askPassphrases } from './passphrase.js';
 import { createProgress, jsonLines, verboseLines } from './progress.js';
 import { compareCommand, reportCommand } from './reports.js';
 import { formatDryRun } from './dry-run.js';
+import { checkCommand } from './check.js';
 
 /** 3: everything was measured, but some pair fails its thresholds (1 wins: something was not measured). */
 export const EXIT = { ok: 0, someFailed: 1, usage: 2, thresholds: 3, interrupted: 130, terminated: 143 } as const;
@@ -115,6 +116,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         say(`\nrecovered: ${files.json}\n           ${files.csv}\n           ${html}`);
       },
     )
+    .command(checkCommand(say, (c) => (code = c === 0 ? EXIT.ok : EXIT.someFailed)))
     .command(reportCommand(say))
     .command(compareCommand(say, (c) => (code = c === 3 ? EXIT.thresholds : EXIT.ok)))
     .command('lab <action>', 'emulated cluster of network namespaces with sshd (root, Linux)', (y) =>

@@ -5,7 +5,8 @@
 import { RpcCode, JsonRpcId, JsonRpcResponse } from '../protocol/messages.js';
 import { readInterfaces, resolveNames } from './interfaces.js';
 import { RpcFailure, DaemonService } from './service.js';
-import { checkCollect, checkEmpty, checkInterfaces, checkReleaseClients, checkStop, checkStartClients, checkStartServers, ParamError } from './validate.js';
+import { preflight, probe } from './check.js';
+import { checkCollect, checkEmpty, checkInterfaces, checkPreflight, checkProbe, checkReleaseClients, checkStop, checkStartClients, checkStartServers, ParamError } from './validate.js';
 
 type Handler = (service: DaemonService, params: unknown, range: readonly [number, number]) => unknown;
 
@@ -21,6 +22,8 @@ const HANDLERS: Record<string, Handler> = {
   collect: (s, p) => s.collect(checkCollect(p)),
   stop: (s, p) => s.stop(checkStop(p).ids),
   ping: (_s, p) => (checkEmpty(p), { time_ms: Date.now() }),
+  preflight: (s, p, range) => preflight(checkPreflight(p).listen, range, s.portsInUse()),
+  probe: (_s, p) => probe(checkProbe(p)),
   interfaces: async (_s, p) => {
     const { resolve } = checkInterfaces(p);
     return { ...readInterfaces(), ...(resolve ? { resolved: await resolveNames(resolve) } : {}) };

@@ -236,6 +236,11 @@ export class DaemonService {
   }
 
   /** Ports in use on this host (any TCP state) or already handed out by us. */
+  /** Ports held on this host (any socket) or given to a server of this run. */
+  portsInUse(): Set<number> {
+    return this.takenPorts();
+  }
+
   private takenPorts(): Set<number> {
     return new Set([...this.portsGiven, ...tcpSockets().map((s) => s.port)]);
   }

@@ -5,6 +5,8 @@
 import { checkValue, CLIENT_OPTIONS, OPTIONS, optionConflicts } from '../shared/options.js';
 import type { OptionSpec } from '../shared/options.js';
 import type {
+  PreflightParams,
+  ProbeParams,
   InterfacesParams,
   ClientSpec,
   CollectParams,
@@ -183,4 +185,26 @@ export function checkOptions(encoded: string | undefined): DaemonOptions {
   if (o.cpus !== undefined) out.cpus = list(o.cpus, 'options.cpus', (v, path) => int(v, path, 0, 4095));
   if (o.max_processes !== undefined) out.max_processes = int(o.max_processes, 'options.max_processes', 2, 65535);
   return out;
+}
+
+export function checkPreflight(params: unknown): PreflightParams {
+  const p = obj(params, 'params');
+  const extra = Object.keys(p).filter((k) => k !== 'listen');
+  if (extra.length > 0) throw new ParamError(`params has unknown fields: ${extra.join(', ')}`);
+  return { listen: list(p.listen, 'params.listen', (v, path) => str(v, path, ADDRESS, 'an address')) };
+}
+
+export function checkProbe(params: unknown): ProbeParams {
+  const p = obj(params, 'params');
+  const extra = Object.keys(p).filter((k) => k !== 'targets' && k !== 'timeout_ms');
+  if (extra.length > 0) throw new ParamError(`params has unknown fields: ${extra.join(', ')}`);
+  const targets = list(p.targets, 'params.targets', (v, path) => {
+    const t = obj(v, path);
+    return {
+      address: str(t.address, `${path}.address`, ADDRESS, 'an address'),
+      port: int(t.port, `${path}.port`, 1, 65535),
+      ...(t.bind === undefined ? {} : { bind: str(t.bind, `${path}.bind`, ADDRESS, 'an address') }),
+    };
+  });
+  return { targets, timeout_ms: int(p.timeout_ms, 'params.timeout_ms', 1, 60_000) };
 }

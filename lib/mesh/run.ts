@@ -248,7 +248,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   return doc;
 }
 
-function pickTransport(t: 'ssh' | 'local' | Transport): Transport {
+export function pickTransport(t: 'ssh' | 'local' | Transport): Transport {
   if (t === 'ssh') return sshTransport;
   if (t === 'local') return localTransport;
   return t;

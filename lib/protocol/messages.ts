@@ -310,6 +310,33 @@ export interface InterfacesResult {
   time_ms: number;
 }
 
+/** meshperf check: plain listeners on the host's data addresses, and what limits a large mesh there. */
+export interface PreflightParams {
+  /** Addresses to listen on (the host's data addresses), each on a free port of port_range. */
+  listen: string[];
+}
+
+export interface PreflightResult {
+  /** Ports of port_range that no socket of the host holds. */
+  free_ports: number;
+  /** net.ipv4.neigh.default.gc_thresh3: the most neighbour (ARP/NDP) entries the host keeps. */
+  gc_thresh3: number | null;
+  /** The first number of sshd's MaxStartups (unauthenticated connections at once), null when unknown. */
+  max_startups: number | null;
+  /** The daemon's own listeners (never an iperf3 server): accept, close at once. */
+  listeners: { address: string; port: number }[];
+}
+
+export interface ProbeParams {
+  /** Each peer's listener, and the local address to connect from. */
+  targets: { address: string; port: number; bind?: string }[];
+  timeout_ms: number;
+}
+
+export interface ProbeResult {
+  results: { address: string; port: number; ok: boolean; ms: number; error?: string }[];
+}
+
 /** Method name -> [params, result]: the table both sides are typed by. */
 export interface Methods {
   hello: [Record<string, never> | undefined, HelloResult];
@@ -321,6 +348,8 @@ export interface Methods {
   stop: [StopParams | undefined, StopResult];
   ping: [Record<string, never> | undefined, PingResult];
   interfaces: [InterfacesParams | undefined, InterfacesResult];
+  preflight: [PreflightParams, PreflightResult];
+  probe: [ProbeParams, ProbeResult];
 }
 
 export type MethodName = keyof Methods;
