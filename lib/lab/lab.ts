@@ -11,6 +11,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { LabError, LabNetwork, labLayout, LayoutOptions, networkDown, networkInUse, networkUp, subnetsNeeded } from './network.js';
 import { keygen, sshdConfig, startSshd, writeSecret } from './sshd.js';
+import { run } from './exec.js';
+import { makeNeighbourRoom, restoreNeighbourRoom } from './neighbours.js';
 
 export { LabError };
 export { SSHD } from './sshd.js';
@@ -57,6 +59,8 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
   // Saved before anything is built, so that `lab down` can undo a half-built lab.
   await saveState(state);
   try {
+    // Every host's neighbours on every network, counted together by the kernel.
+    await makeNeighbourRoom(opts.hosts * opts.hosts * (1 + (opts.rails ?? 0)));
     await networkUp(network);
     const clientKey = path.join(dir, 'id_ed25519');
     await writeSecret(path.join(dir, 'authorized_keys'), (await keygen(clientKey, 'meshperf-lab-client')) + '\n');
@@ -121,7 +125,14 @@ export async function labDown(dirArg: string): Promise<void> {
     }
   }
   await networkDown(state.network);
+  // The limits go back once no lab is left that may need them.
+  if (!(await anyLabNamespace())) await restoreNeighbourRoom();
   await rm(dir, { recursive: true, force: true });
+}
+
+async function anyLabNamespace(): Promise<boolean> {
+  const out = await run('ip', ['netns', 'list']).catch(() => '');
+  return /^meshperf-/m.test(out);
 }
 
 async function saveState(state: LabState): Promise<void> {

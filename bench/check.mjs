@@ -1,0 +1,68 @@
+// Benchmark: meshperf check on large labs (default 50, 100 and 200 hosts; others as arguments),
+// against a baseline measured in the same run: `ssh root@host true` to every host, 8 at a time
+// (ssh.concurrency's default), i.e. only reaching each host and running nothing. Prints, per size,
+// check's wall time (median of 3), its controller CPU seconds and peak RSS (GNU time), the
+// baseline's wall time, and the ratio check / baseline.
+// Needs root on Linux, GNU time (/usr/bin/time) and a build. Usage: npm run bench:check [-- 50 200]
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { labDown, labUp, pickFreeSubnet } from '../dist/lab/lab.js';
+
+const SIZES = process.argv.slice(2).map(Number).filter((n) => n > 1);
+const RUNS = 3;
+const BIN = new URL('../bin/meshperf.js', import.meta.url).pathname;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** `ssh true` to every host, `width` at a time: the floor of reaching them all. */
+async function sshBaseline(lab, width) {
+  const hosts = lab.network.hosts.map((h) => h.address);
+  const args = (h) => ['-i', path.join(lab.dir, 'id_ed25519'), '-o', `UserKnownHostsFile=${path.join(lab.dir, 'known_hosts')}`, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', `root@${h}`, 'true'];
+  const start = performance.now();
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < hosts.length; i = next++) {
+      await new Promise((resolve, reject) => {
+        const p = spawnSync('ssh', args(hosts[i]), { stdio: 'ignore' });
+        p.status === 0 ? resolve() : reject(new Error(`ssh ${hosts[i]} failed`));
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: width }, worker));
+  return performance.now() - start;
+}
+
+function check(inventory) {
+  const out = path.join(os.tmpdir(), `meshperf-bench-check-${process.pid}.time`);
+  const start = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-o', out, '-f', '%U %S %M', process.execPath, BIN, 'check', '--inventory', inventory, '--json'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const wall = performance.now() - start;
+  const report = JSON.parse(r.stdout);
+  const [user, sys, rssKb] = readFileSync(out, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+  return { wall, cpu: user + sys, rss: rssKb / 1024, ok: report.ok, reach: report.hosts.reduce((a, h) => a + h.reach.ok, 0) };
+}
+
+for (const n of SIZES.length ? SIZES : [50, 100, 200]) {
+  const dir = path.join(os.tmpdir(), `meshperf-bench-check-${process.pid}-${n}`);
+  const built = performance.now();
+  const lab = await labUp({ hosts: n, dir, subnet: await pickFreeSubnet() });
+  const buildS = (performance.now() - built) / 1000;
+  try {
+    const runs = [];
+    const base = [];
+    for (let i = 0; i < RUNS; i++) {
+      base.push(await sshBaseline(lab, 8));
+      runs.push(check(lab.inventory));
+    }
+    const c = runs.find((r) => r.wall === median(runs.map((x) => x.wall)));
+    if (!runs.every((r) => r.reach === n * (n - 1))) throw new Error(`check did not reach every pair: ${runs.map((r) => r.reach).join(', ')} of ${n * (n - 1)}`);
+    console.log(
+      `${n} hosts (lab built in ${buildS.toFixed(0)} s): check ${(c.wall / 1000).toFixed(2)} s wall (${runs.map((r) => (r.wall / 1000).toFixed(2)).join(', ')}), ` +
+        `${c.cpu.toFixed(2)} CPU-s, ${c.rss.toFixed(0)} MB peak RSS, ${n * (n - 1)} pairs reached; ` +
+        `ssh true to every host, 8 at a time: ${(median(base) / 1000).toFixed(2)} s; ratio check / ssh ${(c.wall / median(base)).toFixed(2)}x`,
+    );
+  } finally {
+    await labDown(dir);
+  }
+}
