@@ -68,3 +68,13 @@ t.test('meshperf check', { skip }, async (t) => {
     t.ok(r.report.hosts.filter((h) => h.name !== 'dead').every((h) => h.reach.ok === 3), 'the four others reach each other');
   });
 });
+
+t.test('40 hosts on one bridge: every one of the 1,560 pairs connects (the lab makes room in the neighbour table)', { skip }, async (t) => {
+  const lab = await withLab(t, 40, '198.19.189.0/24');
+  const limit = Number(readFileSync('/proc/sys/net/ipv4/neigh/default/gc_thresh3', 'utf8'));
+  t.ok(limit >= 40 * 39, `gc_thresh3 ${limit} holds 40·39 neighbour entries`);
+  const r = spawnSync(process.execPath, [BIN, 'check', '--inventory', lab.inventory, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const report = JSON.parse(r.stdout) as CheckReport;
+  t.equal(r.status, 0, r.stderr);
+  t.equal(report.hosts.reduce((a, h) => a + h.reach.ok, 0), 40 * 39, 'all pairs reached');
+});

@@ -48,7 +48,9 @@ t.test('meshperf.log tells what happened to each host; --verbose and --json say 
   t.ok(h1.timings.connect + h1.timings.boot + h1.timings.hello <= tm.connect! + 1, 'a host\'s connect fits in the run\'s');
   t.match(of('results')[0].timings, { ...Object.fromEntries(Object.keys(tm).map((k) => [k, Number])), write: Number }, 'the log has them, and the write');
 
-  const v = run('verbose', '--verbose');
+  const v = run('verbose', '--verbose', '--pretty');
+  t.equal(readFileSync(path.join(lab.tmp, 'plain', 'results.json'), 'utf8').trim().split('\n').length, 1, 'results.json is compact: one line');
+  t.match(readFileSync(path.join(lab.tmp, 'verbose', 'results.json'), 'utf8'), /^\{\n {2}"format": "meshperf\.results\/v1",\n/, '--pretty indents it');
   t.match(v.stderr, /^\d\d:\d\d:\d\d\.\d{3} h1 +host-ready +h1: ready \(h1, iperf3 3\./m, '--verbose: time, host, event, what it says');
   t.match(v.stderr, /^\d\d:\d\d:\d\d\.\d{3} h3 +host-failed +h3: FAILED no_node: .*nonexistent/m);
   t.match(v.stderr, /^\d\d:\d\d:\d\d\.\d{3} h2 +daemon-stderr +h2: daemon stderr: meshperf-daemon/m);

@@ -70,6 +70,7 @@ interface RunArgs extends TestFlagArgs {
   metric?: Metric;
   verbose?: boolean;
   json?: boolean;
+  pretty?: boolean;
 }
 
 const runOptions = (y: Argv) =>
@@ -78,6 +79,7 @@ const runOptions = (y: Argv) =>
     .option('metric', { choices: METRICS, default: 'throughput' as Metric, describe: 'what the matrix shows' })
     .option('verbose', { alias: 'v', type: 'boolean', describe: 'print every entry of the run\'s log (meshperf.log) as it happens, on stderr' })
     .option('json', { type: 'boolean', describe: 'print the events as JSON lines on stdout instead of the matrix' })
+    .option('pretty', { type: 'boolean', describe: 'indent results.json for people (default: compact)' })
     .option('dry-run', { type: 'boolean', describe: 'print the plan (ordered pairs, rounds, processes, ports, duration, traffic) and connect to nothing' })
     .option('inventory', { alias: 'i', type: 'string', describe: 'inventory file (TOML)', demandOption: true })
     .option('out', { alias: 'o', type: 'string', describe: 'output directory (default ./meshperf-results/<run id>)' })
@@ -205,7 +207,7 @@ async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) =
   const progress = a.json ? jsonLines(io.stdout) : a.verbose ? verboseLines(io.stderr) : createProgress(io.stderr, io.tty, inventory.hosts.length);
   let doc: ResultsDocument;
   try {
-    doc = await runMesh({ inventory, test, thresholds, retest: a.retest, transport: a.transport, runId, onEvent: progress.listener, signal: controller.signal, out, planes: a.plane });
+    doc = await runMesh({ inventory, test, thresholds, retest: a.retest, pretty: a.pretty, transport: a.transport, runId, onEvent: progress.listener, signal: controller.signal, out, planes: a.plane });
   } finally {
     progress.stop();
     stopListening();

@@ -44,11 +44,17 @@ export function closeListeners(): void {
 
 export async function probe(p: ProbeParams): Promise<ProbeResult> {
   const results: ProbeResult['results'] = new Array(p.targets.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < p.targets.length; i = next++) results[i] = await connectOnce(p.targets[i]!, p.timeout_ms);
+  const pass = async (indices: number[]) => {
+    let next = 0;
+    const worker = async () => {
+      for (let k = next++; k < indices.length; k = next++) results[indices[k]!] = await connectOnce(p.targets[indices[k]!]!, p.timeout_ms);
+    };
+    await Promise.all(Array.from({ length: Math.min(PROBES_AT_ONCE, indices.length) }, worker));
   };
-  await Promise.all(Array.from({ length: Math.min(PROBES_AT_ONCE, p.targets.length) }, worker));
+  await pass(p.targets.map((_, i) => i));
+  // Once more for what failed: a peer too busy to answer in time (hundreds of hosts booting on
+  // few cores) answers now; a blocked port or a wrong route fails again.
+  await pass(results.flatMap((r, i) => (r.ok ? [] : [i])));
   return { results };
 }
 

@@ -60,6 +60,8 @@ export interface RunOptions {
   thresholds?: Partial<Thresholds>;
   /** After the mesh, measure each pair that failed its thresholds again, alone; keep both readings. */
   retest?: boolean;
+  /** With `out`: results.json indented for people (default: compact). */
+  pretty?: boolean;
 }
 
 export function newRunId(now = new Date()): string {
@@ -239,7 +241,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   doc.run.timings.total = Date.now() - startedAt.getTime();
   await journal?.flush();
   if (opts.out) {
-    const files = await writeResults(doc, opts.out);
+    const files = await writeResults(doc, opts.out, { pretty: opts.pretty });
     const report = await writeReportHtml(doc, opts.out).catch((err: Error) => void warnings.push(`report.html: ${err.message}`));
     log?.write({ event: 'results', ...files, ...(report ? { html: report } : {}), timings: { ...doc.run.timings, write: lap() } });
   }
