@@ -8,12 +8,19 @@
  * explains the most failing pairs first (a host or a group), and the pairs it explains are set
  * aside before the next is looked for, so that a bad host does not also make each of its peers look bad.
  * TCP couples the two ways (a shaped egress delays the ACKs of what the host receives), so the
- * way is judged by how much lower one side reads than the other, not by which side fails.
+ * way is judged by how much lower one side's best pair reads than the other's, not by which
+ * side fails.
  */
 import type { PairResult, ResultsDocument, Suspect } from '../types.js';
 import { hasReading, median, pairsOf } from './judge.js';
 
-/** One side reads at most this fraction of the other for the fault to be called one-way. */
+/**
+ * The way a host fails is read from the best pair of each side: what its NIC still lets through.
+ * One way shaped to 100 Mbit/s in the lab, the best pair of the other side reads 9–80× the best
+ * of the shaped side (its ACKs delayed, not its data); both ways shaped alike, the two best pairs
+ * are within 1.5× of each other (the medians: within 3.5×). A side at most ONE_WAY of the other
+ * is a one-way fault.
+ */
 const ONE_WAY = 1 / 3;
 
 interface Cell {
@@ -68,7 +75,9 @@ function bestHost(cells: Cell[], open: Set<Cell>, medianBps: number, total: numb
     if (!egress && !ingress) continue;
     const r = (median(row.map((c) => c.pair.summary.throughput_bps)) ?? 0) / medianBps;
     const c = (median(col.map((c) => c.pair.summary.throughput_bps)) ?? 0) / medianBps;
-    const direction = egress && ingress ? (r <= c * ONE_WAY ? 'egress' : c <= r * ONE_WAY ? 'ingress' : 'both') : egress ? 'egress' : 'ingress';
+    const top = (cells: Cell[]) => Math.max(0, ...cells.map((x) => x.pair.summary.throughput_bps));
+    const [rb, cb] = [top(row), top(col)];
+    const direction = egress && ingress ? (rb <= cb * ONE_WAY ? 'egress' : cb <= rb * ONE_WAY ? 'ingress' : 'both') : egress ? 'egress' : 'ingress';
     // Whichever way it is, the host explains all its failing pairs: TCP carries each way's ACKs
     // the other way, so a one-way fault slows some pairs of the other side too.
     const explained = [...rowBad, ...colBad];
