@@ -89,6 +89,27 @@ t.test('sample: k peers out and k in per round, spread evenly, repeatable from i
   t.ok(Math.max(...counts.values()) < 2.2 * Math.min(...counts.values()), `evenly: ${Math.min(...counts.values())} to ${Math.max(...counts.values())} of 400`);
 });
 
+t.test('groups: block against block, every host sending once per round, every pair of groups once', async (t) => {
+  const racks = ['a', 'a', 'a', 'b', 'b', 'b', 'c', 'c'];
+  const plan = scheduleRounds(racks.length, 'groups', { groups: racks });
+  t.equal(plan.length, 2, '3 groups: 2 rounds');
+  const blocks = new Set<string>();
+  for (const r of plan) {
+    t.same(r.map(([s]) => s).sort((x, y) => x - y), [...racks.keys()], 'every host sends once per round');
+    t.ok(r.every(([s, d]) => racks[s] !== racks[d]), 'always to another group');
+    const perBlock = new Set(r.map(([s, d]) => `${racks[s]}>${racks[d]}`));
+    t.equal(perBlock.size, 3, 'each group sends to one other group per round, all at once');
+    perBlock.forEach((b) => blocks.add(b));
+  }
+  t.same([...blocks].sort(), ['a>b', 'a>c', 'b>a', 'b>c', 'c>a', 'c>b'], 'every ordered pair of groups once');
+  const even = scheduleRounds(6, 'groups', { groups: ['x', 'x', 'x', 'y', 'y', 'y'] })[0]!;
+  t.same(even.map(([, d]) => d).sort((x, y) => x - y), [0, 1, 2, 3, 4, 5], 'groups of one size: every host also receives once (a bisection)');
+  const inv = normalizeInventory({ hosts: racks.map((g, i) => ({ name: `h${i}`, address: `198.19.190.${i + 1}`, labels: { rack: g } })) });
+  const flows = planFlows(inv.hosts, 1, { ...inv.test, schedule: 'groups', group_by: 'rack' });
+  t.equal(flows.length, 16, '8 hosts × 2 rounds');
+  t.ok(flows.every((f) => f.src.labels![0] !== f.dst.labels![0]), 'planned across racks only');
+});
+
 t.test('auto sizing keeps 2·K·(N−1) processes within the smallest host', async (t) => {
   t.equal(autoProcesses([{ cpus: 16 }, { cpus: 32 }], 2), 8, '16 cpus, 1 peer: 8 clients + 8 servers');
   t.equal(autoProcesses([{ cpus: 64 }, { cpus: 16 }, { cpus: 64 }, { cpus: 64 }, { cpus: 64 }], 5), 2, 'the smallest host decides');

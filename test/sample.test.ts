@@ -29,6 +29,15 @@ t.test('--dry-run: 500 hosts planned, nothing connected', async (t) => {
   t.equal(sample.traffic_bytes.total, 6000 * (100e6 / 8) * 10, 'traffic from the bitrate: 100 Mbit/s × 10 s per instance');
   const drawn = JSON.parse(run('--schedule', 'sample', '--json').stdout);
   t.type(drawn.sample.seed, 'number', 'without --seed one is drawn and said');
+  // groups: 500 hosts in 10 racks, by their label.
+  const racks = path.join(dir, 'racks.toml');
+  writeFileSync(racks, Array.from({ length: 10 }, (_, r) => `[[hosts]]\nname = "r${r}h[1-50]"\naddress = "198.19.${186 + (r >> 2)}.[${(r & 3) * 50 + 1}-${(r & 3) * 50 + 50}]"\nlabels = { rack = "r${r}" }\n`).join(''));
+  const g = spawnSync(process.execPath, [BIN, '--inventory', racks, '--dry-run', '--json', '--schedule', 'groups', '--group-by', 'rack'], { encoding: 'utf8' });
+  t.equal(g.status, 0, g.stderr);
+  t.match(JSON.parse(g.stdout), { hosts: 500, schedule: 'groups', rounds: 9, ordered_pairs: 4500, per_host: { clients_at_once: 1 } }, 'groups: 9 rounds, each host to one host of each other rack');
+  const unlabelled = run('--schedule', 'groups', '--group-by', 'rack');
+  t.equal(unlabelled.status, 2);
+  t.match(unlabelled.stderr, /schedule "groups" by "rack": n1, n2, n3, n4, n5 and 495 more have no rack label; give every host one/);
   const bad = run('--schedule', 'sample', '--peers', '0');
   t.equal(bad.status, 2);
   t.match(bad.stderr, /--peers must be a whole number from 1 to 10000/);

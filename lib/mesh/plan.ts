@@ -65,7 +65,8 @@ export function planFlows(hosts: HostConfig[], processes: number, test: TestPara
   const flows: Flow[] = [];
   for (const plane of planes) {
     const members = planeMembers(hosts, plane);
-    scheduleRounds(members.length, test.schedule, { peers: test.peers, rounds: test.sample_rounds, seed: test.seed }).forEach((pairs, round) => {
+    const groups = members.map((m) => groupOf(m.host, test.group_by));
+    scheduleRounds(members.length, test.schedule, { peers: test.peers, rounds: test.sample_rounds, seed: test.seed, groups }).forEach((pairs, round) => {
       for (const [i, j] of pairs) {
         if (test.bidir && i > j) continue;
         const src = members[i]!;
@@ -90,6 +91,12 @@ export function planFlows(hosts: HostConfig[], processes: number, test: TestPara
     });
   }
   return flows;
+}
+
+/** A host's group under `group_by` (its label key=value), "" when it has none. */
+export function groupOf(host: HostConfig, key: string | undefined): string {
+  const label = key ? host.labels?.find((l) => l.startsWith(`${key}=`)) : undefined;
+  return label ? label.slice(key!.length + 1) : '';
 }
 
 /** The number of rounds in a list of flows. */

@@ -25,7 +25,7 @@ import { guardListener } from './events.js';
 import { hostResult } from './host-result.js';
 import { prepareOutDir } from './out-dir.js';
 import { asError, COLLECT_WAIT_MS, collectAll, connectAll, readInterfaces, runRound, RunState, startServers } from './phases.js';
-import { Flow, planRun, portRangeProblem } from './plan.js';
+import { Flow, groupOf, planRun, portRangeProblem } from './plan.js';
 import { planeMembers, planeProblems, resolvePlanes } from './planes.js';
 import { counterDeltas, mtuWarnings, namesOf, testInterfaces, trafficWarnings } from './interfaces.js';
 import type { InterfaceFacts } from '../protocol/messages.js';
@@ -81,6 +81,14 @@ export function effectiveTest(opts: RunOptions): { test: TestParams; planes: str
   if (typeof planes === 'string') throw new UsageError(planes);
   const problems: string[] = [];
   if (test.reverse && test.bidir) problems.push('reverse and bidir exclude each other (bidir already measures both directions)');
+  if (test.schedule === 'groups') {
+    const unlabelled = hosts.filter((h) => groupOf(h, test.group_by) === '').map((h) => h.name);
+    if (!test.group_by) problems.push('test.schedule "groups" needs group_by, the label key to group by (e.g. --group-by rack)');
+    else if (unlabelled.length) {
+      const who = unlabelled.length > 5 ? `${unlabelled.slice(0, 5).join(', ')} and ${unlabelled.length - 5} more` : unlabelled.join(', ');
+      problems.push(`test.schedule "groups" by "${test.group_by}": ${who} ha${unlabelled.length > 1 ? 've' : 's'} no ${test.group_by} label; give every host one (labels = { ${test.group_by} = "…" })`);
+    }
+  }
   const biggest = Math.max(...planes.map((p) => planeMembers(hosts, p).length));
   const ports = portRangeProblem(test, biggest, planes.length);
   if (ports) problems.push(ports);

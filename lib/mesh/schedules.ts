@@ -9,6 +9,10 @@
  *   the shifts 1…N−1 dealt out `peers` per round in a shuffled order (both from `seed`): each
  *   round is a union of shifts (i -> i+d), so it is regular (k out, k in, at once), and the
  *   rounds never repeat a pair until every pair has come once, which spreads coverage evenly.
+ * - groups: block against block by a topology label (`group_by = "rack"`): G−1 rounds; in round
+ *   r every group g sends to group (g+r) mod G, its k-th host to that group's (k mod size)-th, so
+ *   each round loads every inter-group link at once (a bisection), and every ordered pair of
+ *   groups comes once.
  */
 import type { Schedule, TestParams } from '../shared/options.js';
 
@@ -16,6 +20,7 @@ export type Rounds = [number, number][][];
 
 export function scheduleRounds(n: number, schedule: Schedule, sample: SampleOptions = {}): Rounds {
   if (schedule === 'sample') return sampleRounds(n, sample);
+  if (schedule === 'groups') return groupRounds(sample.groups ?? Array(n).fill(0));
   const pairs: Rounds = [];
   if (schedule === 'rounds') {
     for (let r = 1; r < n; r++) pairs.push(Array.from({ length: n }, (_, i) => [i, (i + r) % n] as [number, number]));
@@ -32,6 +37,20 @@ export interface SampleOptions {
   /** Rounds. Default 1. */
   rounds?: number;
   seed?: number;
+  /** groups: each host's group (any value; hosts with the same one are a group). */
+  groups?: readonly string[];
+}
+
+function groupRounds(groupOf: readonly string[]): Rounds {
+  const groups = [...new Set(groupOf)].map((g) => groupOf.flatMap((x, i) => (x === g ? [i] : [])));
+  const out: Rounds = [];
+  for (let r = 1; r < groups.length; r++) {
+    out.push(groups.flatMap((g, gi) => {
+      const to = groups[(gi + r) % groups.length]!;
+      return g.map((src, k) => [src, to[k % to.length]!] as [number, number]);
+    }));
+  }
+  return out;
 }
 
 function sampleRounds(n: number, o: SampleOptions): Rounds {
@@ -56,6 +75,7 @@ function sampleRounds(n: number, o: SampleOptions): Rounds {
 
 /** Servers (or peers) one host has over the whole schedule, per plane of n hosts. */
 export function peersPerHost(n: number, test: Pick<TestParams, 'schedule' | 'peers' | 'sample_rounds'>): number {
+  // groups: a host serves at most every host of the others over the rounds; n − 1 bounds it.
   if (test.schedule !== 'sample') return n - 1;
   return Math.min(n - 1, Math.max(1, Math.min(n - 1, test.peers ?? 1)) * (test.sample_rounds ?? 1));
 }
