@@ -100,13 +100,15 @@ export async function checkCluster(opts: CheckOptions): Promise<CheckReport> {
     await Promise.all([...run.sessions.values()].map((s) => s.close().catch(() => {})));
     timings.disconnect = lap();
   }
+  // Hosts on each plane, counted once (each host's peers and ports come from them).
+  const planeSize = new Map(planes.map((p) => [p, planeMembers(inventory.hosts, p).length]));
   const hosts = inventory.hosts.map((h) => hostCheck(run, h, failures.get(h.name), pre.get(h.name), probes.get(h.name) ?? [], found.get(h.name), planes));
   return { format: 'meshperf.check/v1', ok: hosts.every((h) => h.status === 'ok' && h.reach.ok === h.reach.total && !h.warnings.length) && !warnings.length, planes, hosts, warnings, timings };
 
   function hostCheck(run: RunState, h: HostConfig, error: ErrorInfo | undefined, p: PreflightResult | undefined, tried: { peer: string; plane: string; result: ProbeResult['results'][number] }[], nics: HostInterface[] | undefined, planes: string[]): HostCheck {
     const s = run.sessions.get(h.name);
-    const peers = planes.reduce((a, plane) => a + Math.max(0, planeMembers(inventory.hosts, plane).length - (planeAddress(h, plane) ? 1 : 0)), 0);
-    const needed = (typeof test.processes === 'number' ? test.processes : 1) * planes.reduce((a, plane) => a + (planeAddress(h, plane) ? peersPerHost(planeMembers(inventory.hosts, plane).length, test) : 0), 0);
+    const peers = planes.reduce((a, plane) => a + Math.max(0, planeSize.get(plane)! - (planeAddress(h, plane) ? 1 : 0)), 0);
+    const needed = (typeof test.processes === 'number' ? test.processes : 1) * planes.reduce((a, plane) => a + (planeAddress(h, plane) ? peersPerHost(planeSize.get(plane)!, test) : 0), 0);
     const failed = tried.filter((t) => !t.result.ok).map((t) => ({ peer: t.peer, plane: t.plane, error: t.result.error ?? 'failed' }));
     const warn: string[] = [];
     if (p && p.free_ports < needed) warn.push(`${p.free_ports} free ports in port_range ${test.port_range.join('-')}, the plan's servers need ${needed}: widen port_range`);

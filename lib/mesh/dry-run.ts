@@ -5,7 +5,7 @@
  */
 import type { Inventory, TestParams } from '../inventory/types.js';
 import { effectiveTest, RunOptions } from './run.js';
-import { planFlows, Flow } from './plan.js';
+import { Flow, planFlows, processesAtOnce, roundCount } from './plan.js';
 import { planeMembers } from './planes.js';
 
 export interface DryRun {
@@ -41,7 +41,7 @@ export function dryRun(opts: Pick<RunOptions, 'inventory' | 'test' | 'planes'>):
   const hosts = opts.inventory.hosts;
   const k = typeof test.processes === 'number' ? test.processes : 1;
   const flows = planFlows(hosts, k, test, planes);
-  const rounds = flows.reduce((m, f) => Math.max(m, f.round + 1), 0);
+  const rounds = roundCount(flows);
   const pairs = new Set(flows.map((f) => `${f.src.name}>${f.dst.name}`)).size * (test.bidir ? 2 : 1);
   const possible = planes.reduce((a, p) => a + planeMembers(hosts, p).length * (planeMembers(hosts, p).length - 1), 0);
   const perHost = busiest(opts.inventory, flows);
@@ -68,11 +68,9 @@ export function dryRun(opts: Pick<RunOptions, 'inventory' | 'test' | 'planes'>):
 
 function busiest(inventory: Inventory, flows: Flow[]): DryRun['per_host'] {
   let worst = { servers: 0, clients_at_once: 0, processes_at_once: 0, ports: 0 };
+  const load = processesAtOnce(flows);
   for (const h of inventory.hosts) {
-    const servers = flows.filter((f) => f.server.name === h.name).length;
-    const perRound = new Map<number, number>();
-    for (const f of flows) if (f.client.name === h.name) perRound.set(f.round, (perRound.get(f.round) ?? 0) + 1);
-    const clients = Math.max(0, ...perRound.values());
+    const { servers, clients } = load.get(h.name) ?? { servers: 0, clients: 0 };
     if (servers + clients > worst.processes_at_once) worst = { servers, clients_at_once: clients, processes_at_once: servers + clients, ports: servers };
   }
   return worst;

@@ -208,16 +208,32 @@ function resolveProcesses(facts: AutoFacts[], test: TestParams, planes: number):
  */
 function overLimit(hosts: HostConfig[], flows: Flow[]): { host: string; message: string }[] {
   const out: { host: string; message: string }[] = [];
+  const load = processesAtOnce(flows);
   for (const h of hosts) {
     if (!h.max_processes) continue;
-    const servers = flows.filter((f) => f.server.name === h.name).length;
-    const perRound = new Map<number, number>();
-    for (const f of flows) if (f.client.name === h.name) perRound.set(f.round, (perRound.get(f.round) ?? 0) + 1);
-    const need = servers + Math.max(0, ...perRound.values());
+    const { servers, clients } = load.get(h.name) ?? { servers: 0, clients: 0 };
+    const need = servers + clients;
     if (need > h.max_processes) {
       out.push({ host: h.name, message: `the plan needs ${need} iperf3 processes at once on this host (${servers} servers, ${need - servers} clients), above its max_processes ${h.max_processes}; raise it, or lower processes` });
     }
   }
+  return out;
+}
+
+/**
+ * What each host runs at most at once: every server (they stay up for all rounds), and the
+ * clients of its busiest round. One pass over the flows, for any number of hosts.
+ */
+export function processesAtOnce(flows: Flow[]): Map<string, { servers: number; clients: number }> {
+  const servers = new Map<string, number>();
+  const perRound = new Map<string, Map<number, number>>();
+  for (const f of flows) {
+    servers.set(f.server.name, (servers.get(f.server.name) ?? 0) + 1);
+    const rounds = perRound.get(f.client.name) ?? perRound.set(f.client.name, new Map()).get(f.client.name)!;
+    rounds.set(f.round, (rounds.get(f.round) ?? 0) + 1);
+  }
+  const out = new Map<string, { servers: number; clients: number }>();
+  for (const h of new Set([...servers.keys(), ...perRound.keys()])) out.set(h, { servers: servers.get(h) ?? 0, clients: Math.max(0, ...(perRound.get(h)?.values() ?? [])) });
   return out;
 }
 

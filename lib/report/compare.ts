@@ -8,6 +8,7 @@
  */
 import type { PairSummary, ResultsDocument } from '../results/types.js';
 import { pairsOf } from '../results/verdict/judge.js';
+import { esc } from './html.js';
 import { formatMetric, HIGHER_IS_BETTER, Metric, METRICS, metricValue } from './matrix.js';
 
 export interface MetricChange {
@@ -117,7 +118,6 @@ export function comparisonMarkdown(c: Comparison): string {
 }
 
 export function comparisonHtml(c: Comparison): string {
-  const esc = (v: unknown) => String(v).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
   const rows = c.changes
     .map((x) => `<tr data-src="${esc(x.src)}" data-dst="${esc(x.dst)}" data-metric="${x.metric}" data-regressed="${x.regressed}"><td>${x.regressed ? '❌' : '✅'}</td><td>${esc(pairName(x))}</td><td>${x.metric}</td><td>${esc(formatMetric(x.base, x.metric))}</td><td>${esc(formatMetric(x.new, x.metric))}</td><td>${x.change_percent === null ? 'from 0' : `${x.change_percent} %`}</td></tr>`)
     .join('');

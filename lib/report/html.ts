@@ -15,7 +15,8 @@ import { timeline } from './timeline.js';
 import { uplot } from './uplot.js';
 import { PAGE_CSS, PAGE_SCRIPT } from './html-page.js';
 
-const esc = (v: unknown) => String(v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** Text for HTML: nothing in it can open or close an element or an attribute. */
+export const esc = (v: unknown) => String(v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** JSON inside a <script> element: nothing in it may close the element. */
 const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
 

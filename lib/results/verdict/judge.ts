@@ -3,7 +3,7 @@
  * results document and writes `verdict` and `reasons` into its pair summaries.
  */
 import type { PairResult, PairSummary, ResultsDocument, VerdictReason } from '../types.js';
-import { pairLineRate } from './line-rate.js';
+import { lineRates } from './line-rate.js';
 import type { Thresholds } from './thresholds.js';
 
 /** Pairs that measured something (complete, partial, or cut short by an interrupt). */
@@ -26,7 +26,8 @@ export function medianPair(doc: ResultsDocument): number | null {
   return median(pairsOf(doc).filter(([, , p]) => hasReading(p.summary)).map(([, , p]) => p.summary.throughput_bps));
 }
 
-const rate = (bps: number) => (bps >= 1e9 ? `${(bps / 1e9).toFixed(2)} Gbit/s` : `${(bps / 1e6).toFixed(1)} Mbit/s`);
+/** A rate in the words of verdicts and suspects. */
+export const rate = (bps: number) => (bps >= 1e9 ? `${(bps / 1e9).toFixed(2)} Gbit/s` : `${(bps / 1e6).toFixed(1)} Mbit/s`);
 const pct = (a: number, b: number) => Math.round((a / b) * 1000) / 10;
 
 /** Why a summary fails the thresholds (empty: it passes). `medianBps` is the run's reference. */
@@ -61,13 +62,13 @@ export function reasons(s: PairSummary, t: Thresholds, medianBps: number | null,
 /** Give every pair (and its re-test) a verdict; returns the reference median. */
 export function judgePairs(doc: ResultsDocument, t: Thresholds): number | null {
   const ref = medianPair(doc);
+  // Alone (a re-test), a pair has its ends' whole line rate; the median stays the mesh's.
+  const [inMesh, alone] = t.min_percent_of_line_rate === null ? [null, null] : [lineRates(doc), lineRates(doc, false)];
   for (const [src, dst, pair] of pairsOf(doc)) {
-    const r = reasons(pair.summary, t, ref, t.min_percent_of_line_rate === null ? null : pairLineRate(doc, src, dst));
+    const r = reasons(pair.summary, t, ref, inMesh?.(src, dst) ?? null);
     Object.assign(pair.summary, { verdict: r.length ? 'fail' : 'pass', reasons: r });
     if (pair.retest) {
-      // Alone, the pair has its ends' whole line rate; the median stays the mesh's.
-      const alone = t.min_percent_of_line_rate === null ? null : pairLineRate({ ...doc, run: { ...doc.run, parameters: { ...doc.run.parameters, schedule: 'pairwise' } } }, src, dst);
-      const rr = reasons(pair.retest.summary, t, ref, alone);
+      const rr = reasons(pair.retest.summary, t, ref, alone?.(src, dst) ?? null);
       Object.assign(pair.retest.summary, { verdict: rr.length ? 'fail' : 'pass', reasons: rr });
     }
   }

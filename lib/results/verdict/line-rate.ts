@@ -18,38 +18,41 @@ export function goodputFactor(mtu: number, protocol: 'tcp' | 'udp'): number {
 }
 
 /**
- * The most the pair src -> dst can carry on the planes it ran on, bits/s of payload; null when a
- * speed is unknown (a virtual NIC that reports none).
+ * The most each pair can carry on the planes it ran on, bits/s of payload, as a function of
+ * (src, dst); null when a speed is unknown (a virtual NIC that reports none). `shared`: under
+ * "all" each NIC is shared by the peers it sends to (receives from) at once; otherwise one pair
+ * has it whole. The peers are counted once for the document, not once per pair.
  */
-export function pairLineRate(doc: ResultsDocument, src: string, dst: string): number | null {
-  const pair = doc.sources[src]?.destinations[dst];
-  if (!pair) return null;
+export function lineRates(doc: ResultsDocument, shared = doc.run.parameters.schedule === 'all'): (src: string, dst: string) => number | null {
   const hosts = new Map(doc.run.hosts.map((h) => [h.name, h]));
-  const shared = doc.run.parameters.schedule === 'all';
-  const planes = [...new Set(pair.instances.map((i) => i.plane))];
-  let total = 0;
-  for (const plane of planes) {
-    const a = nic(hosts.get(src), plane);
-    const b = nic(hosts.get(dst), plane);
-    if (!a?.speed_mbps || !b?.speed_mbps) return null;
-    const egress = (a.speed_mbps * 1e6) / (shared ? degree(doc, src, plane, 'out') : 1);
-    const ingress = (b.speed_mbps * 1e6) / (shared ? degree(doc, dst, plane, 'in') : 1);
-    const mtu = Math.min(a.mtu ?? 1500, b.mtu ?? 1500);
-    total += Math.min(egress, ingress) * goodputFactor(mtu, doc.run.parameters.protocol);
+  // host + plane -> peers it sent to (out) and received from (in) on that plane.
+  const out = new Map<string, number>();
+  const into = new Map<string, number>();
+  for (const [src, { destinations }] of Object.entries(doc.sources)) {
+    for (const [dst, p] of Object.entries(destinations)) {
+      for (const plane of new Set(p.instances.filter((i) => i.client).map((i) => i.plane))) {
+        out.set(`${src} ${plane}`, (out.get(`${src} ${plane}`) ?? 0) + 1);
+        into.set(`${dst} ${plane}`, (into.get(`${dst} ${plane}`) ?? 0) + 1);
+      }
+    }
   }
-  return planes.length ? total : null;
+  const peers = (m: Map<string, number>, host: string, plane: string) => (shared ? Math.max(1, m.get(`${host} ${plane}`) ?? 0) : 1);
+  return (src, dst) => {
+    const pair = doc.sources[src]?.destinations[dst];
+    if (!pair) return null;
+    const planes = [...new Set(pair.instances.map((i) => i.plane))];
+    let total = 0;
+    for (const plane of planes) {
+      const a = nic(hosts.get(src), plane);
+      const b = nic(hosts.get(dst), plane);
+      if (!a?.speed_mbps || !b?.speed_mbps) return null;
+      const egress = (a.speed_mbps * 1e6) / peers(out, src, plane);
+      const ingress = (b.speed_mbps * 1e6) / peers(into, dst, plane);
+      const mtu = Math.min(a.mtu ?? 1500, b.mtu ?? 1500);
+      total += Math.min(egress, ingress) * goodputFactor(mtu, doc.run.parameters.protocol);
+    }
+    return planes.length ? total : null;
+  };
 }
 
 const nic = (h: HostResult | undefined, plane: string) => h?.interfaces?.find((i) => i.plane === plane);
-
-/** How many peers a host sent to (out) or received from (in) on a plane, at once. */
-function degree(doc: ResultsDocument, host: string, plane: string, way: 'out' | 'in'): number {
-  let n = 0;
-  for (const [src, { destinations }] of Object.entries(doc.sources)) {
-    for (const [dst, p] of Object.entries(destinations)) {
-      if ((way === 'out' ? src : dst) !== host) continue;
-      if (p.instances.some((i) => i.plane === plane && i.client)) n++;
-    }
-  }
-  return Math.max(1, n);
-}

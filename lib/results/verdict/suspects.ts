@@ -12,7 +12,7 @@
  * side fails.
  */
 import type { PairResult, ResultsDocument, Suspect } from '../types.js';
-import { hasReading, median, pairsOf } from './judge.js';
+import { hasReading, median, pairsOf, rate } from './judge.js';
 
 /**
  * The way a host fails is read from the best pair of each side: what its NIC still lets through.
@@ -30,7 +30,6 @@ interface Cell {
   failing: boolean;
 }
 
-const rate = (bps: number) => (bps >= 1e9 ? `${(bps / 1e9).toFixed(2)} Gbit/s` : `${(bps / 1e6).toFixed(1)} Mbit/s`);
 const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
@@ -44,28 +43,32 @@ export function findSuspects(doc: ResultsDocument, medianBps: number | null): Su
   const total = cells.filter((c) => c.failing).length;
   if (!total || !medianBps) return [];
   const open = new Set(cells.filter((c) => c.failing));
+  // Each host's row and column, once: the search below looks at every host in every step.
+  const sides = new Map<string, { row: Cell[]; col: Cell[] }>();
+  const side = (h: string) => sides.get(h) ?? sides.set(h, { row: [], col: [] }).get(h)!;
+  for (const c of cells) {
+    side(c.src).row.push(c);
+    side(c.dst).col.push(c);
+  }
   const suspects: Suspect[] = [];
   for (;;) {
     // A bad uplink between two racks also leaves each host of one rack with a low row: the
     // group wins when it explains more failing pairs than any one host does.
-    const h = bestHost(cells, open, medianBps, total);
+    const h = bestHost(sides, open, medianBps, total);
     const g = bestGroup(doc, cells, open, total);
     const s = g && (!h || g.explained.length > h.explained.length) ? g : h;
     if (!s) break;
     suspects.push(s.suspect);
     s.explained.forEach((c) => open.delete(c));
   }
-  for (const c of open) suspects.push(linkSuspect(c, cells, medianBps));
+  for (const c of open) suspects.push(linkSuspect(c, sides, medianBps));
   return suspects.sort((a, b) => b.confidence - a.confidence || b.pairs - a.pairs);
 }
 
 /** The host whose row or column explains the most open failing pairs, if any does. */
-function bestHost(cells: Cell[], open: Set<Cell>, medianBps: number, total: number): { suspect: Suspect; explained: Cell[] } | null {
+function bestHost(sides: Map<string, { row: Cell[]; col: Cell[] }>, open: Set<Cell>, medianBps: number, total: number): { suspect: Suspect; explained: Cell[] } | null {
   let best: { suspect: Suspect; explained: Cell[] } | null = null;
-  const hosts = [...new Set(cells.flatMap((c) => [c.src, c.dst]))];
-  for (const h of hosts) {
-    const row = cells.filter((c) => c.src === h);
-    const col = cells.filter((c) => c.dst === h);
+  for (const [h, { row, col }] of sides) {
     const rowBad = row.filter((c) => open.has(c));
     const colBad = col.filter((c) => open.has(c));
     const fo = row.length ? rowBad.length / row.length : 0;
@@ -130,8 +133,8 @@ function bestGroup(doc: ResultsDocument, cells: Cell[], open: Set<Cell>, total: 
 }
 
 /** One failing cell nothing else explains: that link, that way. */
-function linkSuspect(cell: Cell, cells: Cell[], medianBps: number): Suspect {
-  const others = cells.filter((c) => c !== cell && (c.src === cell.src || c.dst === cell.dst));
+function linkSuspect(cell: Cell, sides: Map<string, { row: Cell[]; col: Cell[] }>, medianBps: number): Suspect {
+  const others = [...sides.get(cell.src)!.row, ...sides.get(cell.dst)!.col].filter((c) => c !== cell);
   const othersPass = others.filter((c) => !c.failing).length;
   const bps = cell.pair.summary.throughput_bps;
   const evidence =
