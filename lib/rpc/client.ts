@@ -12,6 +12,7 @@ import {
   ReadyParams,
   ResultOf,
 } from '../protocol/messages.js';
+import { LOADER_STARTED } from '../transport/loader.js';
 import type { DaemonChannel } from '../transport/types.js';
 
 export class RpcError extends Error {
@@ -83,7 +84,7 @@ export class RpcClient {
       const lines = (this.stderrPartial + text).split('\n');
       // A line without its end yet waits, up to a bound (a daemon that never ends its line).
       this.stderrPartial = lines.pop()!.slice(-2000);
-      for (const line of lines) if (line.trim()) this.onStderrLine(line);
+      for (const line of lines) if (line.trim() && line !== LOADER_STARTED) this.onStderrLine(line);
     });
     channel.closed.then(() => {
       clearTimeout(readyTimer);

@@ -15,6 +15,9 @@ import type { DaemonOptions } from '../protocol/messages.js';
  */
 export const LOADER_JS = [
   'if(+process.versions.node.split(".")[0]<16){process.stderr.write("meshperf: Node.js >= 16 needed, this is "+process.version+"\\n");process.exit(4)}',
+  // The first sign of a usable node: the controller starts the loader with the host's `node`
+  // straight away, and looks for a runtime only when this line does not come (loaderStarted).
+  'process.stderr.write("meshperf-loader: started\\n");',
   // A runtime pushed for this run: its directory goes as soon as it runs (Linux keeps a running binary).
   'if(process.argv[4])require("fs").rmSync(process.argv[4],{recursive:true,force:true});',
   'const n=+process.argv[1],h=process.argv[2],s=process.stdin;let b=[],l=0;',
@@ -26,6 +29,9 @@ export const LOADER_JS = [
   'm._compile(code.toString("utf8"),"meshperf-daemon")}',
   's.on("data",f);s.on("end",function(){if(l<n)process.exit(3)})',
 ].join('');
+
+/** The loader's first line on stderr: a node of 16 or later runs it. Not a daemon log line. */
+export const LOADER_STARTED = 'meshperf-loader: started';
 
 export interface DaemonBundle {
   code: Buffer;

@@ -116,9 +116,15 @@ function cachedScript(sha256: string): string {
   return `f="\${XDG_CACHE_HOME:-$HOME/.cache}/meshperf/node-${sha256}"; [ -x "$f" ] && echo "${sha256}  $f" | sha256sum -c --status && echo "node=$f"; exit 0`;
 }
 
+/** hosts.node goes on a remote command line: plain path characters only. */
+export function checkNodePath(node: string): string {
+  if (!/^[A-Za-z0-9._\/+-]+$/.test(node)) throw new HostError('no_node', `refusing node path ${JSON.stringify(node)}: letters, digits and . _ / + - only`);
+  return node;
+}
+
 /** The node to run the daemon with on this host: its own, a cached one, or one pushed now. */
 export async function ensureNode(exec: RemoteExec, node: string, runtime: RuntimeConfig): Promise<NodeFound> {
-  if (!/^[A-Za-z0-9._\/+-]+$/.test(node)) throw new HostError('no_node', `refusing node path ${JSON.stringify(node)}: letters, digits and . _ / + - only`);
+  checkNodePath(node);
   const probe = parseProbe((await exec(probeScript(node))).stdout);
   if (probe.node) return { node: probe.node, removeDir: null, pushedBytes: 0 };
   const tried = probe.tried.join('; ') || `${node}: no answer`;

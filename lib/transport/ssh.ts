@@ -12,8 +12,8 @@ import ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
 import { connectSsh, isEncryptedKeyError } from './connect.js';
 import { forwardThrough } from './jump.js';
-import { daemonBundle, loaderCommand } from './loader.js';
-import { ensureNode } from './runtime.js';
+import { daemonBundle, LOADER_STARTED, loaderCommand } from './loader.js';
+import { checkNodePath, ensureNode } from './runtime.js';
 import { describeTarget, resolveSsh } from './ssh-config.js';
 import type { RuntimeConfig } from '../inventory/types.js';
 import { DaemonChannel, HostError, OpenRequest, Transport } from './types.js';
@@ -27,6 +27,7 @@ export const sshTransport: Transport = {
   name: 'ssh',
   async open(req: OpenRequest): Promise<DaemonChannel> {
     const { host } = req;
+    const node = checkNodePath(host.node);
     const settings = await resolveSsh(host);
     const passphrase = host.ssh.passphrase;
     // Through jump hosts, the name is resolved at the last one; directly, here (and recorded).
@@ -37,25 +38,29 @@ export const sshTransport: Transport = {
       throw err;
     });
     conn.once('close', () => via?.release());
-    const found = await ensureNode((script, stdin) => runScript(conn, script, stdin), host.node, req.runtime ?? DEFAULT_RUNTIME).catch((err) => {
+    // One exec in the common case: the loader, run by the host's own node as configured. Only
+    // when that does not start (no node, a broken or too old one) is a node looked for further,
+    // or brought (runtime.ts), and the loader started again with it.
+    let pushedBytes = 0;
+    let stream = await startLoader(conn, node, req.options, null);
+    const started = await loaderStarted(stream, host.ssh.connect_timeout).catch((err) => {
       conn.end();
       throw err;
     });
-    if (found.pushedBytes) req.onRuntime?.(found.pushedBytes);
-    const stream = await new Promise<ClientChannel>((resolve, reject) => {
-      conn.exec(loaderCommand(found.node, daemonBundle(), req.options, found.removeDir), { pty: false }, (err, ch) =>
-        err ? reject(new HostError('exec', `cannot start the daemon: ${err.message}`)) : resolve(ch),
-      );
-    }).catch((err) => {
-      conn.end();
-      throw err;
-    });
+    if (!started) {
+      stream.resume(); // read to its end, so that the ended command's channel closes
+      const found = await ensureNode((script, stdin) => runScript(conn, script, stdin), host.node, req.runtime ?? DEFAULT_RUNTIME).catch((err) => {
+        conn.end();
+        throw err;
+      });
+      pushedBytes = found.pushedBytes;
+      if (pushedBytes) req.onRuntime?.(pushedBytes);
+      stream = await startLoader(conn, found.node, req.options, found.removeDir);
+    }
     const closed = new Promise<void>((resolve) => {
       stream.once('close', () => resolve());
       conn.once('close', () => resolve());
     });
-    stream.on('error', () => {});
-    stream.write(daemonBundle().code);
     return {
       stdin: stream,
       stdout: stream,
@@ -71,10 +76,56 @@ export const sshTransport: Transport = {
       abort() {
         conn.destroy();
       },
-      target: { host: settings.host, ip, port: settings.port, user: settings.user, jump: settings.jump.map(describeTarget), runtime_pushed_bytes: found.pushedBytes },
+      target: { host: settings.host, ip, port: settings.port, user: settings.user, jump: settings.jump.map(describeTarget), runtime_pushed_bytes: pushedBytes },
     };
   },
 };
+
+/** Run the loader with `node` and send it the bundle; the channel then carries the JSON-RPC. */
+async function startLoader(conn: ssh2.Client, node: string, options: OpenRequest['options'], removeDir: string | null): Promise<ClientChannel> {
+  const stream = await new Promise<ClientChannel>((resolve, reject) => {
+    conn.exec(loaderCommand(node, daemonBundle(), options, removeDir), { pty: false }, (err, ch) =>
+      err ? reject(new HostError('exec', `cannot start the daemon: ${err.message}`)) : resolve(ch),
+    );
+  }).catch((err) => {
+    conn.end();
+    throw err;
+  });
+  stream.on('error', () => {});
+  stream.write(daemonBundle().code);
+  return stream;
+}
+
+/**
+ * True once the loader says it runs, false when the command ends first (no such node, or one
+ * that does not run the loader). What it wrote to stderr before then is a login's noise or the
+ * shell's complaint, which the full probe explains better.
+ */
+function loaderStarted(stream: ClientChannel, connectTimeoutS: number): Promise<boolean> {
+  const waitS = Math.max(30, connectTimeoutS);
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const finish = () => {
+      clearTimeout(timer);
+      stream.stderr.removeListener('data', onData);
+      stream.removeListener('exit', onClose);
+      stream.removeListener('close', onClose);
+    };
+    const onData = (c: Buffer) => {
+      seen = (seen + c.toString('utf8')).slice(-4096);
+      if (seen.includes(`${LOADER_STARTED}\n`)) finish(), resolve(true);
+    };
+    const onClose = () => (finish(), resolve(false));
+    const timer = setTimeout(() => {
+      finish();
+      reject(new HostError('daemon', `the daemon's loader did not start on the host within ${waitS} s`));
+    }, waitS * 1000);
+    stream.stderr.on('data', onData);
+    // 'exit', as its stdout is left unread for the daemon's client: 'close' waits for that.
+    stream.once('exit', onClose);
+    stream.once('close', onClose);
+  });
+}
 
 const DEFAULT_RUNTIME: RuntimeConfig = { push_node: 'auto', keep_runtime: false, binaries: {} };
 
