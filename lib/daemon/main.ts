@@ -41,6 +41,12 @@ function main(): void {
   // Heartbeat: any line from the controller counts. A cut link closes nothing for hours (TCP
   // keepalive), so silence is the only sign; then behave as if stdin had closed.
   let lastHeard = Date.now();
+  // While we serve one of its requests, the controller is waiting on us, not gone: on a busy
+  // host (a probe of 200 peers, or a lab's 200 hosts on two cores) its pings reach us late, and
+  // silence counts only from our answer. Every request is bounded (its own timeouts, or the
+  // wait the controller asked for).
+  let serving = 0;
+  let lastAnswered = 0;
   const every = Math.min(1000, options.heartbeat_ms / 4);
   let lastTick = Date.now();
   const watchdog = setInterval(() => {
@@ -54,7 +60,7 @@ function main(): void {
     // While our clients' test runs, the controller's lines may wait behind it on a saturated
     // network: silence counts from the planned end.
     const allowed = options.heartbeat_ms + SILENCE_PER_PROCESS_MS * service.running();
-    const quietSince = Math.max(lastHeard, Math.min(now, service.testRunsUntil));
+    const quietSince = serving > 0 ? now : Math.max(lastHeard, lastAnswered, Math.min(now, service.testRunsUntil));
     if (!late && now - quietSince > allowed) shutdown(`no word from the controller for ${now - lastHeard} ms (allowed ${allowed} after the test)`, 0);
   }, every);
   watchdog.unref();
@@ -66,7 +72,13 @@ function main(): void {
         send({ jsonrpc: '2.0', id: null, error: { code: RpcCode.LineTooLong, message: `line too long: over ${MAX_LINE_BYTES} bytes` } });
         continue;
       }
-      handleLine(service, ev.line, options.port_range).then((res) => res && send(res), (err) => log(String(err)));
+      serving++;
+      handleLine(service, ev.line, options.port_range)
+        .then((res) => res && send(res), (err) => log(String(err)))
+        .finally(() => {
+          serving--;
+          lastAnswered = Date.now();
+        });
     }
   });
   process.stdin.on('end', () => shutdown('stdin closed', 0));
