@@ -2,7 +2,7 @@
 // an OpenSSH config with ProxyJump; and hosts whose `node` does not run, which get one pushed.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadInventory, runMesh, type MeshEvent } from 'meshperf';
@@ -60,7 +60,7 @@ t.test('a host whose node does not run gets a runtime pushed, and keeps no file 
   const lab = await withLab(t, 3, '198.19.172.0/24', { noNode: 1 });
   const h3 = lab.network.hosts[2]!;
   t.equal(execFileSync('ssh', ['-F', '/dev/null', '-i', path.join(lab.dir, 'id_ed25519'), '-o', `UserKnownHostsFile=${lab.dir}/known_hosts`, `root@${h3.address}`, 'node -e 1; echo $?'], { encoding: 'utf8' }).trim(), '1', 'h3\'s node is there and does not run');
-  const before = filesOnHost(lab.tmp);
+  const before = filesOnHost(lab);
   const inventory = await loadInventory(lab.inventory);
   const events: MeshEvent[] = [];
   const doc = await runMesh({ inventory, test: { duration: 1 }, onEvent: (e) => events.push(e) });
@@ -71,7 +71,7 @@ t.test('a host whose node does not run gets a runtime pushed, and keeps no file 
   const bytes = doc.run.hosts.find((h) => h.name === 'h3')!.ssh!.runtime_pushed_bytes!;
   t.ok(bytes > 1e6 && bytes < readFileSync(process.execPath).length, `it went compressed: ${(bytes / 1e6).toFixed(1)} MB`);
   t.equal(doc.run.hosts.find((h) => h.name === 'h3')!.node_version, process.version, 'the daemon ran on the pushed runtime');
-  t.same([...filesOnHost(lab.tmp)].filter((f) => !before.has(f)), [], 'no file left on the host');
+  t.same([...filesOnHost(lab)].filter((f) => !before.has(f)), [], 'no file left on the host');
   t.same(readdirSync(os.tmpdir()).filter((f) => f.startsWith('meshperf-node.')), [], 'no runtime directory left');
   t.same(await leftovers(lab), [], 'no process left');
 
@@ -83,11 +83,8 @@ t.test('a host whose node does not run gets a runtime pushed, and keeps no file 
   });
 
   t.test('keep_runtime caches it by content hash: the next run pushes nothing', async (t) => {
-    const cache = path.join(os.homedir(), '.cache', 'meshperf');
-    const had = existsSync(cache) ? new Set(readdirSync(cache)) : new Set<string>();
-    t.teardown(() => {
-      for (const f of existsSync(cache) ? readdirSync(cache) : []) if (!had.has(f)) rmSync(path.join(cache, f), { force: true });
-    });
+    // Each lab host has a home of its own: h3's cache is there, and goes with the lab.
+    const cache = path.join(lab.dir, 'h3', 'home', '.cache', 'meshperf');
     const keep = { ...inventory, runtime: { ...inventory.runtime, keep_runtime: true } };
     const first = await runMesh({ inventory: keep, test: { duration: 1 } });
     const second = await runMesh({ inventory: keep, test: { duration: 1 } });
@@ -95,7 +92,7 @@ t.test('a host whose node does not run gets a runtime pushed, and keeps no file 
     t.ok(h3of(first).ssh!.runtime_pushed_bytes! > 1e6, 'the first run pushed it');
     t.equal(h3of(second).ssh!.runtime_pushed_bytes, 0, 'the second found it cached');
     t.equal(second.summary.pairs_ok, 6);
-    t.ok(readdirSync(cache).some((f) => /^node-[0-9a-f]{64}$/.test(f)), 'cached under ~/.cache/meshperf by sha256');
+    t.ok(readdirSync(cache).some((f) => /^node-[0-9a-f]{64}$/.test(f)), 'cached under h3\'s ~/.cache/meshperf by sha256');
   });
 });
 

@@ -9,7 +9,7 @@ t.test('4-host lab over SSH: 12 pairs measured, valid results, nothing left behi
   const lab = await withLab(t, 4, '198.19.101.0/24');
   const inventory = await loadInventory(lab.inventory);
   const events: MeshEvent[] = [];
-  const filesBefore = filesOnHost(lab.tmp);
+  const filesBefore = filesOnHost(lab);
 
   const doc = await runMesh({ inventory, test: { duration: 2 }, onEvent: (e) => events.push(e) });
 
@@ -35,7 +35,7 @@ t.test('4-host lab over SSH: 12 pairs measured, valid results, nothing left behi
   t.ok(events.some((e) => e.type === 'clients-started'), 'progress events were emitted');
   t.equal(events.at(-1)!.type, 'done');
 
-  const created = [...filesOnHost(lab.tmp)].filter((f) => !filesBefore.has(f));
+  const created = [...filesOnHost(lab)].filter((f) => !filesBefore.has(f));
   t.same(created, [], 'no file written on any host (/tmp, /var/tmp, home)');
 
   const files = await writeResults(doc, `${lab.tmp}/out`);

@@ -38,7 +38,7 @@ t.test('each reason a host cannot take part gets its code; the others are measur
     hostBlock('h8', '198.19.105.99'),
   ].join('');
   const inventory = parseInventory(toml, 'faulty.toml');
-  const filesBefore = filesOnHost(lab.tmp);
+  const filesBefore = filesOnHost(lab);
   const events: MeshEvent[] = [];
   const doc = await runMesh({ inventory, test: { duration: 1 }, onEvent: (e) => events.push(e) });
 
@@ -66,5 +66,5 @@ t.test('each reason a host cannot take part gets its code; the others are measur
   t.equal(schemaErrors(doc), '');
   t.same(await leftovers(lab), []);
 
-  t.same([...filesOnHost(lab.tmp)].filter((f) => !filesBefore.has(f)), [], 'no file written on any host (/tmp, /var/tmp, home)');
+  t.same([...filesOnHost(lab)].filter((f) => !filesBefore.has(f)), [], 'no file written on any host (/tmp, /var/tmp, home)');
 });

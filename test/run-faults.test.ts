@@ -22,7 +22,7 @@ t.test('a host whose sshd comes up late is retried with backoff and joins', { sk
   process.kill(lab.sshdPids[1]!, 'SIGKILL');
   // sshd returns after 1.2 s: the first attempt is refused, a later one gets in.
   const restart = new Promise((r) => setTimeout(r, 1200)).then(() =>
-    startSshd({ namespace: h2.namespace, name: h2.name, config: path.join(lab.dir, 'h2', 'sshd_config'), log: path.join(lab.dir, 'h2', 'sshd.log') }),
+    startSshd({ namespace: h2.namespace, name: h2.name, config: path.join(lab.dir, 'h2', 'sshd_config'), log: path.join(lab.dir, 'h2', 'sshd.log'), home: path.join(lab.dir, 'h2', 'home') }),
   );
   const events: MeshEvent[] = [];
   const doc = await runMesh({ inventory: await loadInventory(lab.inventory), test: { duration: 1 }, onEvent: (e) => events.push(e) });
@@ -43,7 +43,7 @@ t.test('a handshake sshd drops (MaxStartups) is retried, and the host joins', { 
   writeFileSync(config, readFileSync(path.join(dir, 'sshd_config'), 'utf8').replace(/^MaxStartups .*$/m, 'MaxStartups 1').replace(/^LogLevel .*$/m, 'LogLevel INFO'));
   process.kill(lab.sshdPids[1]!, 'SIGKILL');
   const log = path.join(dir, 'sshd-throttled.log');
-  lab.sshdPids[1] = await startSshd({ namespace: h2.namespace, name: h2.name, config, log });
+  lab.sshdPids[1] = await startSshd({ namespace: h2.namespace, name: h2.name, config, log, home: path.join(lab.dir, 'h2', 'home') });
   // Someone else's handshake is in progress (connected, banner read, nothing sent) for 1 s.
   const holder = net.connect(22, h2.address);
   t.teardown(() => holder.destroy());

@@ -51,7 +51,7 @@ function cli(args: string[]): Cli {
 
 t.test('SIGKILL of the controller mid-run: every daemon and iperf3 on every host gone within 10 s', { skip }, async (t) => {
   const lab = await withLab(t, 3, '198.19.109.0/24');
-  const filesBefore = filesOnHost(lab.tmp);
+  const filesBefore = filesOnHost(lab);
   const run = cli(['--inventory', lab.inventory, '--duration', '30', '--out', path.join(lab.tmp, 'out')]);
   await run.waitFor(/clients started/, 3);
   t.ok((await leftovers(lab)).length > 0, 'the mesh is running');
@@ -59,7 +59,7 @@ t.test('SIGKILL of the controller mid-run: every daemon and iperf3 on every host
   const killedAt = Date.now();
   t.ok(await eventually(async () => (await leftovers(lab)).length === 0, 10_000), 'nothing left on any host');
   t.comment(`clean after ${Date.now() - killedAt} ms`);
-  t.same([...filesOnHost(lab.tmp)].filter((f) => !filesBefore.has(f)), [], 'no file written on any host (/tmp, /var/tmp, home)');
+  t.same([...filesOnHost(lab)].filter((f) => !filesBefore.has(f)), [], 'no file written on any host (/tmp, /var/tmp, home)');
 });
 
 for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {

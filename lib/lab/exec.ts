@@ -4,9 +4,12 @@ import { promisify } from 'node:util';
 
 const execFileP = promisify(execFile);
 
-export async function run(cmd: string, args: string[]): Promise<string> {
+/** `input`, when given, is written to its stdin (e.g. `ip -batch -`). */
+export async function run(cmd: string, args: string[], input?: string): Promise<string> {
   try {
-    const { stdout } = await execFileP(cmd, args, { encoding: 'utf8' });
+    const p = execFileP(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (input !== undefined) p.child.stdin?.end(input);
+    const { stdout } = await p;
     return stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import { parseProcNetTcp, TCP_LISTEN } from '../shared/proc-net-tcp.js';
 import { run } from './exec.js';
@@ -40,21 +41,26 @@ export function sshdConfig(o: { addresses: string[]; hostKey: string; authorized
 
 /**
  * Start sshd in `namespace` under hostname `name`; resolves with its pid once it listens. With
+ * `home`, that directory is the login's home on this host only, as on a real host: its own
+ * shell start-up files, caches and leftovers (else every lab host shares the controller's home,
+ * and 200 logins at once queue on one lock there, e.g. a `pyenv rehash` in root's .bashrc).
+ * With
  * `brokenNode`, the host's node (the controller's binary, on every login's PATH) is /bin/false
  * in a mount namespace of its own: a host where `node` is there but does not run. With
  * `hostsFile`, that file is its /etc/hosts.
  */
-export async function startSshd(o: { namespace: string; name: string; config: string; log: string; brokenNode?: boolean; hostsFile?: string }): Promise<number> {
+export async function startSshd(o: { namespace: string; name: string; config: string; log: string; brokenNode?: boolean; hostsFile?: string; home?: string }): Promise<number> {
   if (!SSHD) throw new Error('sshd not found: install openssh-server');
   mkdirSync('/run/sshd', { recursive: true }); // sshd's privilege separation directory
   const log = openSync(o.log, 'a');
   const breakNode = o.brokenNode ? 'mount --bind /bin/false "$4" && ' : '';
   // The cluster's own names (its /etc/hosts), seen by this host's logins only.
   const names = o.hostsFile ? 'mount --bind "$5" /etc/hosts && ' : '';
+  const home = o.home ? 'mount --bind "$6" "$7" && ' : '';
   // ip netns exec, unshare and sh all exec: the pid we get is sshd's own.
   const child = spawn(
     'ip',
-    ['netns', 'exec', o.namespace, 'unshare', '--uts', '--mount', 'sh', '-c', `${breakNode}${names}hostname "$1" && exec "$2" -D -e -f "$3"`, 'sh', o.name, SSHD, o.config, process.execPath, o.hostsFile ?? ''],
+    ['netns', 'exec', o.namespace, 'unshare', '--uts', '--mount', 'sh', '-c', `${breakNode}${names}${home}hostname "$1" && exec "$2" -D -e -f "$3"`, 'sh', o.name, SSHD, o.config, process.execPath, o.hostsFile ?? '', o.home ?? '', userInfo().homedir],
     { detached: true, stdio: ['ignore', log, log] },
   );
   closeSync(log);

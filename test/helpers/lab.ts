@@ -38,9 +38,11 @@ export async function leftovers(lab: LabState): Promise<Proc[]> {
  * Every file under the places a daemon could write. Compared before and after a run, new paths
  * are what the run wrote (whatever else runs on this machine may modify its own existing files).
  */
-export function filesOnHost(exclude: string): Set<string> {
+export function filesOnHost(lab: LabState & { tmp: string }): Set<string> {
   const find = (args: string[]) => execFileSync('find', args, { encoding: 'utf8', maxBuffer: 256 << 20 });
-  const out = find(['/tmp', '/var/tmp', '-xdev', '-not', '-type', 'd']) + find([os.homedir(), '-xdev', '-maxdepth', '2', '-not', '-type', 'd']);
-  return new Set(out.split('\n').filter((f) => f && !f.startsWith(exclude)));
+  // The hosts share /tmp and /var/tmp (one filesystem), and each has a home of its own in the lab.
+  const homes = [...lab.network.hosts.map((h) => h.name), ...(lab.network.bastion ? ['bastion'] : [])].map((n) => path.join(lab.dir, n, 'home'));
+  const out = find(['/tmp', '/var/tmp', '-xdev', '-not', '-type', 'd']) + find([os.homedir(), ...homes, '-xdev', '-maxdepth', '2', '-not', '-type', 'd']);
+  return new Set(out.split('\n').filter((f) => f && (!f.startsWith(lab.tmp) || homes.some((h) => f.startsWith(h + '/')))));
 }
 
