@@ -10,7 +10,6 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { LabError, LabNetwork, labLayout, LayoutOptions, networkDown, networkInUse, networkUp, subnetsNeeded } from './network.js';
-import { joinCpuGroup, makeCpuGroup, removeCpuGroup } from './cpu-group.js';
 import { keygen, sshdConfig, startSshd, writeSecret } from './sshd.js';
 import { run } from './exec.js';
 import { knownNeighbours, makeNeighbourRoom, restoreNeighbourRoom } from './neighbours.js';
@@ -28,8 +27,6 @@ export interface LabState {
   inventory: string;
   /** With a bastion: the OpenSSH client config naming every host (and the bastion) by alias. */
   sshConfig?: string;
-  /** The CPU cgroup holding every host's processes (lib/lab/cpu-group.ts), where one could be made. */
-  cpuGroup?: string | null;
 }
 
 export interface LabUpOptions extends LayoutOptions {
@@ -57,7 +54,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
   // Another lab's subnet: refuse before building anything, so that nothing of it is touched.
   const busy = await networkInUse(network);
   if (busy) throw new LabError(`--subnet ${subnet} is in use: ${busy}; choose another --subnet, or take that lab down first`);
-  const state: LabState = { dir, subnet, network, sshdPids: [], inventory: path.join(dir, 'hosts.toml'), cpuGroup: await makeCpuGroup(dir) };
+  const state: LabState = { dir, subnet, network, sshdPids: [], inventory: path.join(dir, 'hosts.toml') };
   await mkdir(dir, { recursive: true });
   // Saved before anything is built, so that `lab down` can undo a half-built lab.
   await saveState(state);
@@ -85,9 +82,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
       await writeFile(config, sshdConfig({ addresses, hostKey, authorizedKeys: path.join(dir, 'authorized_keys') }));
       const home = path.join(hdir, 'home');
       await mkdir(home, { mode: 0o700 });
-      const pid = await startSshd({ namespace, name, config, log: path.join(hdir, 'sshd.log'), brokenNode, hostsFile, home });
-      state.sshdPids.push(pid);
-      await joinCpuGroup(state.cpuGroup, pid);
+      state.sshdPids.push(await startSshd({ namespace, name, config, log: path.join(hdir, 'sshd.log'), brokenNode, hostsFile, home }));
       await saveState(state);
     };
     const b = network.bastion;
@@ -133,7 +128,6 @@ export async function labDown(dirArg: string): Promise<void> {
     }
   }
   await networkDown(state.network);
-  await removeCpuGroup(state.cpuGroup);
   // The limits go back once no lab is left that may need them.
   if (!(await anyLabNamespace())) await restoreNeighbourRoom();
   await rm(dir, { recursive: true, force: true });
