@@ -3,7 +3,6 @@
  * one instant, the test waited out, the round collected), and after an interrupt, stop and keep
  * what finished. runMesh (run.ts) strings them together; they share one RunState.
  */
-import PQueue from 'p-queue';
 import type { HostConfig, Inventory, TestParams } from '../inventory/types.js';
 import { CLIENT_BUSY_MAX_MS, InstanceRecord, InterfacesResult } from '../protocol/messages.js';
 import type { RoundInfo } from '../results/build.js';
@@ -14,6 +13,7 @@ import type { Transport } from '../transport/types.js';
 import { supports } from '../shared/versions.js';
 import type { MeshEvent } from './events.js';
 import { Flow, planClients, planServers } from './plan.js';
+import { ConnectQueue } from './connect-queue.js';
 import { HostSession } from './session.js';
 import { stopwatch } from '../shared/stopwatch.js';
 
@@ -70,13 +70,13 @@ export function asError(err: unknown, step: ErrorCode): ErrorInfo {
   return { code: step, message };
 }
 
-/** 1. Connect and hello, at most ssh.concurrency handshakes at once. */
+/** 1. Connect and hello, at most ssh.concurrency at once, fewer while that makes each slower (connect-queue.ts). */
 export async function connectAll(run: RunState): Promise<void> {
   const { inventory, transport, sessions, fail, emit, latestBps, signal } = run;
-  const queue = new PQueue({ concurrency: inventory.ssh.concurrency });
+  const queue = new ConnectQueue(inventory.ssh.concurrency);
   await Promise.all(
     inventory.hosts.map((host) =>
-      queue.add(async () => {
+      queue.run(async () => {
         if (signal?.aborted) return fail(host.name, { code: 'interrupted', message: 'run interrupted before connecting' });
         emit({ type: 'host-connecting', host: host.name });
         try {
@@ -86,7 +86,10 @@ export async function connectAll(run: RunState): Promise<void> {
             ssh: inventory.ssh,
             options: { iperf3: host.iperf3, port_range: inventory.test.port_range },
             signal,
-            onRetry: (attempt, err) => emit({ type: 'host-retry', host: host.name, attempt, error: asError(err, 'unreachable') }),
+            onRetry: (attempt, err) => {
+              queue.congested();
+              emit({ type: 'host-retry', host: host.name, attempt, error: asError(err, 'unreachable') });
+            },
             runtime: inventory.runtime,
             onRuntime: (bytes) => emit({ type: 'host-runtime', host: host.name, bytes }),
             onStderr: (line) => emit({ type: 'daemon-stderr', host: host.name, line }),
