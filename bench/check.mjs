@@ -3,9 +3,12 @@
 // (ssh.concurrency's default), i.e. only reaching each host and running nothing. Prints, per size,
 // check's wall time (median of 3), its controller CPU seconds and peak RSS (GNU time), the
 // baseline's wall time, and the ratio check / baseline, with how many pairs each check reached.
-// Needs root on Linux, GNU time (/usr/bin/time) and a build. Usage: npm run bench:check [-- 50 200]
+// The lab's hosts run in a CPU cgroup of their own, as on a real cluster the controller has a
+// machine of its own: else Linux's autogroup gives each of 200 busy SSH sessions as much CPU as the
+// controller, which stalls for seconds (docs/performance.md). Needs root on Linux, cgroup's cpu
+// controller (v1 or v2), GNU time (/usr/bin/time) and a build. Usage: npm run bench:check [-- 50 200]
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { labDown, labUp, pickFreeSubnet } from '../dist/lab/lab.js';
@@ -32,6 +35,16 @@ async function sshBaseline(lab, width) {
   return performance.now() - start;
 }
 
+/** Put the lab's sshds (and so every login, daemon and probe they start) in one CPU cgroup. */
+function hostsCgroup(lab) {
+  const v1 = existsSync('/sys/fs/cgroup/cpu/cpu.shares');
+  const group = v1 ? `/sys/fs/cgroup/cpu/meshperf-bench-${process.pid}` : `/sys/fs/cgroup/meshperf-bench-${process.pid}`;
+  if (!v1) writeFileSync('/sys/fs/cgroup/cgroup.subtree_control', '+cpu');
+  mkdirSync(group);
+  for (const pid of lab.sshdPids) writeFileSync(path.join(group, 'cgroup.procs'), String(pid));
+  return () => rmdirSync(group);
+}
+
 function check(inventory) {
   const out = path.join(os.tmpdir(), `meshperf-bench-check-${process.pid}.time`);
   const start = performance.now();
@@ -48,6 +61,7 @@ for (const n of SIZES.length ? SIZES : [50, 100, 200]) {
   const built = performance.now();
   const lab = await labUp({ hosts: n, dir, subnet: await pickFreeSubnet() });
   const buildS = (performance.now() - built) / 1000;
+  const removeCgroup = hostsCgroup(lab);
   try {
     const runs = [];
     const base = [];
@@ -63,5 +77,7 @@ for (const n of SIZES.length ? SIZES : [50, 100, 200]) {
     );
   } finally {
     await labDown(dir);
+    await new Promise((r) => setTimeout(r, 500)); // the last sessions leave the group
+    removeCgroup();
   }
 }
