@@ -38,25 +38,10 @@ export const sshTransport: Transport = {
       throw err;
     });
     conn.once('close', () => via?.release());
-    // One exec in the common case: the loader, run by the host's own node as configured. Only
-    // when that does not start (no node, a broken or too old one) is a node looked for further,
-    // or brought (runtime.ts), and the loader started again with it.
-    let pushedBytes = 0;
-    let stream = await startLoader(conn, node, req.options, null);
-    const started = await loaderStarted(stream, host.ssh.connect_timeout).catch((err) => {
+    const { stream, pushedBytes } = await bootDaemon(conn, node, req).catch((err) => {
       conn.end();
       throw err;
     });
-    if (!started) {
-      stream.resume(); // read to its end, so that the ended command's channel closes
-      const found = await ensureNode((script, stdin) => runScript(conn, script, stdin), host.node, req.runtime ?? DEFAULT_RUNTIME).catch((err) => {
-        conn.end();
-        throw err;
-      });
-      pushedBytes = found.pushedBytes;
-      if (pushedBytes) req.onRuntime?.(pushedBytes);
-      stream = await startLoader(conn, found.node, req.options, found.removeDir);
-    }
     const closed = new Promise<void>((resolve) => {
       stream.once('close', () => resolve());
       conn.once('close', () => resolve());
@@ -81,15 +66,26 @@ export const sshTransport: Transport = {
   },
 };
 
+/**
+ * One exec in the common case: the loader, run by the host's own node as configured. Only when
+ * that does not start (no node, a broken or too old one) is a node looked for further, or brought
+ * (runtime.ts), and the loader started again with it.
+ */
+async function bootDaemon(conn: ssh2.Client, node: string, req: OpenRequest): Promise<{ stream: ClientChannel; pushedBytes: number }> {
+  const first = await startLoader(conn, node, req.options, null);
+  if (await loaderStarted(first, req.host.ssh.connect_timeout)) return { stream: first, pushedBytes: 0 };
+  first.resume(); // read to its end, so that the ended command's channel closes
+  const found = await ensureNode((script, stdin) => runScript(conn, script, stdin), req.host.node, req.runtime ?? DEFAULT_RUNTIME);
+  if (found.pushedBytes) req.onRuntime?.(found.pushedBytes);
+  return { stream: await startLoader(conn, found.node, req.options, found.removeDir), pushedBytes: found.pushedBytes };
+}
+
 /** Run the loader with `node` and send it the bundle; the channel then carries the JSON-RPC. */
 async function startLoader(conn: ssh2.Client, node: string, options: OpenRequest['options'], removeDir: string | null): Promise<ClientChannel> {
   const stream = await new Promise<ClientChannel>((resolve, reject) => {
     conn.exec(loaderCommand(node, daemonBundle(), options, removeDir), { pty: false }, (err, ch) =>
       err ? reject(new HostError('exec', `cannot start the daemon: ${err.message}`)) : resolve(ch),
     );
-  }).catch((err) => {
-    conn.end();
-    throw err;
   });
   stream.on('error', () => {});
   stream.write(daemonBundle().code);
