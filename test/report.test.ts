@@ -52,7 +52,7 @@ t.test('report and compare on real results', { skip }, async (t) => {
   t.test('formats', async (t) => {
     const matrix = meshperf('report', path.join(slow, 'results.json'), '--metric', 'rtt');
     t.equal(matrix.status, 0);
-    t.match(matrix.stdout, /rtt per pair:\nsrc \\ dst +h1 +h2 +h3 +h4\nh1 +· +\d+ µs/, 'the matrix, of RTT');
+    t.match(matrix.stdout, /rtt per pair:\nsrc \\ dst +h1 +h2 +h3 +h4\nh1 +· +[\d.]+ (µs|ms)/, 'the matrix, of RTT, with its unit');
     t.match(matrix.stdout, /suspects, most likely first:\n {2}1\. host h4 \((both|egress|ingress)\)/, 'h4 first (which way is test/verdicts.test.ts\'s)');
 
     const csv = parse(meshperf('report', slow, '--format', 'csv').stdout, { columns: true }) as Record<string, string>[];

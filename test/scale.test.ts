@@ -4,7 +4,7 @@
 import t from 'tap';
 import { loadInventory, runMesh } from '../lib/index.js';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
-import { eventually } from './helpers/procs.js';
+import { eventually, isIperf } from './helpers/procs.js';
 
 t.test('24 hosts, every pair at once: all 552 measured, start spread within 100 ms, nothing left', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
   const lab = await withLab(t, 24, '198.19.124.0/24');
@@ -25,7 +25,7 @@ t.test('24 hosts, every pair at once: all 552 measured, start spread within 100 
   );
 });
 
-t.test('24 hosts interrupted mid-test: every iperf3 and daemon gone within 5 s, what ran is kept', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
+t.test('24 hosts interrupted mid-test: every iperf3 gone within 5 s, every daemon with the run, what ran is kept', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
   const lab = await withLab(t, 24, '198.19.126.0/24');
   const inventory = await loadInventory(lab.inventory);
   const abort = new AbortController();
@@ -45,11 +45,15 @@ t.test('24 hosts interrupted mid-test: every iperf3 and daemon gone within 5 s, 
       }, 1000);
     },
   });
-  const clean = await eventually(async () => abortedAt > 0 && (await leftovers(lab)).length === 0, 60_000);
-  const cleanAfter = Date.now() - abortedAt;
-  t.ok(clean && cleanAfter <= 5000, `nothing left on any host ${cleanAfter} ms after the interrupt (bound 5000)`);
+  // The promise to a user (docs/operations.md): the iperf3s stop within 5 s of a Ctrl-C. The
+  // daemons stay until the controller has collected what ran, and go with their channels.
+  const stopped = await eventually(async () => abortedAt > 0 && (await leftovers(lab)).filter(isIperf).length === 0, 60_000);
+  const stoppedAfter = Date.now() - abortedAt;
+  t.ok(stopped && stoppedAfter <= 5000, `no iperf3 left on any host ${stoppedAfter} ms after the interrupt (bound 5000)`);
   const doc = await running;
-  t.comment(`clients-started events: ${started}; summary ${JSON.stringify(doc.summary)}`);
+  const returnedAfter = Date.now() - abortedAt;
+  t.ok(await eventually(async () => (await leftovers(lab)).length === 0, 5000), 'no daemon left within 5 s of the run\'s end');
+  t.comment(`the run returned ${returnedAfter} ms after the interrupt; clients-started events: ${started}; summary ${JSON.stringify(doc.summary)}`);
   t.equal(doc.run.interrupted, true);
   t.equal(doc.summary.pairs_interrupted + doc.summary.pairs_ok, 552, 'every pair kept what it measured');
 });

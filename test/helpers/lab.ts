@@ -1,11 +1,10 @@
 /** An emulated cluster for one test, on the test's own /24, removed when the test ends. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
 import { labDown, labUp, LabState, LabUpOptions } from '../../lib/lab/lab.js';
-import { namespacePids } from '../../lib/lab/network.js';
 import { isDaemon, isIperf, processes, Proc } from './procs.js';
 
 export const canRunLab = process.platform === 'linux' && process.getuid?.() === 0;
@@ -23,15 +22,21 @@ export async function withLab(t: Test, hosts: number, subnet: string, shape: Omi
 
 /** Every iperf3 or meshperf daemon still running inside a lab host. */
 export async function leftovers(lab: LabState): Promise<Proc[]> {
-  const all = processes();
-  const out: Proc[] = [];
-  for (const namespace of [...lab.network.hosts.map((h) => h.namespace), ...(lab.network.bastion ? [lab.network.bastion.namespace] : [])]) {
-    for (const pid of await namespacePids(namespace)) {
-      const p = all.find((q) => q.pid === pid);
-      if (p && (isIperf(p) || isDaemon(p))) out.push(p);
-    }
+  // One pass over /proc, matching each iperf3's and daemon's network namespace by inode: with a
+  // thousand processes running, `ip netns pids` per namespace took seconds, longer than the
+  // bounds the tests check against.
+  const names = [...lab.network.hosts.map((h) => h.namespace), ...(lab.network.bastion ? [lab.network.bastion.namespace] : [])];
+  const inodes = new Set(names.flatMap((n) => attempt(() => `net:[${statSync(`/run/netns/${n}`).ino}]`) ?? []));
+  return processes().filter((p) => (isIperf(p) || isDaemon(p)) && inodes.has(attempt(() => readlinkSync(`/proc/${p.pid}/ns/net`)) ?? ''));
+}
+
+/** fn's value, or undefined when it throws (a namespace or process gone while we looked). */
+function attempt<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
   }
-  return out;
 }
 
 /**
