@@ -1,11 +1,14 @@
-// Peers that drop the connection before the SSH handshake, as sshd does when MaxStartups throttles
-// handshakes: by a reset or by a plain close. Either is one clear, retryable error, never a crash.
+// The SSH transport at its edges. Peers that drop the connection before the SSH handshake, as
+// sshd does when MaxStartups throttles handshakes: by a reset or by a plain close. Either is one
+// clear, retryable error, never a crash. And a connection whose end the host never acknowledges.
 import t from 'tap';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { parseInventory } from '../lib/inventory/load.js';
 import { sshTransport } from '../lib/transport/ssh.js';
 import { HostError } from '../lib/transport/types.js';
+import { canRunLab, NO_LAB_REASON, withLab } from './helpers/lab.js';
 
 async function dropper(address: string, drop: (s: net.Socket) => void): Promise<{ port: number; close: () => void }> {
   const server = net.createServer((s) => drop(s));
@@ -40,3 +43,30 @@ for (const [how, drop] of cases) {
     t.same(uncaught.map((e) => e.message), [], 'no error escapes');
   });
 }
+
+// A host gone just as the run ends: sshd's FIN never arrives, so the ended socket would wait in
+// FIN_WAIT1, retransmitting, and keep a library user's process alive for the kernel's 15 minutes.
+// (Seen once in CI: the lab was torn down while the last connection was closing.)
+t.test('a host that never acknowledges the end of its connection does not keep the process alive', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
+  const lab = await withLab(t, 2, '198.19.135.0/24');
+  const ns = lab.network.hosts[0]!.namespace;
+  // sshd's FINs are dropped: the connection never closes from the host's side.
+  execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: 'table inet nofin {\n chain out {\n type filter hook output priority 0;\n tcp sport 22 tcp flags & fin == fin drop\n }\n}\n' });
+  const script = `
+    import { loadInventory, sshTransport } from 'meshperf';
+    const inv = await loadInventory(${JSON.stringify(lab.inventory)});
+    const ch = await sshTransport.open({ host: inv.hosts[0], ssh: inv.ssh, options: { heartbeat_ms: 10000, port_range: [5201, 5299], iperf3: 'iperf3' } });
+    ch.stdout.resume(); // as the RPC client reads it: the channel closes once its output is read
+    await new Promise((r) => setTimeout(r, 500));
+    const start = Date.now();
+    await ch.close();
+    console.log('closed after', Date.now() - start, 'ms');`;
+  const start = Date.now();
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = await Promise.race([once(child, 'exit').then(() => true), new Promise((r) => setTimeout(r, 20_000, false))]);
+  if (!exited) child.kill('SIGKILL');
+  t.match(out, /closed after \d+ ms/, out.trim());
+  t.ok(exited, `the process exited by itself, ${Date.now() - start} ms after it started (bound 20 s)`);
+});

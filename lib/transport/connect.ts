@@ -82,6 +82,29 @@ async function authMethods(s: SshSettings, passphraseIn: string | undefined): Pr
   return methods;
 }
 
+/** How long an ended connection may wait for the host's side to close before it is dropped. */
+const END_WAIT_MS = 2000;
+
+/**
+ * End a connection, and drop it if the host does not close its side soon. A host (or the path to
+ * it) gone at that moment never acknowledges the end, and the socket's retransmissions would keep
+ * a library user's process alive for the kernel's 15 minutes.
+ */
+export function endConnection(conn: ssh2.Client): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      conn.removeListener('close', done);
+      resolve();
+    };
+    // ssh2's destroy() does nothing once the socket is ended (it checks that it is writable), so
+    // the socket itself is destroyed. Also when it had closed before: then no 'close' comes.
+    const timer = setTimeout(() => ((conn as unknown as { _sock?: Duplex })._sock?.destroy(), done()), END_WAIT_MS);
+    conn.once('close', done);
+    conn.end();
+  });
+}
+
 /** ssh2's parse error for an encrypted key read without (or with the wrong) passphrase. */
 export function isEncryptedKeyError(err: Error): boolean {
   return /encrypted|passphrase|decrypt/i.test(err.message);

@@ -7,7 +7,7 @@
 import type { Duplex } from 'node:stream';
 import type ssh2 from 'ssh2';
 import { HostError } from '../shared/errors.js';
-import { connectSsh } from './connect.js';
+import { connectSsh, endConnection } from './connect.js';
 import { describeTarget, SshSettings } from './ssh-config.js';
 
 /**
@@ -88,7 +88,7 @@ function release(chain: SshSettings[]): void {
   const hop = hops.get(key);
   if (!hop || --hop.users > 0) return;
   hops.delete(key);
-  hop.client.then((c) => c.end(), () => {});
+  hop.client.then(endConnection, () => {});
 }
 
 /** forwardOut, a bounded number at once, retrying refusals with backoff. */

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
-import { connectSsh, isEncryptedKeyError } from './connect.js';
+import { connectSsh, endConnection, isEncryptedKeyError } from './connect.js';
 import { forwardThrough } from './jump.js';
 import { daemonBundle, LOADER_STARTED, loaderCommand } from './loader.js';
 import { checkNodePath, ensureNode } from './runtime.js';
@@ -38,8 +38,8 @@ export const sshTransport: Transport = {
       throw err;
     });
     conn.once('close', () => via?.release());
-    const { stream, pushedBytes } = await bootDaemon(conn, node, req).catch((err) => {
-      conn.end();
+    const { stream, pushedBytes } = await bootDaemon(conn, node, req).catch(async (err) => {
+      await endConnection(conn);
       throw err;
     });
     const closed = new Promise<void>((resolve) => {
@@ -52,11 +52,11 @@ export const sshTransport: Transport = {
       stderr: stream.stderr,
       closed,
       async close() {
-        stream.end();
+        stream.end(); // the daemon exits when its stdin ends
         const timer = setTimeout(() => conn.destroy(), CLOSE_WAIT_MS);
         await closed;
         clearTimeout(timer);
-        conn.end();
+        await endConnection(conn);
       },
       abort() {
         conn.destroy();

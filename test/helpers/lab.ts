@@ -48,6 +48,9 @@ export function filesOnHost(lab: LabState & { tmp: string }): Set<string> {
   // The hosts share /tmp and /var/tmp (one filesystem), and each has a home of its own in the lab.
   const homes = [...lab.network.hosts.map((h) => h.name), ...(lab.network.bastion ? ['bastion'] : [])].map((n) => path.join(lab.dir, n, 'home'));
   const out = find(['/tmp', '/var/tmp', '-xdev', '-not', '-type', 'd']) + find([os.homedir(), ...homes, '-xdev', '-maxdepth', '2', '-not', '-type', 'd']);
-  return new Set(out.split('\n').filter((f) => f && (!f.startsWith(lab.tmp) || homes.some((h) => f.startsWith(h + '/')))));
+  // A test's own directories (this one's, and those of lab tests running beside it) are not the
+  // hosts' files; this lab's hosts' homes are.
+  const tests = path.join(os.tmpdir(), 'meshperf-test-');
+  return new Set(out.split('\n').filter((f) => f && (!f.startsWith(tests) || homes.some((h) => f.startsWith(h + '/')))));
 }
 
