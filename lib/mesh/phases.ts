@@ -226,10 +226,8 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
         const s = sessions.get(h.name)!;
         try {
           const res = await s.call('collect', { ids, role, wait_ms }, wait_ms + RPC_TIMEOUT_MS);
-          // The run's own copies: the journal slims them once written; the event's stay whole.
-          const kept = res.instances.map((r) => ({ ...r }));
-          records.push(...kept);
-          run.journal?.records(round, role, h.name, kept);
+          records.push(...res.instances);
+          run.journal?.records(round, role, h.name, res.instances);
           emit({ type: 'host-collected', host: h.name, role, records: res.instances });
         } catch (err) {
           errors[h.name] ??= asError(err, 'collect');
@@ -297,9 +295,8 @@ export async function collectAll(run: RunState): Promise<void> {
         await s.call('stop', {}, 5000);
         const res = await s.call('collect', { wait_ms: 0 }, RPC_TIMEOUT_MS);
         const fresh = res.instances.filter((r) => !have.has(`${r.role}:${r.id}`));
-        const kept = fresh.map((r) => ({ ...r }));
-        records.push(...kept);
-        run.journal?.records(null, 'all', name, kept);
+        records.push(...fresh);
+        run.journal?.records(null, 'all', name, fresh);
         emit({ type: 'host-collected', host: name, role: 'all', records: fresh });
       } catch {
         // lost: its pairs say so

@@ -242,13 +242,12 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   }
   for (const [name, s] of sessions) if (s.lost) run.fail(name, { code: 'host_lost', message: s.lost });
 
-  // 5. The results, each host's built in one place, once the journal holds every document (the
-  // records then carry digests, and results.json is written from the journal's copies).
-  await journal?.flush();
+  // 5. The results, each host's built in one place.
   const doc = buildResults(results());
   trafficWarnings(doc, deltas).forEach(warn);
   doc.run.timings.build = mark('build');
   doc.run.timings.total = Date.now() - startedAt.getTime();
+  await journal?.flush();
   if (opts.out) {
     const files = await writeResults(doc, opts.out, { pretty: opts.pretty });
     const report = await writeReportHtml(doc, opts.out).catch((err: Error) => void warnings.push(`report.html: ${err.message}`));

@@ -13,7 +13,6 @@ import type { Thresholds } from './verdict/thresholds.js';
 import { buildResults, PlannedFlow, RoundInfo } from './build.js';
 import type { HostResult, ResultsDocument } from './types.js';
 import { ensureDir } from './files.js';
-import { keptAt } from './raw-docs.js';
 
 export const PARTIAL_DIR = 'partial';
 const FORMAT = 'meshperf.partial/v1';
@@ -78,26 +77,10 @@ export class Journal {
     this.write(`host-${host.name}-${this.next()}.json`, { host } satisfies HostEntry);
   }
 
-  /**
-   * One role's records of one host, collected in `round` (null: after an interrupt). Once they
-   * are on disk, each record's iperf3 document is replaced by its digest (results/raw-docs.ts):
-   * the records passed in are changed, later, so pass the run's own copies.
-   */
+  /** One role's records of one host, collected in `round` (null: after an interrupt). */
   records(round: number | null, role: InstanceRole | 'all', host: string, records: InstanceRecord[]): void {
     const name = round === null ? `stop-${host}.json` : `round-${round}-${role}-${host}.json`;
-    const file = path.join(this.dir, name);
-    // JSON.stringify({ round, host, records }), built in pieces to know where each record lies.
-    const parts = [JSON.stringify({ round, host } satisfies Omit<RecordsEntry, 'records'>).slice(0, -1) + ',"records":['];
-    let offset = Buffer.byteLength(parts[0]!);
-    const refs = records.map((r, k) => {
-      const text = (k ? ',' : '') + JSON.stringify(r);
-      parts.push(text);
-      const ref = { file, offset: offset + (k ? 1 : 0), length: Buffer.byteLength(text) - (k ? 1 : 0), field: 'iperf3' };
-      offset += Buffer.byteLength(text);
-      return ref;
-    });
-    parts.push(']}');
-    this.writeText(name, parts.join(''), () => records.forEach((r, k) => (r.iperf3 = keptAt(r.iperf3, refs[k]!))));
+    this.write(name, { round, host, records } satisfies RecordsEntry);
   }
 
   round(info: RoundInfo): void {
@@ -114,11 +97,6 @@ export class Journal {
   }
 
   private write(name: string, value: unknown): void {
-    this.writeText(name, JSON.stringify(value));
-  }
-
-  /** Write a file of the journal; `written` runs once it is there whole (not if it failed). */
-  private writeText(name: string, text: string, written?: () => void): void {
     const file = path.join(this.dir, name);
     this.pending.push(
       (async () => {
@@ -126,9 +104,8 @@ export class Journal {
         // Names are unique within a run; finding one already there means another run's files.
         if (await exists(file)) throw new Error(`${file} already exists: refusing to overwrite it`);
         const tmp = `${file}.${process.pid}.tmp`;
-        await writeFile(tmp, text + '\n');
+        await writeFile(tmp, JSON.stringify(value) + '\n');
         await rename(tmp, file);
-        written?.();
       })().catch((err: Error) => this.onError(err)),
     );
   }

@@ -2,7 +2,6 @@
 import { stringify } from 'csv-stringify/sync';
 import path from 'node:path';
 import { ensureDir, writeAtomic } from './files.js';
-import { writeJsonFile } from './write-json.js';
 import { removeJournal } from './journal.js';
 import type { ResultsDocument } from './types.js';
 
@@ -103,13 +102,12 @@ export function resultFiles(dir: string): WrittenFiles {
 /**
  * Write both result files into `dir` (created if needed); the journal is then redundant.
  * results.json is compact (a third of the size at scale, and what tools read); `pretty` indents it
- * for people. It is written piece by piece, its iperf3 documents copied from the journal when the
- * run kept them there; the document's `iperf3` fields then read theirs from results.json.
+ * for people.
  */
 export async function writeResults(doc: ResultsDocument, dir: string, o: { pretty?: boolean } = {}): Promise<WrittenFiles> {
   await ensureDir(dir);
   const files = resultFiles(dir);
-  writeJsonFile(files.json, doc, o.pretty ? 2 : 0);
+  await writeAtomic(files.json, (o.pretty ? JSON.stringify(doc, null, 2) : JSON.stringify(doc)) + '\n');
   await writeAtomic(files.csv, toCsv(doc));
   await removeJournal(dir);
   return files;
