@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadInventory, runMesh } from '../dist/index.js';
 import { labDown, labUp, pickFreeSubnet } from '../dist/lab/lab.js';
+import { recordRatio } from './record.mjs';
 
 const HOSTS = 24;
 const RUNS = 3;
@@ -44,3 +45,4 @@ const fmt = (xs) => `median ${median(xs).toFixed(0)} ms (${xs.map((x) => x.toFix
 console.log(`${HOSTS} hosts connected directly:          ${fmt(direct)}`);
 console.log(`${HOSTS} hosts connected through a bastion: ${fmt(bastion)}`);
 console.log(`ratio bastion / direct: ${(median(bastion) / median(direct)).toFixed(2)}x`);
+recordRatio({ bench: 'bastion', label: `${HOSTS} hosts: connect through a bastion / directly`, ratio: median(bastion) / median(direct), detail: `${median(bastion).toFixed(0)} ms and ${median(direct).toFixed(0)} ms` });

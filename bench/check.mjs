@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { labDown, labUp, pickFreeSubnet } from '../dist/lab/lab.js';
+import { recordRatio } from './record.mjs';
 
 const SIZES = process.argv.slice(2).map(Number).filter((n) => n > 1);
 const RUNS = 3;
@@ -75,6 +76,10 @@ for (const n of SIZES.length ? SIZES : [50, 100, 200]) {
         `${c.cpu.toFixed(2)} CPU-s, ${c.rss.toFixed(0)} MB peak RSS, pairs reached ${runs.map((r) => r.reach).join(', ')} of ${n * (n - 1)}${runs.every((r) => r.ok) ? '' : ' (NOT all well)'}; ` +
         `ssh true to every host, 8 at a time: ${(median(base) / 1000).toFixed(2)} s; ratio check / ssh ${(c.wall / median(base)).toFixed(2)}x`,
     );
+    const detail = `${(c.wall / 1000).toFixed(1)} s, ${c.cpu.toFixed(1)} CPU-s, ${c.rss.toFixed(0)} MB, ${c.reach} of ${n * (n - 1)} pairs; ssh true ${(median(base) / 1000).toFixed(1)} s`;
+    recordRatio({ bench: 'check', label: `${n} hosts: check / ssh true`, ratio: c.wall / median(base), detail });
+    // The goal at 200 hosts: 12 s wall, as a ratio of this run's own ssh baseline.
+    if (n === 200) recordRatio({ bench: 'check', label: '200 hosts: check / 12 s goal', ratio: c.wall / 12_000, goal: 1, detail });
   } finally {
     await labDown(dir);
     await new Promise((r) => setTimeout(r, 500)); // the last sessions leave the group

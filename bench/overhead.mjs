@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { labDown, labUp, pickFreeSubnet } from '../dist/lab/lab.js';
+import { recordRatio } from './record.mjs';
 
 const SIZES = process.argv.slice(2).map(Number).filter((n) => n > 1);
 const RUNS = 3;
@@ -102,6 +103,10 @@ for (const n of SIZES.length ? SIZES : [8, 16]) {
     console.log(`${n} hosts, ${n * (n - 1)} pairs, ${DURATION} s test, overhead = wall - ${DURATION} s, best (median) of ${RUNS}:`);
     for (const k of Object.keys(SIDES)) console.log(`  ${k.padEnd(13)} ${best(k).toFixed(2)} s (${median(over[k]).toFixed(2)})   [${over[k].map((x) => x.toFixed(2)).join(', ')}]`);
     console.log(`  ratio meshperf / floor ${(best('meshperf') / best('floor')).toFixed(2)}x, meshperf / parallel-ssh ${(best('meshperf') / best('parallel-ssh')).toFixed(2)}x`);
+    const detail = Object.keys(SIDES).map((k) => `${k} ${best(k).toFixed(2)} s`).join(', ');
+    // Issue 11's goals: at 8 hosts at most the floor and 0.4x parallel-ssh; at 16, half the floor.
+    recordRatio({ bench: 'overhead', label: `${n} hosts: meshperf / floor`, ratio: best('meshperf') / best('floor'), goal: n >= 16 ? 0.5 : 1, detail });
+    recordRatio({ bench: 'overhead', label: `${n} hosts: meshperf / parallel-ssh`, ratio: best('meshperf') / best('parallel-ssh'), goal: n >= 16 ? null : 0.4, detail });
   } finally {
     await labDown(dir);
   }

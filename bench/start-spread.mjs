@@ -4,6 +4,7 @@
 // Prints each side's median spread and the ratio. Usage: npm run bench
 import { spawn } from 'node:child_process';
 import { normalizeInventory, runMesh } from '../dist/index.js';
+import { recordRatio } from './record.mjs';
 
 const HOSTS = 4;
 const PROCESSES = 3;
@@ -49,3 +50,4 @@ console.log(`clients per round: ${HOSTS * (HOSTS - 1) * PROCESSES} on ${HOSTS} h
 console.log(`meshperf start spread (median): ${m.toFixed(1)} ms   [${ours.map((x) => x.toFixed(1)).join(', ')}]`);
 console.log(`baseline start spread (median): ${b.toFixed(1)} ms   [${base.map((x) => x.toFixed(1)).join(', ')}]`);
 console.log(`ratio baseline / meshperf: ${(b / m).toFixed(1)}x`);
+recordRatio({ bench: 'start-spread', label: 'start spread: meshperf / a plain loop', ratio: m / b, detail: `${m.toFixed(1)} ms against ${b.toFixed(1)} ms` });
