@@ -62,8 +62,9 @@ for (const n of SIZES.length ? SIZES : [50, 100, 200]) {
   const built = performance.now();
   const lab = await labUp({ hosts: n, dir, subnet: await pickFreeSubnet() });
   const buildS = (performance.now() - built) / 1000;
-  const removeCgroup = hostsCgroup(lab);
+  let removeCgroup = () => {};
   try {
+    removeCgroup = hostsCgroup(lab);
     const runs = [];
     const base = [];
     for (let i = 0; i < RUNS; i++) {

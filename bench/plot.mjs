@@ -4,6 +4,8 @@
 const ROW = 26;
 const LABEL_W = 330;
 const BAR_W = 420;
+/** A ratio for people: two decimals, or two significant digits when it is that small. */
+const fmt = (r) => (r >= 0.1 ? r.toFixed(2) : r.toPrecision(2));
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** entries: { label, ratio, goal } as bench/record.mjs writes them; lower is better. */
@@ -18,7 +20,7 @@ export function benchSvg(entries, title) {
     return [
       `<text x="${LABEL_W - 8}" y="${y + 14}" text-anchor="end">${esc(e.label)}</text>`,
       `<rect x="${LABEL_W}" y="${y}" width="${Math.max(1, x(e.ratio) - LABEL_W)}" height="18" fill="${colour}"/>`,
-      `<text x="${Math.max(x(e.ratio), e.goal === null ? 0 : x(e.goal)) + 6}" y="${y + 14}">${e.ratio.toFixed(2)}×${e.goal === null ? '' : ` (goal ≤ ${e.goal})`}</text>`,
+      `<text x="${Math.max(x(e.ratio), e.goal === null ? 0 : x(e.goal)) + 6}" y="${y + 14}">${fmt(e.ratio)}×${e.goal === null ? '' : ` (goal ≤ ${e.goal})`}</text>`,
       goal,
     ].join('');
   });
@@ -37,5 +39,5 @@ export function benchSvg(entries, title) {
 /** The same entries as a Markdown table. */
 export function benchTable(entries) {
   const verdict = (e) => (e.goal === null ? 'watched' : e.ratio <= e.goal ? `≤ ${e.goal}: met` : `≤ ${e.goal}: **not met**`);
-  return ['| benchmark | ratio | goal | measured |', '|---|---|---|---|', ...entries.map((e) => `| ${e.label} | **${e.ratio.toFixed(2)}×** | ${verdict(e)} | ${e.detail} |`)].join('\n');
+  return ['| benchmark | ratio | goal | measured |', '|---|---|---|---|', ...entries.map((e) => `| ${e.label} | **${fmt(e.ratio)}×** | ${verdict(e)} | ${e.detail} |`)].join('\n');
 }

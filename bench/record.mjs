@@ -9,5 +9,5 @@ import { appendFileSync } from 'node:fs';
  */
 export function recordRatio({ bench, label, ratio, goal = null, detail = '' }) {
   const file = process.env.MESHPERF_BENCH_RESULTS;
-  if (file) appendFileSync(file, JSON.stringify({ bench, label, ratio: Math.round(ratio * 100) / 100, goal, detail }) + '\n');
+  if (file) appendFileSync(file, JSON.stringify({ bench, label, ratio: Number(ratio.toPrecision(3)), goal, detail }) + '\n');
 }

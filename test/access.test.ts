@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadInventory, runMesh, type MeshEvent } from 'meshperf';
+import { hostFiles } from '../lib/lab/lab.js';
 import { canRunLab, filesOnHost, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
 import { schemaErrors } from './helpers/schema.js';
 
@@ -84,7 +85,7 @@ t.test('a host whose node does not run gets a runtime pushed, and keeps no file 
 
   t.test('keep_runtime caches it by content hash: the next run pushes nothing', async (t) => {
     // Each lab host has a home of its own: h3's cache is there, and goes with the lab.
-    const cache = path.join(lab.dir, 'h3', 'home', '.cache', 'meshperf');
+    const cache = path.join(hostFiles(lab.dir, 'h3').home, '.cache', 'meshperf');
     const keep = { ...inventory, runtime: { ...inventory.runtime, keep_runtime: true } };
     const first = await runMesh({ inventory: keep, test: { duration: 1 } });
     const second = await runMesh({ inventory: keep, test: { duration: 1 } });

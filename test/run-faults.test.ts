@@ -8,6 +8,7 @@ import { appendFileSync, chmodSync, copyFileSync, mkdirSync, readFileSync, rmSyn
 import path from 'node:path';
 import { loadInventory, runMesh, type MeshEvent } from '../lib/index.js';
 import { parseProcNetTcp, TCP_LISTEN } from '../lib/shared/proc-net-tcp.js';
+import { hostFiles } from '../lib/lab/lab.js';
 import { startSshd } from '../lib/lab/sshd.js';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
 import { eventually } from './helpers/procs.js';
@@ -21,9 +22,8 @@ t.test('a host whose sshd comes up late is retried with backoff and joins', { sk
   const h2 = lab.network.hosts[1]!;
   process.kill(lab.sshdPids[1]!, 'SIGKILL');
   // sshd returns after 1.2 s: the first attempt is refused, a later one gets in.
-  const restart = new Promise((r) => setTimeout(r, 1200)).then(() =>
-    startSshd({ namespace: h2.namespace, name: h2.name, config: path.join(lab.dir, 'h2', 'sshd_config'), log: path.join(lab.dir, 'h2', 'sshd.log'), home: path.join(lab.dir, 'h2', 'home') }),
-  );
+  const { config, log, home } = hostFiles(lab.dir, 'h2');
+  const restart = new Promise((r) => setTimeout(r, 1200)).then(() => startSshd({ namespace: h2.namespace, name: h2.name, config, log, home }));
   const events: MeshEvent[] = [];
   const doc = await runMesh({ inventory: await loadInventory(lab.inventory), test: { duration: 1 }, onEvent: (e) => events.push(e) });
   await restart;
@@ -38,12 +38,12 @@ t.test('a handshake sshd drops (MaxStartups) is retried, and the host joins', { 
   const lab = await withLab(t, 2, '198.19.128.0/24');
   const h2 = lab.network.hosts[1]!;
   // h2's sshd takes one unauthenticated connection at a time and says so in its log.
-  const dir = path.join(lab.dir, 'h2');
+  const { dir, home, config: usual } = hostFiles(lab.dir, 'h2');
   const config = path.join(dir, 'sshd_config_throttled');
-  writeFileSync(config, readFileSync(path.join(dir, 'sshd_config'), 'utf8').replace(/^MaxStartups .*$/m, 'MaxStartups 1').replace(/^LogLevel .*$/m, 'LogLevel INFO'));
+  writeFileSync(config, readFileSync(usual, 'utf8').replace(/^MaxStartups .*$/m, 'MaxStartups 1').replace(/^LogLevel .*$/m, 'LogLevel INFO'));
   process.kill(lab.sshdPids[1]!, 'SIGKILL');
   const log = path.join(dir, 'sshd-throttled.log');
-  lab.sshdPids[1] = await startSshd({ namespace: h2.namespace, name: h2.name, config, log, home: path.join(lab.dir, 'h2', 'home') });
+  lab.sshdPids[1] = await startSshd({ namespace: h2.namespace, name: h2.name, config, log, home });
   // Someone else's handshake is in progress (connected, banner read, nothing sent) for 1 s.
   const holder = net.connect(22, h2.address);
   t.teardown(() => holder.destroy());

@@ -73,16 +73,14 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
       await writeFile(hostsFile, ['127.0.0.1 localhost', '::1 localhost', ...lines, ''].join('\n'));
     }
     const sshd = async (name: string, namespace: string, addresses: string[], brokenNode = false) => {
-      const hdir = path.join(dir, name);
+      const { dir: hdir, home, config, log } = hostFiles(dir, name);
       await mkdir(hdir, { recursive: true });
       const hostKey = path.join(hdir, 'ssh_host_ed25519_key');
       const pub = await keygen(hostKey, `meshperf-lab-${name}`);
       for (const a of addresses) known.push(`${a} ${pub.split(' ').slice(0, 2).join(' ')}`);
-      const config = path.join(hdir, 'sshd_config');
       await writeFile(config, sshdConfig({ addresses, hostKey, authorizedKeys: path.join(dir, 'authorized_keys') }));
-      const home = path.join(hdir, 'home');
       await mkdir(home, { mode: 0o700 });
-      state.sshdPids.push(await startSshd({ namespace, name, config, log: path.join(hdir, 'sshd.log'), brokenNode, hostsFile, home }));
+      state.sshdPids.push(await startSshd({ namespace, name, config, log, brokenNode, hostsFile, home }));
       await saveState(state);
     };
     const b = network.bastion;
@@ -103,6 +101,16 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
 }
 
 /** The first /24 of 198.18.0.0/15 from which a lab of this shape finds every /24 it needs free. */
+/**
+ * Where a lab host's own files are, under the lab's directory: its sshd's config and log, and the
+ * home its logins get (bound on root's home in its mount namespace, so hosts share no rc-file lock
+ * and no cache).
+ */
+export function hostFiles(labDir: string, name: string): { dir: string; home: string; config: string; log: string } {
+  const dir = path.join(labDir, name);
+  return { dir, home: path.join(dir, 'home'), config: path.join(dir, 'sshd_config'), log: path.join(dir, 'sshd.log') };
+}
+
 export async function pickFreeSubnet(shape: LayoutOptions = {}): Promise<string> {
   for (let i = 0; i + subnetsNeeded(shape) <= 512; i++) {
     const subnet = `198.${18 + (i >> 8)}.${i & 255}.0/24`;

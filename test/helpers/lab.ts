@@ -4,7 +4,7 @@ import { mkdtempSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
-import { labDown, labUp, LabState, LabUpOptions } from '../../lib/lab/lab.js';
+import { hostFiles, labDown, labUp, LabState, LabUpOptions } from '../../lib/lab/lab.js';
 import { isDaemon, isIperf, processes, Proc } from './procs.js';
 
 export const canRunLab = process.platform === 'linux' && process.getuid?.() === 0;
@@ -46,7 +46,7 @@ function attempt<T>(fn: () => T): T | undefined {
 export function filesOnHost(lab: LabState & { tmp: string }): Set<string> {
   const find = (args: string[]) => execFileSync('find', args, { encoding: 'utf8', maxBuffer: 256 << 20 });
   // The hosts share /tmp and /var/tmp (one filesystem), and each has a home of its own in the lab.
-  const homes = [...lab.network.hosts.map((h) => h.name), ...(lab.network.bastion ? ['bastion'] : [])].map((n) => path.join(lab.dir, n, 'home'));
+  const homes = [...lab.network.hosts.map((h) => h.name), ...(lab.network.bastion ? ['bastion'] : [])].map((n) => hostFiles(lab.dir, n).home);
   const out = find(['/tmp', '/var/tmp', '-xdev', '-not', '-type', 'd']) + find([os.homedir(), ...homes, '-xdev', '-maxdepth', '2', '-not', '-type', 'd']);
   // A test's own directories (this one's, and those of lab tests running beside it) are not the
   // hosts' files; this lab's hosts' homes are.
