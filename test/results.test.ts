@@ -112,6 +112,27 @@ t.test('interrupted: an instance cut short keeps the throughput of its intervals
   t.match(formatMatrix(doc), /run interrupted: 2 instances stopped early kept what they measured/);
 });
 
+t.test('interrupted before its first interval: no reading, so no pass, and not in the median', async (t) => {
+  const flows = planFlows(inv.hosts, 1, inv.test);
+  // a's four pairs were stopped before iperf3 printed an interval (most pairs, as when a large
+  // mesh is interrupted in its first second); b>c and c>b read 100 Mbit/s.
+  const early = (id: string) => id.includes('a');
+  const records = flows.flatMap((f) => {
+    const doc = early(f.id) ? { start: { version: 'iperf 3.12' }, intervals: [], error: 'interrupt - the client has terminated' } : iperfDoc(2.5e7);
+    return [record(f.id, 'client', doc, { exit_code: early(f.id) ? 1 : 0, ended_at: T0 + (early(f.id) ? 1500 : 2000) }), record(f.id, 'server', doc)];
+  });
+  const doc = buildResults(input({ flows, records, interrupted: true, interruptedAt: T0 + 1000, rounds: [{ round: 0, scheduled_at: T0, flows: 6, errors: {} }] }));
+  t.equal(schemaErrors(doc), '');
+  const ab = doc.sources.a!.destinations.b!.summary;
+  t.equal(ab.status, 'interrupted');
+  t.equal(ab.throughput_bps, 0);
+  t.equal(ab.verdict, 'fail', 'a pair that read nothing does not pass');
+  t.match(ab.reasons, [{ threshold: 'status', message: /^not measured: interrupted/ }]);
+  t.equal(doc.summary.median_pair_throughput_bps, 1e8, 'the median is of the pairs that read something');
+  t.equal(doc.sources.b!.destinations.c!.summary.verdict, 'pass');
+  t.same(doc.summary.suspects, [], 'nothing unmeasured is a suspect');
+});
+
 t.test('metrics: TCP has retransmits and RTT, UDP loss and jitter; what does not apply is null', async (t) => {
   const tcp = clientMetrics(iperfDoc(1e8));
   t.same([tcp.retransmits, tcp.rtt_min_us, tcp.rtt_mean_us, tcp.rtt_max_us, tcp.jitter_ms, tcp.lost_packets], [3, 50, 80, 200, null, null]);

@@ -6,8 +6,12 @@ import type { PairResult, PairSummary, ResultsDocument, VerdictReason } from '..
 import { lineRates } from './line-rate.js';
 import type { Thresholds } from './thresholds.js';
 
-/** Pairs that measured something (complete, partial, or cut short by an interrupt). */
-export const hasReading = (s: PairSummary) => s.status === 'ok' || s.status === 'interrupted' || s.status === 'partial';
+/**
+ * Pairs that measured something: complete, partial, or cut short by an interrupt after iperf3
+ * printed an interval. One stopped before its first interval read nothing: counting its 0 would
+ * pull the median down (to 0 when most pairs were stopped that early) and let it pass.
+ */
+export const hasReading = (s: PairSummary) => s.status === 'ok' || s.status === 'partial' || (s.status === 'interrupted' && s.throughput_bps > 0);
 
 export function median(values: number[]): number | null {
   if (!values.length) return null;
