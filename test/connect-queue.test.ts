@@ -29,19 +29,42 @@ async function connectAll(run: Run, n: number, base: number, capacity: number) {
 
 t.test('a shared bottleneck: it backs off to near the capacity, and no host waits on 60 others', async (t) => {
   const q = new ConnectQueue(64);
-  const r = await connectAll((task) => q.run(task), 200, 20, 4);
+  const r = await connectAll((task) => q.run(task), 200, 50, 4);
   t.ok(q.backoffs >= 1, `it backed off (${q.backoffs} times)`);
   t.ok(q.limit < 32, `and settled at ${q.limit.toFixed(1)} at once (latency triples at 12), half of 64 or less`);
   const fixed64 = new PQueue({ concurrency: 64 });
-  const fixed = await connectAll((task) => fixed64.add(task), 200, 20, 4);
+  const fixed = await connectAll((task) => fixed64.add(task), 200, 50, 4);
   t.ok(r.median < fixed.median / 2, `each host came up faster: median ${r.median.toFixed(0)} ms against ${fixed.median.toFixed(0)} ms at a fixed 64`);
 });
 
 t.test('no bottleneck: slow start takes it to ssh.concurrency', async (t) => {
   const q = new ConnectQueue(40);
-  await connectAll((task) => q.run(task), 200, 20, 1000);
+  // 100 ms each: a timer late by 200 ms under a loaded CI machine would look like a slow host.
+  await connectAll((task) => q.run(task), 200, 100, 1000);
   t.equal(q.backoffs, 0, 'never backed off');
   t.equal(q.peak, 40, 'ran ssh.concurrency at once');
+});
+
+t.test('hosts slow for their own reason (a runtime sent) do not slow the others down', async (t) => {
+  const q = new ConnectQueue(40);
+  // Every fourth host takes 10x as long, as a host without Node.js that gets one pushed. (100 ms
+  // for the others: a timer late by 200 ms would look like a slow host.)
+  let k = 0;
+  await Promise.all(
+    Array.from({ length: 100 }, () =>
+      q.run(async (job) => {
+        const pushed = k++ % 4 === 0;
+        if (pushed) job.unmeasured();
+        await new Promise((r) => setTimeout(r, pushed ? 1000 : 100));
+      }),
+    ),
+  );
+  t.equal(q.backoffs, 0, 'never backed off');
+  t.equal(q.peak, 40, 'ran ssh.concurrency at once');
+  const without = new ConnectQueue(40);
+  k = 0;
+  await Promise.all(Array.from({ length: 100 }, () => without.run(() => new Promise((r) => setTimeout(r, k++ % 4 === 0 ? 1000 : 100)))));
+  t.ok(without.backoffs >= 1, `counted, the same hosts make it back off (${without.backoffs} times): what the test guards against`);
 });
 
 t.test('a dropped handshake cuts the limit by a third, once per window', async (t) => {

@@ -35,14 +35,19 @@ export class ConnectQueue {
     this.queue = new PQueue({ concurrency: Math.floor(this.limit) });
   }
 
-  /** Run `task` when there is room; how long it took steers the limit. */
-  run<T>(task: () => Promise<T>): Promise<T> {
+  /**
+   * Run `task` when there is room; how long it took steers the limit, unless the task calls
+   * `unmeasured()`: it was slow for a reason of its own (a Node.js runtime sent to that host), which
+   * says nothing of the shared part and must not slow every other host down.
+   */
+  run<T>(task: (job: { unmeasured(): void }) => Promise<T>): Promise<T> {
     return this.queue.add(async () => {
       const seq = ++this.started;
       this.peak = Math.max(this.peak, this.queue.pending);
       const t0 = performance.now();
-      const value = await task();
-      this.took(performance.now() - t0, seq);
+      let measured = true;
+      const value = await task({ unmeasured: () => (measured = false) });
+      if (measured) this.took(performance.now() - t0, seq);
       return value;
     });
   }

@@ -76,7 +76,7 @@ export async function connectAll(run: RunState): Promise<void> {
   const queue = new ConnectQueue(inventory.ssh.concurrency);
   await Promise.all(
     inventory.hosts.map((host) =>
-      queue.run(async () => {
+      queue.run(async (job) => {
         if (signal?.aborted) return fail(host.name, { code: 'interrupted', message: 'run interrupted before connecting' });
         emit({ type: 'host-connecting', host: host.name });
         try {
@@ -91,7 +91,10 @@ export async function connectAll(run: RunState): Promise<void> {
               emit({ type: 'host-retry', host: host.name, attempt, error: asError(err, 'unreachable') });
             },
             runtime: inventory.runtime,
-            onRuntime: (bytes) => emit({ type: 'host-runtime', host: host.name, bytes }),
+            onRuntime: (bytes) => {
+              job.unmeasured();
+              emit({ type: 'host-runtime', host: host.name, bytes });
+            },
             onStderr: (line) => emit({ type: 'daemon-stderr', host: host.name, line }),
             onInterval: (p) => {
               latestBps.set(p.id, p.bits_per_second);
