@@ -100,7 +100,6 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
   }
 }
 
-/** The first /24 of 198.18.0.0/15 from which a lab of this shape finds every /24 it needs free. */
 /**
  * Where a lab host's own files are, under the lab's directory: its sshd's config and log, and the
  * home its logins get (bound on root's home in its mount namespace, so hosts share no rc-file lock
@@ -111,6 +110,7 @@ export function hostFiles(labDir: string, name: string): { dir: string; home: st
   return { dir, home: path.join(dir, 'home'), config: path.join(dir, 'sshd_config'), log: path.join(dir, 'sshd.log') };
 }
 
+/** The first /24 of 198.18.0.0/15 from which a lab of this shape finds every /24 it needs free. */
 export async function pickFreeSubnet(shape: LayoutOptions = {}): Promise<string> {
   for (let i = 0; i + subnetsNeeded(shape) <= 512; i++) {
     const subnet = `198.${18 + (i >> 8)}.${i & 255}.0/24`;
