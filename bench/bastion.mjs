@@ -7,11 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadInventory, runMesh } from '../dist/index.js';
 import { labDown, labUp, pickFreeSubnet } from '../dist/lab/lab.js';
-import { recordRatio } from './record.mjs';
+import { median, recordRatio } from './record.mjs';
 
 const HOSTS = 24;
 const RUNS = 3;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function connectTimes(shape) {
   const dir = path.join(os.tmpdir(), `meshperf-bench-${process.pid}-${shape.bastion ? 'bastion' : 'direct'}`);

@@ -12,12 +12,11 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { labDown, labUp, pickFreeSubnet } from '../dist/lab/lab.js';
-import { recordRatio } from './record.mjs';
+import { median, recordRatio } from './record.mjs';
 
 const SIZES = process.argv.slice(2).map(Number).filter((n) => n > 1);
 const RUNS = 3;
 const BIN = new URL('../bin/meshperf.js', import.meta.url).pathname;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** `ssh true` to every host, `width` at a time: the floor of reaching them all. */
 async function sshBaseline(lab, width) {

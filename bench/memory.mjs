@@ -9,12 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { labDown, labUp, pickFreeSubnet } from '../dist/lab/lab.js';
-import { recordRatio } from './record.mjs';
+import { median, recordRatio } from './record.mjs';
 
 const HOSTS = 32;
 const RUNS = 3;
 const BIN = new URL('../bin/meshperf.js', import.meta.url).pathname;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The lab's inventory cut to its first n hosts (the [[hosts]] blocks come last, one per host). */
 function firstHosts(inventory, n) {

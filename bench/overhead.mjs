@@ -13,14 +13,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { labDown, labUp, pickFreeSubnet } from '../dist/lab/lab.js';
-import { recordRatio } from './record.mjs';
+import { median, recordRatio } from './record.mjs';
 
 const SIZES = process.argv.slice(2).map(Number).filter((n) => n > 1);
 const RUNS = 3;
 const DURATION = 2;
 const PORT = 5201;
 const BIN = new URL('../bin/meshperf.js', import.meta.url).pathname;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Run a command to its end; resolves with its stdout, rejects on an exit code not in okCodes. */
 function sh(cmd, args, okCodes = [0]) {

@@ -4,12 +4,11 @@
 // Prints each side's median spread and the ratio. Usage: npm run bench
 import { spawn } from 'node:child_process';
 import { normalizeInventory, runMesh } from '../dist/index.js';
-import { recordRatio } from './record.mjs';
+import { median, recordRatio } from './record.mjs';
 
 const HOSTS = 4;
 const PROCESSES = 3;
 const RUNS = 5;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function meshperfSpread() {
   const inventory = normalizeInventory({
