@@ -140,3 +140,22 @@ t.test('metrics: TCP has retransmits and RTT, UDP loss and jitter; what does not
   t.same([udp.jitter_ms, udp.lost_packets, udp.packets, udp.lost_percent, udp.out_of_order], [0.05, 10, 1000, 1, 2]);
   t.same(clientMetrics(null).throughput_bps, null, 'no document, no numbers');
 });
+
+t.test('the way a host fails: what each side moves on average, not its best pair', async (t) => {
+  const inv5 = normalizeInventory({ test: { duration: 2 }, hosts: ['a', 'b', 'c', 'd', 'e'].map((n, i) => ({ name: n, address: `198.19.1.${i + 1}` })) });
+  const flows = planFlows(inv5.hosts, 1, inv5.test);
+  // Every pair reads 800 Mbit/s but e's: its receives 25 Mbit/s each (a 100 Mbit/s cap shared by
+  // four), its sends as given (Mbit/s, to a, b, c, d).
+  const direction = (sends: number[]) => {
+    const mbit = (id: string) => (id.startsWith('e>') ? sends['abcd'.indexOf(id[2]!)]! : id.startsWith('e', 2) ? 25 : 800);
+    const records = flows.flatMap((f) => [record(f.id, 'client', iperfDoc(mbit(f.id) * 2.5e5)), record(f.id, 'server', {})]);
+    const doc = buildResults({ ...input({ flows, records, rounds: [{ round: 0, scheduled_at: T0, flows: 20, errors: {} }] }), test: inv5.test, hosts: inv5.hosts.map((h) => ({ name: h.name, address: h.address, status: 'ok' as const, error: null, clock_offset_ms: 0 })) });
+    t.match(doc.summary.suspects[0], { kind: 'host', host: 'e' });
+    return doc.summary.suspects[0]!.direction;
+  };
+  t.equal(direction([800, 800, 800, 800]), 'ingress', 'sends at the mesh\'s rate: ingress only');
+  t.equal(direction([60, 60, 60, 60]), 'ingress', 'sends slowed by their ACKs, yet 2.4x what it receives: ingress');
+  t.equal(direction([90, 20, 20, 20]), 'both', 'one send at 3.6x, the mean 1.4x what it receives: both ways capped');
+  t.equal(direction([25, 25, 25, 25]), 'both');
+  t.equal(direction([10, 10, 10, 10]), 'egress', 'sends at 0.4x what it receives: egress');
+});

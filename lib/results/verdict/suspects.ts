@@ -8,20 +8,21 @@
  * explains the most failing pairs first (a host or a group), and the pairs it explains are set
  * aside before the next is looked for, so that a bad host does not also make each of its peers look bad.
  * TCP couples the two ways (a shaped egress delays the ACKs of what the host receives), so the
- * way is judged by how much lower one side's best pair reads than the other's, not by which
- * side fails.
+ * way is judged by how much less one side moves than the other, not by which side fails.
  */
 import type { PairResult, ResultsDocument, Suspect } from '../types.js';
 import { hasReading, median, pairsOf, rate } from './judge.js';
 
 /**
- * The way a host fails is read from the best pair of each side: what its NIC still lets through.
- * One way shaped to 100 Mbit/s in the lab, the best pair of the other side reads 9–80× the best
- * of the shaped side (its ACKs delayed, not its data); both ways shaped alike, the two best pairs
- * are within 1.5× of each other (the medians: within 3.5×). A side at most ONE_WAY of the other
- * is a one-way fault.
+ * The way a host fails is read from what each side moves on average: a NIC or a link caps the
+ * total a host sends or receives, and the mean of a side is that total per pair. The best pair
+ * of a side is no good measure: the capped total is shared unevenly (in the lab the best of four
+ * shaped pairs read 27–75 Mbit/s of 100). One way shaped to 100 Mbit/s in the lab (10 ms queue),
+ * the other side moved 5–40× more, once 2.3× (its ACKs sat in the shaped queue, and its sends
+ * fell to the shaped side's rate after the first second); both ways shaped alike, the two sides
+ * were within 1.1× of each other. A side at most ONE_WAY of the other is a one-way fault.
  */
-const ONE_WAY = 1 / 3;
+const ONE_WAY = 1 / 2;
 
 interface Cell {
   src: string;
@@ -30,6 +31,7 @@ interface Cell {
   failing: boolean;
 }
 
+const mean = (cells: Cell[]) => cells.reduce((a, c) => a + c.pair.summary.throughput_bps, 0) / cells.length;
 const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
@@ -78,9 +80,8 @@ function bestHost(sides: Map<string, { row: Cell[]; col: Cell[] }>, open: Set<Ce
     if (!egress && !ingress) continue;
     const r = (median(row.map((c) => c.pair.summary.throughput_bps)) ?? 0) / medianBps;
     const c = (median(col.map((c) => c.pair.summary.throughput_bps)) ?? 0) / medianBps;
-    const top = (cells: Cell[]) => Math.max(0, ...cells.map((x) => x.pair.summary.throughput_bps));
-    const [rb, cb] = [top(row), top(col)];
-    const direction = egress && ingress ? (rb <= cb * ONE_WAY ? 'egress' : cb <= rb * ONE_WAY ? 'ingress' : 'both') : egress ? 'egress' : 'ingress';
+    const [rm, cm] = [mean(row), mean(col)];
+    const direction = egress && ingress ? (rm <= cm * ONE_WAY ? 'egress' : cm <= rm * ONE_WAY ? 'ingress' : 'both') : egress ? 'egress' : 'ingress';
     // Whichever way it is, the host explains all its failing pairs: TCP carries each way's ACKs
     // the other way, so a one-way fault slows some pairs of the other side too.
     const explained = [...rowBad, ...colBad];
