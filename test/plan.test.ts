@@ -1,6 +1,6 @@
 import t from 'tap';
 import { normalizeInventory } from '../lib/inventory/load.js';
-import { autoProcesses, planClients, planFlows, planServers } from '../lib/mesh/plan.js';
+import { autoProcesses, planClients, planFlows, planRun, planServers, portRangeProblem } from '../lib/mesh/plan.js';
 import { scheduleRounds } from '../lib/mesh/schedules.js';
 
 const inv = normalizeInventory({
@@ -116,4 +116,27 @@ t.test('auto sizing keeps 2·K·(N−1) processes within the smallest host', asy
   t.equal(autoProcesses([{ cpus: 2 }, { cpus: 2 }, { cpus: 2 }, { cpus: 2 }], 4), 1, 'never below 1');
   t.equal(autoProcesses([{ cpus: 64, maxProcesses: 8 }, { cpus: 64 }], 2), 4, 'max_processes bounds it');
   t.equal(autoProcesses([{ cpus: 64, freeMemory: 1024 ** 3 }, { cpus: 64 }], 2), 4, 'so does memory: 64 MiB per process out of half the free memory');
+});
+
+t.test('servers per round: when every round\'s servers at once exceed the port range or max_processes', async (t) => {
+  const four = normalizeInventory({ test: { duration: 2, schedule: 'rounds', processes: 2, port_range: '5201-5202' }, hosts: ['a', 'b', 'c', 'd'].map((n, i) => ({ name: n, address: `198.19.1.${i + 1}` })) });
+  const hello = { cpus: [0, 1], max_processes: null, memory_free_bytes: 8 * 1024 ** 3 };
+  const plan = (test = four.test, hosts = four.hosts) => planRun(hosts.map((config) => ({ config, hello })), test, 10);
+  // rounds: each host serves one peer per round, 2 processes each: 6 servers over 3 rounds, 2 per round.
+  t.equal(portRangeProblem(four.test, 4), null, '2 ports hold one round\'s servers: not refused before connecting');
+  const small = plan();
+  t.equal(small.serversPerRound, true, '6 servers in 2 ports: per round');
+  t.equal(small.idleTimeout, 2 + 15 + 10 + 60, 'a server waits for its own round only');
+  t.equal(plan({ ...four.test, port_range: [5201, 5206] }).serversPerRound, false, '6 ports: all at the start');
+  t.equal(plan({ ...four.test, port_range: [5201, 5206] }).idleTimeout, 3 * (2 + 15) + 10 + 60, 'and each waits for every round before its own');
+  t.equal(plan({ ...four.test, schedule: 'all', port_range: [5201, 5206] }).serversPerRound, false, 'one round: nothing to gain');
+  t.match(portRangeProblem({ ...four.test, schedule: 'all' }, 4), /holds 2 ports, but each host runs 6 iperf3 servers/, 'all at once in 2 ports: refused before connecting');
+  // max_processes 4: 6 servers + 2 clients at once is 8; per round, 2 servers + 2 clients.
+  const wide = { ...four.test, port_range: [5201, 5299] as [number, number] };
+  const limited = plan(wide, four.hosts.map((h) => ({ ...h, max_processes: 4 })));
+  t.equal(limited.serversPerRound, true, 'max_processes 4 fits a round, not the run');
+  t.same(limited.refused, [], 'so no host is refused');
+  t.equal(limited.flows.length, 24);
+  const tight = plan(wide, four.hosts.map((h) => ({ ...h, max_processes: 3 })));
+  t.match(tight.refused, [{ host: 'a', message: /needs 4 iperf3 processes at once on this host \(2 servers, 2 clients\), above its max_processes 3/ }], 'below one round: refused, and told what one round needs');
 });

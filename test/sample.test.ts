@@ -23,6 +23,10 @@ t.test('--dry-run: 500 hosts planned, nothing connected', async (t) => {
   t.match(all.stdout, /^dry run: nothing connected, nothing started\nhosts: 500, schedule all/);
   t.match(all.stdout, /ordered pairs: 249500 of 249500 \(100 %\)\nrounds: 1\n/, 'the ordered pairs and the rounds');
   t.match(all.stdout, /busiest host: 499 servers \(ports\), 499 clients at once, 998 iperf3 processes/);
+  // rounds with 2 processes: 998 servers over the run, more than 5201-5999 holds; 2 per round.
+  const rounds = run('--schedule', 'rounds', '--processes', '2');
+  t.equal(rounds.status, 0, rounds.stderr);
+  t.match(rounds.stdout, /busiest host: 2 servers \(ports\) per round, started before each round \(all at once would not fit its port_range or max_processes\), 2 clients at once, 4 iperf3 processes/);
   const sample = JSON.parse(run('--schedule', 'sample', '--peers', '4', '--sample-rounds', '3', '--seed', '9', '--udp', '--bitrate', '100M', '--processes', '1', '--json').stdout);
   t.match(sample, { hosts: 500, schedule: 'sample', sample: { peers: 4, rounds: 3, seed: 9 }, ordered_pairs: 6000, possible_pairs: 249500, rounds: 3, instances: 6000 });
   t.same(sample.per_host, { servers: 12, clients_at_once: 4, processes_at_once: 16, ports: 12 }, 'k per round, k·R servers');

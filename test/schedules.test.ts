@@ -105,3 +105,27 @@ t.test('rounds and pairwise measure a shaped host at its rate; all shares it', {
   t.ok(within(twice, 2 * GOODPUT), `rounds: h1's outgoing pairs read ${(twice / 1e6).toFixed(0)} Mbit/s together, each at the full rate`);
   t.same(await leftovers(lab), []);
 });
+
+t.test('servers per round: a port range and a max_processes too small for every round\'s servers at once', { skip }, async (t) => {
+  const lab = await withLab(t, 4, '198.19.136.0/24');
+  const inventory = await loadInventory(lab.inventory);
+  // rounds: 3 rounds, each host serving one peer per round with 2 processes: 6 servers over the
+  // run, 2 per round. Two ports, and at most 4 iperf3 processes (2 servers + 2 clients) per host.
+  inventory.hosts.forEach((h) => (h.max_processes = 4));
+  const doc = await runMesh({ inventory, test: { duration: 1, processes: 2, schedule: 'rounds', port_range: [5201, 5202] } });
+  t.equal(schemaErrors(doc), '');
+  t.equal(doc.run.parameters.servers_per_round, true, 'the results say servers were started per round');
+  t.same(doc.run.hosts.map((h) => h.status), ['ok', 'ok', 'ok', 'ok'], 'no host refused for max_processes');
+  t.equal(doc.summary.pairs_ok, 12, 'every ordered pair measured');
+  const instances = Object.values(doc.sources).flatMap((s) => Object.values(s.destinations).flatMap((p) => p.instances));
+  t.equal(instances.length, 24);
+  t.same([...new Set(instances.map((i) => i.server!.port))].sort(), [5201, 5202], 'every server on one of the two ports, each used again');
+  // A round's servers start after the round before has ended: never more than 2 up on a host.
+  for (let r = 1; r < 3; r++) {
+    const prevEnd = Math.max(...instances.filter((i) => i.round === r - 1).map((i) => Date.parse(i.server!.ended_at!)));
+    const firstStart = Math.min(...instances.filter((i) => i.round === r).map((i) => Date.parse(i.server!.started_at!)));
+    t.ok(firstStart >= prevEnd - 50, `round ${r}'s servers started ${firstStart - prevEnd} ms after round ${r - 1}'s ended`);
+  }
+  t.ok(instances.every((i) => i.metrics.throughput_bps! > 1e6), 'each measured');
+  t.same(await leftovers(lab), [], 'nothing left running');
+});

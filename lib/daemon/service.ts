@@ -26,6 +26,7 @@ import { Instance, IntervalListener, releaseGroup, SpawnSpec } from './instances
 import { coresNear, numaOf } from './numa.js';
 import { clientArgv, serverArgv } from './iperf-args.js';
 import { pickPorts } from './ports.js';
+import { TCP_CLOSING } from '../shared/proc-net-tcp.js';
 import { tcpSockets, usableCpus } from './proc.js';
 import { familyOf, ProcWatch } from './watch.js';
 
@@ -241,8 +242,13 @@ export class DaemonService {
     return this.takenPorts();
   }
 
+  /**
+   * Ports handed out and not yet given back, and every port a socket holds, but for sockets
+   * already closing (TIME_WAIT and the like, as an earlier round's server leaves them): iperf3
+   * binds with SO_REUSEADDR, which they do not block.
+   */
   private takenPorts(): Set<number> {
-    return new Set([...this.portsGiven, ...tcpSockets().map((s) => s.port)]);
+    return new Set([...this.portsGiven, ...tcpSockets().filter((s) => !TCP_CLOSING.has(s.state)).map((s) => s.port)]);
   }
 
   /**
@@ -271,6 +277,8 @@ export class DaemonService {
   /** Start a server; resolve once its own socket is in LISTEN state, or with why it is not. */
   private async launchServer(spec: SpawnSpec): Promise<StartedInstance | { failed: string }> {
     const inst = this.launch(spec);
+    // Its port is free again once it has gone: servers started per round reuse the range.
+    void inst.exited.then(() => this.portsGiven.delete(spec.port));
     const listening = await this.watch.listening(inst.record.pid, spec.port, familyOf(spec.address), LISTEN_TIMEOUT_MS, () => !inst.running);
     if (!inst.running) {
       await inst.exited;
@@ -292,7 +300,7 @@ export class DaemonService {
     return this.takePorts(1, `${why}; no other free port to retry on: `)[0]!;
   }
 
-  /** Hand out `count` free ports of the range, never the same twice; `context` prefixes the error. */
+  /** Hand out `count` free ports of the range, never two running at once; `context` prefixes the error. */
   private takePorts(count: number, context: string): number[] {
     try {
       const ports = pickPorts(this.options.port_range, count, this.takenPorts());

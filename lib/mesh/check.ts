@@ -16,7 +16,7 @@ import { mtuWarnings, namesOf, testInterfaces } from './interfaces.js';
 import { asError, connectAll, readInterfaces, RunState } from './phases.js';
 import { planeAddress, planeMembers } from './planes.js';
 import { effectiveTest, pickTransport, RunOptions } from './run.js';
-import { peersPerHost } from './schedules.js';
+import { peersPerRound } from './schedules.js';
 
 export type CheckOptions = Pick<RunOptions, 'inventory' | 'test' | 'transport' | 'planes' | 'onEvent' | 'signal'>;
 
@@ -27,7 +27,7 @@ export interface HostCheck {
   node_version?: string;
   iperf3_version?: string | null;
   clock_offset_ms?: number;
-  /** Free ports of port_range, and how many the plan's servers need on this host. */
+  /** Free ports of port_range, and how many the plan's servers need on this host (one round's, at least). */
   free_ports?: number;
   ports_needed: number;
   gc_thresh3?: number | null;
@@ -108,7 +108,8 @@ export async function checkCluster(opts: CheckOptions): Promise<CheckReport> {
   function hostCheck(run: RunState, h: HostConfig, error: ErrorInfo | undefined, p: PreflightResult | undefined, tried: { peer: string; plane: string; result: ProbeResult['results'][number] }[], nics: HostInterface[] | undefined, planes: string[]): HostCheck {
     const s = run.sessions.get(h.name);
     const peers = planes.reduce((a, plane) => a + Math.max(0, planeSize.get(plane)! - (planeAddress(h, plane) ? 1 : 0)), 0);
-    const needed = (typeof test.processes === 'number' ? test.processes : 1) * planes.reduce((a, plane) => a + (planeAddress(h, plane) ? peersPerHost(planeSize.get(plane)!, test) : 0), 0);
+    // A run starts servers round by round when all of them do not fit: one round's is the least it needs.
+    const needed = (typeof test.processes === 'number' ? test.processes : 1) * planes.reduce((a, plane) => a + (planeAddress(h, plane) ? peersPerRound(planeSize.get(plane)!, test) : 0), 0);
     const failed = tried.filter((t) => !t.result.ok).map((t) => ({ peer: t.peer, plane: t.plane, error: t.result.error ?? 'failed' }));
     const warn: string[] = [];
     if (p && p.free_ports < needed) warn.push(`${p.free_ports} free ports in port_range ${test.port_range.join('-')}, the plan's servers need ${needed}: widen port_range`);

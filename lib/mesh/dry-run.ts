@@ -3,9 +3,9 @@
  * 500-host mesh would do before doing it: the ordered pairs and rounds, the iperf3 processes and
  * ports per host, the expected duration and, when the rate is known, the traffic.
  */
-import type { Inventory, TestParams } from '../inventory/types.js';
+import type { HostConfig, TestParams } from '../inventory/types.js';
 import { effectiveTest, RunOptions } from './run.js';
-import { Flow, planFlows, processesAtOnce, roundCount } from './plan.js';
+import { HostLoad, needsServersPerRound, planFlows, processesAtOnce, roundCount } from './plan.js';
 import { planeMembers } from './planes.js';
 
 export interface DryRun {
@@ -24,6 +24,8 @@ export interface DryRun {
   instances: number;
   /** The busiest host: servers it keeps up, clients it runs at once, both, ports it needs. */
   per_host: { servers: number; clients_at_once: number; processes_at_once: number; ports: number };
+  /** Servers started before each round, not all at the start: all at once would not fit some host's port_range or max_processes. */
+  servers_per_round: boolean;
   /** Seconds of tests (rounds × duration), and a wall-time estimate with the lab's per-round overhead. */
   test_s: number;
   expected_s: number;
@@ -44,7 +46,9 @@ export function dryRun(opts: Pick<RunOptions, 'inventory' | 'test' | 'planes'>):
   const rounds = roundCount(flows);
   const pairs = new Set(flows.map((f) => `${f.src.name}>${f.dst.name}`)).size * (test.bidir ? 2 : 1);
   const possible = planes.reduce((a, p) => a + planeMembers(hosts, p).length * (planeMembers(hosts, p).length - 1), 0);
-  const perHost = busiest(opts.inventory, flows);
+  const load = processesAtOnce(flows);
+  const perRound = needsServersPerRound(hosts, load, test.port_range);
+  const perHost = busiest(hosts, load, perRound);
   const rate = test.bitrate ?? (test.protocol === 'udp' ? UDP_DEFAULT_BPS : null);
   const bytesPerFlow = rate === null ? null : (rate * (test.parallel ?? 1) * test.duration * (test.bidir ? 2 : 1)) / 8;
   const sent = new Map<string, number>();
@@ -60,17 +64,19 @@ export function dryRun(opts: Pick<RunOptions, 'inventory' | 'test' | 'planes'>):
     processes: test.processes,
     instances: flows.length,
     per_host: perHost,
+    servers_per_round: perRound,
     test_s: rounds * test.duration,
     expected_s: CONNECT_S + rounds * (test.duration + ROUND_OVERHEAD_S),
     traffic_bytes: bytesPerFlow === null ? null : { busiest_host: Math.max(0, ...sent.values()) * bytesPerFlow, total: flows.length * bytesPerFlow },
   };
 }
 
-function busiest(inventory: Inventory, flows: Flow[]): DryRun['per_host'] {
+function busiest(hosts: HostConfig[], load: Map<string, HostLoad>, serversPerRound: boolean): DryRun['per_host'] {
   let worst = { servers: 0, clients_at_once: 0, processes_at_once: 0, ports: 0 };
-  const load = processesAtOnce(flows);
-  for (const h of inventory.hosts) {
-    const { servers, clients } = load.get(h.name) ?? { servers: 0, clients: 0 };
+  for (const h of hosts) {
+    const l = load.get(h.name);
+    if (!l) continue;
+    const [servers, clients] = serversPerRound ? [l.roundPeakServers, l.roundPeak - l.roundPeakServers] : [l.servers, l.clients];
     if (servers + clients > worst.processes_at_once) worst = { servers, clients_at_once: clients, processes_at_once: servers + clients, ports: servers };
   }
   return worst;

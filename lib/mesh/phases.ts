@@ -84,7 +84,7 @@ export async function connectAll(run: RunState): Promise<void> {
             transport,
             host,
             ssh: inventory.ssh,
-            options: { iperf3: host.iperf3, port_range: inventory.test.port_range },
+            options: { iperf3: host.iperf3, port_range: run.test.port_range },
             signal,
             onRetry: (attempt, err) => {
               queue.congested();

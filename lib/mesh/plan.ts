@@ -5,7 +5,7 @@
 import type { HostConfig, TestParams } from '../inventory/types.js';
 import type { ClientSpec, IperfOptions, ServerSpec } from '../protocol/messages.js';
 import { CLIENT_OPTIONS } from '../shared/options.js';
-import { peersPerHost, scheduleRounds } from './schedules.js';
+import { peersPerHost, peersPerRound, scheduleRounds } from './schedules.js';
 import { DEFAULT_PLANE, planeMembers } from './planes.js';
 
 /** An instance's id, unique in a run: "h1>h2#0", or "h1>h2:rail1#0" on a named plane. */
@@ -163,6 +163,11 @@ export interface Plan {
   idleTimeout: number;
   /** Hosts left out because the plan would exceed their max_processes, with why. */
   refused: { host: string; message: string }[];
+  /**
+   * Servers are started for each round, just before it, instead of all at the start: keeping
+   * every round's servers up would exceed some host's port range or max_processes.
+   */
+  serversPerRound: boolean;
 }
 
 /** What a round takes beyond its duration in a healthy run (release, collect), generously. */
@@ -177,15 +182,32 @@ export function planRun(hosts: { config: HostConfig; hello: AutoFacts }[], test:
   const processes = resolveProcesses(hosts.map((h) => h.hello), test, planes.length);
   let live = hosts.map((h) => h.config);
   let flows = live.length >= 2 ? planFlows(live, processes, test, planes) : [];
-  const refused = overLimit(live, flows);
+  let serversPerRound = needsServersPerRound(live, processesAtOnce(flows), test.port_range);
+  const refused = overLimit(live, flows, serversPerRound);
   if (refused.length) {
     live = live.filter((h) => !refused.some((r) => r.host === h.name));
     flows = live.length >= 2 ? planFlows(live, processes, test, planes) : [];
+    serversPerRound = needsServersPerRound(live, processesAtOnce(flows), test.port_range);
   }
   const rounds = roundCount(flows);
+  // A server waits for every round before its own, unless it is started just before its round.
   // iperf3 caps --idle-timeout at a day.
-  const idleTimeout = Math.ceil(Math.min(86_400, rounds * (test.duration + ROUND_OVERHEAD_S) + collectWaitS + 60));
-  return { processes, flows, rounds, idleTimeout, refused };
+  const waited = serversPerRound ? 1 : rounds;
+  const idleTimeout = Math.ceil(Math.min(86_400, waited * (test.duration + ROUND_OVERHEAD_S) + collectWaitS + 60));
+  return { processes, flows, rounds, idleTimeout, refused, serversPerRound };
+}
+
+/**
+ * Whether some host cannot keep every round's servers up at once: more servers than its port
+ * range holds, or with its busiest round's clients more processes than its max_processes.
+ * Started per round instead, a host needs only its busiest round's servers.
+ */
+export function needsServersPerRound(hosts: HostConfig[], load: Map<string, HostLoad>, portRange: readonly [number, number]): boolean {
+  return hosts.some((h) => {
+    const l = load.get(h.name);
+    if (!l || l.servers === l.roundServers) return false; // one round, or servers in one round only: nothing to gain
+    return l.servers > rangeSize(portRange) || (!!h.max_processes && l.servers + l.clients > h.max_processes);
+  });
 }
 
 /** What "auto" sizing needs of a host's hello. */
@@ -204,15 +226,17 @@ function resolveProcesses(facts: AutoFacts[], test: TestParams, planes: number):
 
 /**
  * Hosts whose plan needs more iperf3 processes at once than their max_processes: every server
- * (they stay up for all rounds) plus the most clients of any one round.
+ * (they stay up for all rounds) plus the most clients of any one round; or, with servers started
+ * per round, the most of any one round.
  */
-function overLimit(hosts: HostConfig[], flows: Flow[]): { host: string; message: string }[] {
+function overLimit(hosts: HostConfig[], flows: Flow[], serversPerRound: boolean): { host: string; message: string }[] {
   const out: { host: string; message: string }[] = [];
   const load = processesAtOnce(flows);
   for (const h of hosts) {
     if (!h.max_processes) continue;
-    const { servers, clients } = load.get(h.name) ?? { servers: 0, clients: 0 };
-    const need = servers + clients;
+    const l = load.get(h.name);
+    if (!l) continue;
+    const [need, servers] = serversPerRound ? [l.roundPeak, l.roundPeakServers] : [l.servers + l.clients, l.servers];
     if (need > h.max_processes) {
       out.push({ host: h.name, message: `the plan needs ${need} iperf3 processes at once on this host (${servers} servers, ${need - servers} clients), above its max_processes ${h.max_processes}; raise it, or lower processes` });
     }
@@ -220,30 +244,51 @@ function overLimit(hosts: HostConfig[], flows: Flow[]): { host: string; message:
   return out;
 }
 
-/**
- * What each host runs at most at once: every server (they stay up for all rounds), and the
- * clients of its busiest round. One pass over the flows, for any number of hosts.
- */
-export function processesAtOnce(flows: Flow[]): Map<string, { servers: number; clients: number }> {
-  const servers = new Map<string, number>();
-  const perRound = new Map<string, Map<number, number>>();
+/** What one host runs: over the run, and at most in one round. */
+export interface HostLoad {
+  /** Servers over all rounds (all up at once unless started per round). */
+  servers: number;
+  /** Clients of its busiest round. */
+  clients: number;
+  /** Servers of its busiest round for servers. */
+  roundServers: number;
+  /** Servers and clients of its busiest round, and that round's servers. */
+  roundPeak: number;
+  roundPeakServers: number;
+}
+
+/** What each host runs, in one pass over the flows, for any number of hosts. */
+export function processesAtOnce(flows: Flow[]): Map<string, HostLoad> {
+  const perRound = new Map<string, Map<number, { s: number; c: number }>>();
+  const at = (host: string, round: number) => {
+    const rounds = perRound.get(host) ?? perRound.set(host, new Map()).get(host)!;
+    return rounds.get(round) ?? rounds.set(round, { s: 0, c: 0 }).get(round)!;
+  };
   for (const f of flows) {
-    servers.set(f.server.name, (servers.get(f.server.name) ?? 0) + 1);
-    const rounds = perRound.get(f.client.name) ?? perRound.set(f.client.name, new Map()).get(f.client.name)!;
-    rounds.set(f.round, (rounds.get(f.round) ?? 0) + 1);
+    at(f.server.name, f.round).s++;
+    at(f.client.name, f.round).c++;
   }
-  const out = new Map<string, { servers: number; clients: number }>();
-  for (const h of new Set([...servers.keys(), ...perRound.keys()])) out.set(h, { servers: servers.get(h) ?? 0, clients: Math.max(0, ...(perRound.get(h)?.values() ?? [])) });
+  const out = new Map<string, HostLoad>();
+  for (const [h, rounds] of perRound) {
+    const l: HostLoad = { servers: 0, clients: 0, roundServers: 0, roundPeak: 0, roundPeakServers: 0 };
+    for (const { s, c } of rounds.values()) {
+      l.servers += s;
+      l.clients = Math.max(l.clients, c);
+      l.roundServers = Math.max(l.roundServers, s);
+      if (s + c > l.roundPeak) [l.roundPeak, l.roundPeakServers] = [s + c, s];
+    }
+    out.set(h, l);
+  }
   return out;
 }
 
 /**
- * Before connecting: a port range that cannot hold one host's servers, as a message naming the
- * fix, or null.
+ * Before connecting: a port range that cannot hold one host's servers of one round (when it
+ * cannot hold every round's, they are started per round), as a message naming the fix, or null.
  */
 export function portRangeProblem(test: TestParams, hostCount: number, planes = 1): string | null {
   const k = test.processes === 'auto' ? 1 : test.processes;
-  const peers = peersPerHost(hostCount, test);
+  const peers = peersPerRound(hostCount, test);
   const need = k * peers * planes;
   const have = rangeSize(test.port_range);
   if (need <= have) return null;

@@ -152,6 +152,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   const deltas = new Map<string, Map<string, { rx: number; tx: number }>>();
   let flows: Flow[] = [];
   let processes = typeof test.processes === 'number' ? test.processes : 1;
+  let serversPerRound = false;
   // An interrupt stops every iperf3 at once, whatever the run is waiting for (a collect included).
   let interruptedAt: number | null = signal?.aborted ? Date.now() : null;
   // The results' input, from what the run holds now (also for a provisional look before --retest).
@@ -172,6 +173,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     records: run.records,
     warnings,
     timings,
+    serversPerRound,
   });
   const stopAll = () => {
     interruptedAt = Date.now();
@@ -192,20 +194,27 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     // 2. The plan, for the hosts that answered.
     const plan = planRun(live().map((h) => ({ config: h, hello: sessions.get(h.name)!.hello })), test, COLLECT_WAIT_MS / 1000, planes);
     for (const r of plan.refused) run.fail(r.host, { code: 'max_processes', message: r.message });
-    ({ flows, processes } = plan);
+    ({ flows, processes, serversPerRound } = plan);
     run.flows = flows;
     journal?.plan({ run_id: runId, started_at: startedAt.toISOString(), test, planes, thresholds, processes, transport: transport.name, hosts: inventory.hosts.map((h) => hostResult(h, sessions.get(h.name), failures.get(h.name))), flows });
     if (!signal?.aborted && flows.length > 0) {
-      // 3. Servers everywhere, for every round; then each host's clock.
+      // 3. Servers everywhere, for every round (or, when they would not all fit, for each round
+      // just before it); then each host's clock.
       mark('plan');
-      const ports = await startServers(run, live(), flows, plan.idleTimeout);
+      if (serversPerRound) log?.write({ event: 'servers-per-round', reason: 'every round\'s servers at once would exceed a host\'s port_range or max_processes' });
+      const ports = serversPerRound ? new Map<string, number>() : await startServers(run, live(), flows, plan.idleTimeout);
       mark('servers');
       await Promise.all(live().map((h) => sessions.get(h.name)!.measureClock().catch((e) => run.fail(h.name, asError(e, 'clock')))));
       mark('clock');
       // 4. The rounds, each starting in sync on every host.
       for (let r = 0; r < plan.rounds && !signal?.aborted; r++) {
         const round = flows.filter((f) => f.round === r && run.isUp(f.client.name) && run.isUp(f.server.name));
-        const { info, records, timing } = await runRound(run, r, round, ports);
+        if (serversPerRound) {
+          const hosts = live().filter((h) => round.some((f) => f.server.name === h.name));
+          (await startServers(run, hosts, round, plan.idleTimeout)).forEach((port, id) => ports.set(id, port));
+          mark('servers');
+        }
+        const { info, records, timing } = await runRound(run, r, round.filter((f) => run.isUp(f.client.name) && run.isUp(f.server.name)), ports);
         for (const [phase, ms] of Object.entries(timing)) mark(phase, ms);
         lap();
         for (const [host, error] of Object.entries(info.errors)) log?.write({ event: 'round-error', host, round: r, error });

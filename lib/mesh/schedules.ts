@@ -80,6 +80,17 @@ export function peersPerHost(n: number, test: Pick<TestParams, 'schedule' | 'pee
   return Math.min(n - 1, Math.max(1, Math.min(n - 1, test.peers ?? 1)) * (test.sample_rounds ?? 1));
 }
 
+/**
+ * Servers (or peers) one host has in one round, at most, per plane of n hosts: what a host must
+ * hold when servers are started round by round.
+ */
+export function peersPerRound(n: number, test: Pick<TestParams, 'schedule' | 'peers'>): number {
+  if (test.schedule === 'rounds' || test.schedule === 'pairwise') return Math.min(1, n - 1);
+  if (test.schedule === 'sample') return Math.min(n - 1, Math.max(1, test.peers ?? 1));
+  // all: everyone at once; groups: a host may serve a whole larger group, n − 1 bounds it.
+  return n - 1;
+}
+
 /** A small, well-spread PRNG (mulberry32): the same seed, the same schedule, on any machine. */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;

@@ -83,6 +83,8 @@ export interface BuildInput {
   thresholds?: Thresholds;
   /** Where the run's time went, phase -> ms. */
   timings?: Record<string, number>;
+  /** Servers were started before each round, not all at the start (plan.ts, needsServersPerRound). */
+  serversPerRound?: boolean;
 }
 
 const iso = (ms: number | null | undefined): string | null => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
@@ -181,6 +183,7 @@ function parameters(input: BuildInput): RunParameters {
     planes: input.planes ?? [DEFAULT_PLANE],
     thresholds: input.thresholds ?? defaultThresholds(),
     retest: input.flows.some((f) => f.retest),
+    servers_per_round: input.serversPerRound ?? false,
   } as RunParameters;
 }
 

@@ -22,6 +22,8 @@ export type RunParameters = Omit<ParameterValues, 'processes'> & {
   thresholds: Thresholds;
   /** Failing pairs were measured again alone. */
   retest: boolean;
+  /** Servers were started before each round, not all at the start: all at once would not fit a host's port_range or max_processes. */
+  servers_per_round?: boolean;
 };
 
 export interface RoundResult {

@@ -87,7 +87,10 @@ export function parametersSchema(): Schema {
   props.planes = { type: 'array', minItems: 1, items: { type: 'string' }, description: 'the planes measured: "default" (every host\'s address) or the --plane names' };
   props.thresholds = object(Object.fromEntries(THRESHOLD_KEYS.map((k) => [k, { type: ['number', 'null'], minimum: 0 }])), THRESHOLD_KEYS);
   props.retest = { type: 'boolean', description: 'failing pairs were measured again alone (--retest)' };
-  return object(props, Object.keys(props));
+  const required = Object.keys(props);
+  // Added after results.json v1 went out: absent in older files, which stay valid.
+  props.servers_per_round = { type: 'boolean', description: 'servers were started before each round, not all at the start: all at once would not fit a host\'s port_range or max_processes' };
+  return object(props, required);
 }
 
 /** An instance's parameters: the options its client ran with. */

@@ -11,6 +11,8 @@ export interface SocketEntry {
 }
 
 export const TCP_LISTEN = 0x0a;
+/** States of a socket on its way out: FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, LAST_ACK, CLOSING. */
+export const TCP_CLOSING: ReadonlySet<number> = new Set([0x04, 0x05, 0x06, 0x07, 0x09, 0x0b]);
 
 /** Parse the text of /proc/net/tcp or /proc/net/tcp6. */
 export function parseProcNetTcp(text: string): SocketEntry[] {
