@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { labDown, labUp, pickFreeSubnet } from '../dist/lab/lab.js';
-import { median, recordRatio } from './record.mjs';
+import { labSsh, median, recordRatio } from './record.mjs';
 
 const SIZES = process.argv.slice(2).map(Number).filter((n) => n > 1);
 const RUNS = 3;
@@ -21,7 +21,7 @@ const BIN = new URL('../bin/meshperf.js', import.meta.url).pathname;
 /** `ssh true` to every host, `width` at a time: the floor of reaching them all. */
 async function sshBaseline(lab, width) {
   const hosts = lab.network.hosts.map((h) => h.address);
-  const args = (h) => ['-i', path.join(lab.dir, 'id_ed25519'), '-o', `UserKnownHostsFile=${path.join(lab.dir, 'known_hosts')}`, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', `root@${h}`, 'true'];
+  const args = (h) => [...labSsh(lab, h), 'true'];
   const start = performance.now();
   let next = 0;
   const worker = async () => {

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { labDown, labUp, pickFreeSubnet } from '../dist/lab/lab.js';
-import { median, recordRatio } from './record.mjs';
+import { labSsh, machineBusySeconds, median, recordRatio } from './record.mjs';
 
 const SIZES = process.argv.slice(2).map(Number).filter((n) => n > 1);
 const RUNS = 3;
@@ -62,7 +62,7 @@ async function floor(lab) {
 
 async function parallelSsh(lab) {
   const hosts = lab.network.hosts;
-  const ssh = (h, script) => sh('ssh', ['-i', path.join(lab.dir, 'id_ed25519'), '-o', `UserKnownHostsFile=${path.join(lab.dir, 'known_hosts')}`, '-o', 'BatchMode=yes', `root@${h.address}`, script]);
+  const ssh = (h, script) => sh('ssh', [...labSsh(lab, h.address), script]);
   const pairs = pairsOf(hosts);
   const start = performance.now();
   // Servers: daemonized, one test each; the ssh returns once each has bound its port.
@@ -97,10 +97,18 @@ for (const n of SIZES.length ? SIZES : [8, 16]) {
   const lab = await labUp({ hosts: n, dir, subnet: await pickFreeSubnet() });
   try {
     const over = Object.fromEntries(Object.keys(SIDES).map((k) => [k, []]));
-    for (let i = 0; i < RUNS; i++) for (const [name, side] of Object.entries(SIDES)) over[name].push((await side(lab)) / 1000 - DURATION);
+    const cpu = Object.fromEntries(Object.keys(SIDES).map((k) => [k, []]));
+    for (let i = 0; i < RUNS; i++) {
+      for (const [name, side] of Object.entries(SIDES)) {
+        const busy = machineBusySeconds();
+        over[name].push((await side(lab)) / 1000 - DURATION);
+        cpu[name].push(machineBusySeconds() - busy);
+      }
+    }
     const best = (k) => Math.min(...over[k]);
-    console.log(`${n} hosts, ${n * (n - 1)} pairs, ${DURATION} s test, overhead = wall - ${DURATION} s, best (median) of ${RUNS}:`);
-    for (const k of Object.keys(SIDES)) console.log(`  ${k.padEnd(13)} ${best(k).toFixed(2)} s (${median(over[k]).toFixed(2)})   [${over[k].map((x) => x.toFixed(2)).join(', ')}]`);
+    const cores = os.cpus().length;
+    console.log(`${n} hosts, ${n * (n - 1)} pairs, ${DURATION} s test, overhead = wall - ${DURATION} s, best (median) of ${RUNS}; the machine's busy CPU-s (median) against its ${cores} cores:`);
+    for (const k of Object.keys(SIDES)) console.log(`  ${k.padEnd(13)} ${best(k).toFixed(2)} s (${median(over[k]).toFixed(2)})   [${over[k].map((x) => x.toFixed(2)).join(', ')}]   ${median(cpu[k]).toFixed(1)} CPU-s in ${(median(over[k]) + DURATION).toFixed(1)} s wall`);
     console.log(`  ratio meshperf / floor ${(best('meshperf') / best('floor')).toFixed(2)}x, meshperf / parallel-ssh ${(best('meshperf') / best('parallel-ssh')).toFixed(2)}x`);
     const detail = Object.keys(SIDES).map((k) => `${k} ${best(k).toFixed(2)} s`).join(', ');
     // Issue 11's goals: at 8 hosts at most the floor and 0.4x parallel-ssh; at 16, half the floor.

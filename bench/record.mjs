@@ -1,7 +1,8 @@
 // What a benchmark measured, for `npm run bench` (bench/all.mjs): each ratio one JSON line
 // appended to the file named by MESHPERF_BENCH_RESULTS, when it is set. Run alone, a benchmark
 // only prints. And the median every benchmark reports.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 /**
  * One ratio of a benchmark against its baseline. `goal`: the ratio it must not exceed (lower is
@@ -10,6 +11,19 @@ import { appendFileSync } from 'node:fs';
 export function recordRatio({ bench, label, ratio, goal = null, detail = '' }) {
   const file = process.env.MESHPERF_BENCH_RESULTS;
   if (file) appendFileSync(file, JSON.stringify({ bench, label, ratio: Number(ratio.toPrecision(3)), goal, detail }) + '\n');
+}
+
+/** OpenSSH's arguments to log in to a lab host as root with the lab's key, its host key checked. */
+export const labSsh = (lab, address) => ['-i', path.join(lab.dir, 'id_ed25519'), '-o', `UserKnownHostsFile=${path.join(lab.dir, 'known_hosts')}`, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', `root@${address}`];
+
+/**
+ * CPU seconds this whole machine has been busy (user, system, interrupts; not idle or I/O wait):
+ * the lab's hosts share its cores, so a side that keeps them all busy cannot go faster.
+ */
+export function machineBusySeconds() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ is 100 on Linux
 }
 
 /** The middle run (the upper one of an even count). */
