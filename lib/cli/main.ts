@@ -96,15 +96,14 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     .usage('$0 --inventory hosts.toml [options]\n\nFull-mesh iperf3 test over SSH: every host a server and a client to every peer.')
     .command('$0', 'run a full-mesh test', runOptions, async (a) => {
       // A mistyped flag is said before anything is read or connected.
-      testOverrides(a);
-      thresholdOverrides(a);
+      const overrides = { test: testOverrides(a), thresholds: thresholdOverrides(a) };
       const inventory = await loadInventory(a.inventory);
       if (a.dryRun) {
-        const plan = dryRun({ inventory, test: testOverrides(a), planes: a.plane });
+        const plan = dryRun({ inventory, test: overrides.test, planes: a.plane });
         say(a.json ? JSON.stringify(plan) : formatDryRun(plan));
         return;
       }
-      code = await runAndReport(inventory, a as RunArgs, say, io);
+      code = await runAndReport(inventory, a as RunArgs, overrides, say, io);
     })
     .command('recover <dir>', 'build results.json and results.csv from the journal a crashed run left in its output directory', (y) =>
       y.positional('dir', { type: 'string', demandOption: true, describe: 'the run\'s output directory (holding partial/)' }),
@@ -185,9 +184,13 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   }
 }
 
-async function runAndReport(inventory: Inventory, a: RunArgs, say: (s: string) => void, io: CliIO): Promise<number> {
-  const test = testOverrides(a);
-  const thresholds = thresholdOverrides(a);
+async function runAndReport(
+  inventory: Inventory,
+  a: RunArgs,
+  { test, thresholds }: { test: ReturnType<typeof testOverrides>; thresholds: ReturnType<typeof thresholdOverrides> },
+  say: (s: string) => void,
+  io: CliIO,
+): Promise<number> {
   const runId = newRunId();
   const out = path.resolve(a.out ?? path.join('meshperf-results', runId));
   checkOutDir(out, Boolean(a.force));
@@ -240,13 +243,14 @@ function checkOutDir(dir: string, force: boolean): void {
 /** The lab when root is available; otherwise the local transport on 127.0.0.x, said so. */
 async function demo(hosts: number, duration: number, out: string | undefined, subnet: string | undefined, say: (s: string) => void, io: CliIO): Promise<number> {
   const args: RunArgs = { inventory: '', duration: String(duration), out };
+  const overrides = { test: testOverrides(args), thresholds: thresholdOverrides(args) };
   if (io.root && SSHD) {
     const dir = path.join(os.tmpdir(), `meshperf-demo-${process.pid}`);
     const free = subnet ?? (await pickFreeSubnet());
     say(`demo: building a ${hosts}-host emulated cluster in ${dir} on ${free} (namespaces + sshd)`);
     const lab = await labUp({ hosts, dir, subnet: free });
     try {
-      return await runAndReport(await loadInventory(lab.inventory), args, say, io);
+      return await runAndReport(await loadInventory(lab.inventory), args, overrides, say, io);
     } finally {
       await labDown(dir);
       say('demo: lab removed');
@@ -257,5 +261,5 @@ async function demo(hosts: number, duration: number, out: string | undefined, su
     transport: 'local',
     hosts: Array.from({ length: hosts }, (_, i) => ({ name: `h${i + 1}`, address: `127.0.0.${11 + i}` })),
   }, 'demo');
-  return runAndReport(inventory, args, say, io);
+  return runAndReport(inventory, args, overrides, say, io);
 }

@@ -236,8 +236,7 @@ export class DaemonService {
     }
   }
 
-  /** Ports in use on this host (any TCP state) or already handed out by us. */
-  /** Ports held on this host (any socket) or given to a server of this run. */
+  /** Ports held on this host (any socket not closing) or given to a server of this run. */
   portsInUse(): Set<number> {
     return this.takenPorts();
   }
@@ -277,15 +276,18 @@ export class DaemonService {
   /** Start a server; resolve once its own socket is in LISTEN state, or with why it is not. */
   private async launchServer(spec: SpawnSpec): Promise<StartedInstance | { failed: string }> {
     const inst = this.launch(spec);
-    // Its port is free again once it has gone: servers started per round reuse the range.
-    void inst.exited.then(() => this.portsGiven.delete(spec.port));
     const listening = await this.watch.listening(inst.record.pid, spec.port, familyOf(spec.address), LISTEN_TIMEOUT_MS, () => !inst.running);
     if (!inst.running) {
       await inst.exited;
       const why = iperfError(inst.record.iperf3) || inst.record.stderr.trim() || `exit ${inst.record.exit_code}`;
       return { failed: `iperf3 server for ${spec.id} on port ${spec.port} exited before listening: ${why}` };
     }
-    if (listening) return started_(inst);
+    if (listening) {
+      // Its port is free again once it has gone: servers started per round reuse the range. (A
+      // port it could not take stays given: a program we cannot see holds it.)
+      void inst.exited.then(() => this.portsGiven.delete(spec.port));
+      return started_(inst);
+    }
     await inst.kill();
     return { failed: `iperf3 server for ${spec.id} did not listen on port ${spec.port} within ${LISTEN_TIMEOUT_MS} ms` };
   }
