@@ -13,7 +13,7 @@ import type { ErrorInfo } from '../shared/errors.js';
 import { stopwatch } from '../shared/stopwatch.js';
 import { guardListener } from './events.js';
 import { mtuWarnings, namesOf, testInterfaces } from './interfaces.js';
-import { asError, connectAll, readInterfaces, RunState } from './phases.js';
+import { asError, connectAll, newRunState, readInterfaces, RunState } from './phases.js';
 import { planeAddress, planeMembers } from './planes.js';
 import { effectiveTest, pickTransport, RunOptions } from './run.js';
 import { peersPerRound } from './schedules.js';
@@ -58,20 +58,10 @@ export async function checkCluster(opts: CheckOptions): Promise<CheckReport> {
   const timings: Record<string, number> = {};
   const warnings: string[] = [];
   const failures = new Map<string, ErrorInfo>();
-  const run: RunState = {
-    inventory,
-    test,
-    transport: pickTransport(opts.transport ?? inventory.transport),
-    signal: opts.signal,
-    emit: guardListener(opts.onEvent, (m) => warnings.push(m)),
-    journal: null,
-    sessions: new Map(),
-    flows: [],
-    records: [],
-    latestBps: new Map(),
-    isUp: (name) => run.sessions.has(name) && !failures.has(name),
-    fail: (host, error) => void (failures.has(host) || (failures.set(host, error), run.emit({ type: 'host-failed', host, error }))),
-  };
+  const run = newRunState(
+    { inventory, test, transport: pickTransport(opts.transport ?? inventory.transport), signal: opts.signal, emit: guardListener(opts.onEvent, (m) => warnings.push(m)), journal: null },
+    failures,
+  );
   const live = () => inventory.hosts.filter((h) => run.isUp(h.name));
   const pre = new Map<string, PreflightResult>();
   const probes = new Map<string, { peer: string; plane: string; result: ProbeResult['results'][number] }[]>();

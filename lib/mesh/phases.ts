@@ -41,6 +41,32 @@ export interface RunState {
 }
 
 /**
+ * A run's shared state, for runMesh and checkCluster alike. `failures` gets each failed host's
+ * first error; `onFailed` runs once per failed host, before its host-failed event.
+ */
+export function newRunState(
+  base: Pick<RunState, 'inventory' | 'test' | 'transport' | 'signal' | 'emit' | 'journal'>,
+  failures: Map<string, ErrorInfo>,
+  onFailed?: (host: string, error: ErrorInfo) => void,
+): RunState {
+  const run: RunState = {
+    ...base,
+    sessions: new Map(),
+    flows: [],
+    records: [],
+    latestBps: new Map(),
+    isUp: (name) => run.sessions.has(name) && !failures.has(name),
+    fail(host, error) {
+      if (failures.has(host)) return;
+      failures.set(host, error);
+      onFailed?.(host, error);
+      run.emit({ type: 'host-failed', host, error });
+    },
+  };
+  return run;
+}
+
+/**
  * After a round's planned end, how long collect may wait for its clients: the daemon kills a
  * client hung past its duration at CLIENT_GRACE_MS, and one still working (starved of CPU) at
  * CLIENT_BUSY_MAX_MS, so by then every instance has an outcome. The daemon answers as soon as

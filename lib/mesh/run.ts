@@ -24,7 +24,7 @@ import { openRunLog } from './log.js';
 import { guardListener } from './events.js';
 import { hostResult } from './host-result.js';
 import { prepareOutDir } from './out-dir.js';
-import { asError, COLLECT_WAIT_MS, collectAll, connectAll, readInterfaces, runRound, RunState, startServers } from './phases.js';
+import { asError, COLLECT_WAIT_MS, collectAll, connectAll, newRunState, readInterfaces, runRound, startServers } from './phases.js';
 import { Flow, groupOf, planRun, portRangeProblem } from './plan.js';
 import { planeMembers, planeProblems, resolvePlanes } from './planes.js';
 import { counterDeltas, mtuWarnings, namesOf, testInterfaces, trafficWarnings } from './interfaces.js';
@@ -122,25 +122,9 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   const timings: Record<string, number> = {};
   const lap = stopwatch();
   const mark = (phase: string, ms = lap()) => (timings[phase] = Math.round(((timings[phase] ?? 0) + ms) * 10) / 10);
-  const run: RunState = {
-    inventory,
-    test,
-    transport,
-    signal,
-    emit,
-    journal,
-    sessions: new Map(),
-    flows: [],
-    records: [],
-    latestBps: new Map(),
-    isUp: (name) => run.sessions.has(name) && !failures.has(name),
-    fail(host, error) {
-      if (failures.has(host)) return;
-      failures.set(host, error);
-      journal?.host(hostResult(inventory.hosts.find((h) => h.name === host)!, run.sessions.get(host), error));
-      emit({ type: 'host-failed', host, error });
-    },
-  };
+  const run = newRunState({ inventory, test, transport, signal, emit, journal }, failures, (host, error) =>
+    journal?.host(hostResult(inventory.hosts.find((h) => h.name === host)!, run.sessions.get(host), error)),
+  );
   const { sessions } = run;
   const live = () => inventory.hosts.filter((h) => run.isUp(h.name));
   const rounds: RoundInfo[] = [];
