@@ -5,7 +5,7 @@
  */
 import type { HostConfig, TestParams } from '../inventory/types.js';
 import { effectiveTest, RunOptions } from './run.js';
-import { HostLoad, needsServersPerRound, planFlows, processesAtOnce, roundCount } from './plan.js';
+import { atOnce, HostLoad, needsServersPerRound, planFlows, processesAtOnce, roundCount } from './plan.js';
 import { planeMembers } from './planes.js';
 
 export interface DryRun {
@@ -76,7 +76,7 @@ function busiest(hosts: HostConfig[], load: Map<string, HostLoad>, serversPerRou
   for (const h of hosts) {
     const l = load.get(h.name);
     if (!l) continue;
-    const [servers, clients] = serversPerRound ? [l.roundPeakServers, l.roundPeak - l.roundPeakServers] : [l.servers, l.clients];
+    const { servers, clients } = atOnce(l, serversPerRound);
     if (servers + clients > worst.processes_at_once) worst = { servers, clients_at_once: clients, processes_at_once: servers + clients, ports: servers };
   }
   return worst;

@@ -182,8 +182,9 @@ export function planRun(hosts: { config: HostConfig; hello: AutoFacts }[], test:
   const processes = resolveProcesses(hosts.map((h) => h.hello), test, planes.length);
   let live = hosts.map((h) => h.config);
   let flows = live.length >= 2 ? planFlows(live, processes, test, planes) : [];
-  let serversPerRound = needsServersPerRound(live, processesAtOnce(flows), test.port_range);
-  const refused = overLimit(live, flows, serversPerRound);
+  const load = processesAtOnce(flows);
+  let serversPerRound = needsServersPerRound(live, load, test.port_range);
+  const refused = overLimit(live, load, serversPerRound);
   if (refused.length) {
     live = live.filter((h) => !refused.some((r) => r.host === h.name));
     flows = live.length >= 2 ? planFlows(live, processes, test, planes) : [];
@@ -229,14 +230,13 @@ function resolveProcesses(facts: AutoFacts[], test: TestParams, planes: number):
  * (they stay up for all rounds) plus the most clients of any one round; or, with servers started
  * per round, the most of any one round.
  */
-function overLimit(hosts: HostConfig[], flows: Flow[], serversPerRound: boolean): { host: string; message: string }[] {
+function overLimit(hosts: HostConfig[], load: Map<string, HostLoad>, serversPerRound: boolean): { host: string; message: string }[] {
   const out: { host: string; message: string }[] = [];
-  const load = processesAtOnce(flows);
   for (const h of hosts) {
-    if (!h.max_processes) continue;
     const l = load.get(h.name);
-    if (!l) continue;
-    const [need, servers] = serversPerRound ? [l.roundPeak, l.roundPeakServers] : [l.servers + l.clients, l.servers];
+    if (!h.max_processes || !l) continue;
+    const { servers, clients } = atOnce(l, serversPerRound);
+    const need = servers + clients;
     if (need > h.max_processes) {
       out.push({ host: h.name, message: `the plan needs ${need} iperf3 processes at once on this host (${servers} servers, ${need - servers} clients), above its max_processes ${h.max_processes}; raise it, or lower processes` });
     }
@@ -255,6 +255,11 @@ export interface HostLoad {
   /** Servers and clients of its busiest round, and that round's servers. */
   roundPeak: number;
   roundPeakServers: number;
+}
+
+/** The most a host runs at once: all servers and a round's clients, or, started per round, its busiest round. */
+export function atOnce(l: HostLoad, serversPerRound: boolean): { servers: number; clients: number } {
+  return serversPerRound ? { servers: l.roundPeakServers, clients: l.roundPeak - l.roundPeakServers } : { servers: l.servers, clients: l.clients };
 }
 
 /** What each host runs, in one pass over the flows, for any number of hosts. */
