@@ -19,6 +19,7 @@ t.test('24 hosts, every pair at once: all 552 measured, start spread within 100 
   t.same(failed, [], 'every ordered pair measured');
   t.equal(s.pairs_ok, 552);
   t.ok(s.start_spread_ms !== null && s.start_spread_ms <= 100, `clients of all 24 hosts started within ${s.start_spread_ms} ms (bound 100)`);
+  t.comment(`timings ${JSON.stringify(doc.run.timings)}`);
   t.ok(
     await eventually(async () => (await leftovers(lab)).length === 0, 5000),
     'no iperf3 or daemon left on any host within 5 s',

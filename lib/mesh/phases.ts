@@ -78,7 +78,7 @@ const SERVER_SETTLE_MS = 2000;
 const RPC_TIMEOUT_MS = 30_000;
 const RPC_PER_PROCESS_MS = 200;
 /**
- * Lead from the release to the start instant, beyond twice the slowest recent round trip: the
+ * Lead from the release to the start instant, beyond twice the slowest round trip now: the
  * processes already exist, so the release only has to reach every daemon (one short line each).
  */
 const RELEASE_MARGIN_MS = 30;
@@ -193,7 +193,7 @@ export async function startServers(run: RunState, hosts: HostConfig[], flows: Fl
 /**
  * 3. One round, in two steps so that its clients start together at any size: every client host
  * creates its clients' processes, held stopped, and says so; then the controller picks an instant
- * that every host can meet (the slowest recent round trip, plus a margin) and releases them all
+ * that every host can meet (twice the slowest round trip now, plus a margin) and releases them all
  * at it, each in its own clock. The test runs, and the round's instances are collected.
  */
 export async function runRound(run: RunState, round: number, flows: Flow[], ports: Map<string, number>): Promise<RoundOutcome> {
@@ -220,7 +220,8 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
       }
     }),
   );
-  const lead = RELEASE_MARGIN_MS + RELEASE_PER_HOST_MS * ready.length + 2 * Math.max(0, ...ready.map((h) => sessions.get(h.name)!.recentRttMs()));
+  const rtts = await Promise.all(ready.map((h) => sessions.get(h.name)!.rttNow(RPC_TIMEOUT_MS)));
+  const lead = RELEASE_MARGIN_MS + RELEASE_PER_HOST_MS * ready.length + 2 * Math.max(0, ...rtts);
   timing.prepare = lap();
   const startAt = Date.now() + lead;
   emit({ type: 'round-scheduled', round, start_at: new Date(startAt).toISOString(), lead_ms: lead, hosts: ready.map((h) => h.name), flows: flows.length });

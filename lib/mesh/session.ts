@@ -193,9 +193,21 @@ export class HostSession {
     return LOST_AFTER_MS + SILENCE_PER_PROCESS_MS * this.work;
   }
 
-  /** The slowest recent round trip (the last few heartbeats, or the clock's), ms. */
-  recentRttMs(): number {
-    return Math.max(this.clock.rtt_ms, ...this.rtts.slice(-3));
+  /**
+   * The round trip now, ms: one ping, answered. Not the last heartbeats': those sent while the
+   * host was busy creating processes came back seconds late (24 lab hosts on 2 cores), and the
+   * host is quiet again once it says its clients are ready. If the ping fails, the slowest recent.
+   */
+  async rttNow(timeoutMs: number): Promise<number> {
+    const sent = performance.now();
+    try {
+      await this.rpc.call('ping', {}, timeoutMs);
+    } catch {
+      return Math.max(this.clock.rtt_ms, ...this.rtts.slice(-3));
+    }
+    const rtt = performance.now() - sent;
+    this.rtts.push(rtt);
+    return rtt;
   }
 
   /**
