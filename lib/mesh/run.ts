@@ -192,13 +192,15 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
       mark('clock');
       // 4. The rounds, each starting in sync on every host.
       for (let r = 0; r < plan.rounds && !signal?.aborted; r++) {
-        const round = flows.filter((f) => f.round === r && run.isUp(f.client.name) && run.isUp(f.server.name));
+        const bothUp = (f: Flow) => run.isUp(f.client.name) && run.isUp(f.server.name);
         if (serversPerRound) {
-          const hosts = live().filter((h) => round.some((f) => f.server.name === h.name));
-          (await startServers(run, hosts, round, plan.idleTimeout)).forEach((port, id) => ports.set(id, port));
+          // startServers skips the hosts that serve nothing this round.
+          (await startServers(run, live(), flows.filter((f) => f.round === r && bothUp(f)), plan.idleTimeout)).forEach((port, id) => ports.set(id, port));
           mark('servers');
         }
-        const { info, records, timing } = await runRound(run, r, round.filter((f) => run.isUp(f.client.name) && run.isUp(f.server.name)), ports);
+        // A host whose servers did not start is out by now.
+        const round = flows.filter((f) => f.round === r && bothUp(f));
+        const { info, records, timing } = await runRound(run, r, round, ports);
         for (const [phase, ms] of Object.entries(timing)) mark(phase, ms);
         lap();
         for (const [host, error] of Object.entries(info.errors)) log?.write({ event: 'round-error', host, round: r, error });
