@@ -7,12 +7,12 @@
 // machine of its own: else Linux's autogroup gives each of 200 busy SSH sessions as much CPU as the
 // controller, which stalls for seconds (docs/performance.md). Needs root on Linux, cgroup's cpu
 // controller (v1 or v2), GNU time (/usr/bin/time) and a build. Usage: npm run bench:check [-- 50 200]
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { labDown, labUp, pickFreeSubnet } from '../dist/lab/lab.js';
-import { labSsh, median, recordRatio } from './record.mjs';
+import { cliUnderTime, labSsh, median, recordRatio } from './record.mjs';
 
 const SIZES = process.argv.slice(2).map(Number).filter((n) => n > 1);
 const RUNS = 3;
@@ -46,14 +46,9 @@ function hostsCgroup(lab) {
 }
 
 function check(inventory) {
-  const out = path.join(os.tmpdir(), `meshperf-bench-check-${process.pid}.time`);
-  const start = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-o', out, '-f', '%U %S %M', process.execPath, BIN, 'check', '--inventory', inventory, '--json'], { encoding: 'utf8', maxBuffer: 256 << 20 });
-  const wall = performance.now() - start;
+  const r = cliUnderTime(BIN, ['check', '--inventory', inventory, '--json']);
   const report = JSON.parse(r.stdout);
-  const [user, sys, rssKb] = readFileSync(out, 'utf8').trim().split('\n').pop().split(' ').map(Number);
-  rmSync(out, { force: true });
-  return { wall, cpu: user + sys, rss: rssKb / 1024, ok: report.ok, reach: report.hosts.reduce((a, h) => a + h.reach.ok, 0) };
+  return { wall: r.wall * 1000, cpu: r.cpu, rss: r.rss, ok: report.ok, reach: report.hosts.reduce((a, h) => a + h.reach.ok, 0) };
 }
 
 for (const n of SIZES.length ? SIZES : [50, 100, 200]) {

@@ -4,12 +4,11 @@
 // CLI with --out under GNU time, RUNS times in turn; prints each side's median peak RSS, results.json
 // size and the ratio large / baseline (issue 11's goal: at most 2x). Needs root on Linux, iperf3,
 // GNU time (/usr/bin/time) and a build. Usage: npm run bench:memory
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { labDown, labUp, pickFreeSubnet } from '../dist/lab/lab.js';
-import { median, recordRatio } from './record.mjs';
+import { cliUnderTime, median, recordRatio } from './record.mjs';
 
 const HOSTS = 32;
 const RUNS = 3;
@@ -26,16 +25,14 @@ function firstHosts(inventory, n) {
 /** One run of the CLI: its peak RSS in MB, wall seconds and what it wrote. */
 function run(inventory, peers) {
   const out = mkdtempSync(path.join(os.tmpdir(), 'meshperf-bench-memory-'));
-  const timeFile = path.join(out, 'time');
   const args = ['--inventory', inventory, '--duration', '2', '--processes', '1', '--schedule', 'sample', '--peers', String(peers), '--sample-rounds', '3', '--seed', '1', '--out', path.join(out, 'r')];
-  const start = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%M', process.execPath, BIN, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
   try {
+    const r = cliUnderTime(BIN, args);
     if (r.status !== 0 && r.status !== 3) throw new Error(`meshperf exited ${r.status}: ${r.stderr.slice(-2000)}`);
     const doc = JSON.parse(readFileSync(path.join(out, 'r', 'results.json'), 'utf8'));
     return {
-      rss: Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop()) / 1024,
-      wall: (performance.now() - start) / 1000,
+      rss: r.rss,
+      wall: r.wall,
       json: statSync(path.join(out, 'r', 'results.json')).size / 2 ** 20,
       measured: doc.summary.pairs_ok,
       instances: doc.summary.instances,

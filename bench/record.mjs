@@ -1,7 +1,9 @@
 // What a benchmark measured, for `npm run bench` (bench/all.mjs): each ratio one JSON line
 // appended to the file named by MESHPERF_BENCH_RESULTS, when it is set. Run alone, a benchmark
 // only prints. And the median every benchmark reports.
-import { appendFileSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /**
@@ -24,6 +26,23 @@ export function machineBusySeconds() {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const [user, nice, system, , , irq, softirq, steal] = f;
   return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ is 100 on Linux
+}
+
+/**
+ * Run the meshperf CLI to its end under GNU time (/usr/bin/time): its exit status and output, wall
+ * seconds, CPU seconds (user + system) and peak RSS in MB.
+ */
+export function cliUnderTime(bin, args) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshperf-bench-time-'));
+  try {
+    const start = performance.now();
+    const r = spawnSync('/usr/bin/time', ['-o', path.join(dir, 'time'), '-f', '%U %S %M', process.execPath, bin, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
+    const wall = (performance.now() - start) / 1000;
+    const [user, sys, rssKb] = readFileSync(path.join(dir, 'time'), 'utf8').trim().split('\n').pop().split(' ').map(Number);
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, wall, cpu: user + sys, rss: rssKb / 1024 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The middle run (the upper one of an even count). */
