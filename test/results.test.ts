@@ -98,6 +98,26 @@ t.test('a host that never joined: its pairs are skipped with its code; the other
   t.match(formatMatrix(doc), /skip:unreachable/);
 });
 
+t.test('sample: a host that never joined adds no pairs the plan did not choose; one lost after the plan skips its own', async (t) => {
+  const five = normalizeInventory({ test: { duration: 2 }, hosts: ['a', 'b', 'c', 'd', 'e'].map((n, i) => ({ name: n, address: `198.19.1.${i + 1}` })) });
+  const test = { ...five.test, schedule: 'sample' as const, peers: 1, seed: 7 };
+  const live = five.hosts.filter((h) => h.name !== 'e');
+  const flows = planFlows(live, 1, test);
+  // d was in the plan and lost before its clients ran: its own pairs (one out, one in) are skipped.
+  const failed = { e: 'cannot connect', d: 'lost' };
+  const status = (name: string): HostResult => ({ name, address: '198.19.1.9', status: failed[name as keyof typeof failed] ? 'failed' : 'ok', error: failed[name as keyof typeof failed] ? { code: 'unreachable', message: failed[name as keyof typeof failed]! } : null, clock_offset_ms: 0 });
+  const records = flows.filter((f) => f.client.name !== 'd' && f.server.name !== 'd').map((f) => record(f.id, 'client', iperfDoc(1e8)));
+  const doc = buildResults(input({ test, hosts: five.hosts.map((h) => status(h.name)), flows, records, rounds: [{ round: 0, scheduled_at: T0, flows: 4, errors: {} }] }));
+  t.equal(schemaErrors(doc), '');
+  t.equal(flows.length, 4, 'the plan: each of 4 live hosts sends to 1 peer');
+  t.same(Object.keys(doc.sources.e!.destinations), [], 'e never joined: no pairs of its own');
+  t.notOk(Object.values(doc.sources).some((s) => 'e' in s.destinations), 'and none into it');
+  t.equal(doc.summary.pairs, 4, 'only the planned pairs are counted');
+  t.equal(doc.summary.pairs_skipped, 2, "d's planned pairs, one each way");
+  t.equal(doc.run.coverage.pairs, 4);
+  t.equal(doc.run.coverage.possible_pairs, 20);
+});
+
 t.test('interrupted: an instance cut short keeps the throughput of its intervals', async (t) => {
   const flows = planFlows(inv.hosts.slice(0, 2), 1, inv.test);
   const cut = iperfDoc(5e7, { intervalsOnly: true, error: 'interrupt - the client has terminated' });

@@ -113,6 +113,7 @@ export function buildResults(input: BuildInput): ResultsDocument {
     return instanceResult(f, mirrored, byKey.get(`client:${f.id}`), byKey.get(`server:${f.id}`), hostsByName, blame, offsets.get(f.client.name) ?? null, input.interruptedAt);
   };
   const multiPlane = (input.planes ?? []).length > 1;
+  const everyPairMeant = input.test.schedule !== 'sample' && input.test.schedule !== 'groups';
   const sources: ResultsDocument['sources'] = {};
   for (const src of input.hosts) {
     const destinations: Record<string, PairResult> = {};
@@ -125,8 +126,10 @@ export function buildResults(input: BuildInput): ResultsDocument {
       const planned = own.length ? own.map((f) => instance(f, false)) : mirror.map((f) => instance(f, true));
       const measured = planned.some((i) => i.client || i.server);
       // A host that never joined: its pairs were skipped. One lost mid-run: its pairs ran and failed.
+      // Under sample and groups the plan chose pairs among the hosts that joined, so a host that
+      // never did had none: listing all its N − 1 peers would count pairs no one meant to measure.
       if (down && !measured) {
-        destinations[dst.name] = skippedPair(down);
+        if (planned.length > 0 || everyPairMeant) destinations[dst.name] = skippedPair(down);
         continue;
       }
       // No plane in common (each lacks the other's): not a pair of this run.
