@@ -26,7 +26,7 @@ t.test('24 hosts, every pair at once: all 552 measured, start spread within 100 
   );
 });
 
-t.test('24 hosts interrupted mid-test: every iperf3 gone within 5 s, every daemon with the run, what ran is kept', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
+t.test('24 hosts interrupted mid-test: nothing left on any host within 5 s, what ran is kept', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
   const lab = await withLab(t, 24, '198.19.126.0/24');
   const inventory = await loadInventory(lab.inventory);
   const abort = new AbortController();
@@ -46,15 +46,19 @@ t.test('24 hosts interrupted mid-test: every iperf3 gone within 5 s, every daemo
       }, 1000);
     },
   });
-  // The promise to a user (docs/operations.md): the iperf3s stop within 5 s of a Ctrl-C. The
-  // daemons stay until the controller has collected what ran, and go with their channels.
-  const stopped = await eventually(async () => abortedAt > 0 && (await leftovers(lab)).filter(isIperf).length === 0, 60_000);
-  const stoppedAfter = Date.now() - abortedAt;
-  t.ok(stopped && stoppedAfter <= 5000, `no iperf3 left on any host ${stoppedAfter} ms after the interrupt (bound 5000)`);
+  // The promise to a user (docs/operations.md): within 5 s of a Ctrl-C nothing of the run is
+  // left on any host, iperf3 or daemon: each host is let go once what ran on it is collected.
+  let iperfGoneAfter = -1;
+  const stopped = await eventually(async () => {
+    if (!abortedAt) return false;
+    const left = await leftovers(lab);
+    if (iperfGoneAfter < 0 && !left.some(isIperf)) iperfGoneAfter = Date.now() - abortedAt;
+    return left.length === 0;
+  }, 60_000);
+  const goneAfter = Date.now() - abortedAt;
+  t.ok(stopped && goneAfter <= 5000, `no iperf3 (${iperfGoneAfter} ms) and no daemon (${goneAfter} ms) left on any host after the interrupt (bound 5000)`);
   const doc = await running;
-  const returnedAfter = Date.now() - abortedAt;
-  t.ok(await eventually(async () => (await leftovers(lab)).length === 0, 5000), 'no daemon left within 5 s of the run\'s end');
-  t.comment(`the run returned ${returnedAfter} ms after the interrupt; clients-started events: ${started}; summary ${JSON.stringify(doc.summary)}`);
+  t.comment(`the run returned ${Date.now() - abortedAt} ms after the interrupt; clients-started events: ${started}; timings ${JSON.stringify(doc.run.timings)}`);
   t.equal(doc.run.interrupted, true);
   t.equal(doc.summary.pairs_interrupted + doc.summary.pairs_ok, 552, 'every pair kept what it measured');
 });

@@ -315,22 +315,21 @@ async function waitForTest(run: RunState, startAt: number): Promise<void> {
   });
 }
 
-/** 4. After an interrupt: stop every host's iperf3s and keep whatever they had. */
-export async function collectAll(run: RunState): Promise<void> {
+/** 4. After an interrupt: stop one host's iperf3s (or wait for the stop already sent) and keep whatever they had. */
+export async function collectHost(run: RunState, name: string, stopped?: Promise<unknown>): Promise<void> {
   const { sessions, records, emit } = run;
-  const have = new Set(records.map((r) => `${r.role}:${r.id}`));
-  await Promise.all(
-    [...sessions.entries()].map(async ([name, s]) => {
-      try {
-        await s.call('stop', {}, 5000);
-        const res = await s.call('collect', { wait_ms: 0 }, RPC_TIMEOUT_MS);
-        const fresh = res.instances.filter((r) => !have.has(`${r.role}:${r.id}`));
-        records.push(...fresh);
-        run.journal?.records(null, 'all', name, fresh);
-        emit({ type: 'host-collected', host: name, role: 'all', records: fresh });
-      } catch {
-        // lost: its pairs say so
-      }
-    }),
-  );
+  const s = sessions.get(name);
+  if (!s) return;
+  try {
+    await (stopped ?? s.call('stop', {}, 5000));
+    const res = await s.call('collect', { wait_ms: 0 }, RPC_TIMEOUT_MS);
+    // Records are pushed by every host's collect as it comes back: look at them only now.
+    const have = new Set(records.filter((r) => r.source === name || r.destination === name).map((r) => `${r.role}:${r.id}`));
+    const fresh = res.instances.filter((r) => !have.has(`${r.role}:${r.id}`));
+    records.push(...fresh);
+    run.journal?.records(null, 'all', name, fresh);
+    emit({ type: 'host-collected', host: name, role: 'all', records: fresh });
+  } catch {
+    // lost: its pairs say so
+  }
 }

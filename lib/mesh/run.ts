@@ -24,7 +24,7 @@ import { openRunLog } from './log.js';
 import { guardListener } from './events.js';
 import { hostResult } from './host-result.js';
 import { prepareOutDir } from './out-dir.js';
-import { asError, COLLECT_WAIT_MS, collectAll, connectAll, newRunState, readInterfaces, runRound, startServers } from './phases.js';
+import { asError, COLLECT_WAIT_MS, collectHost, connectAll, newRunState, readInterfaces, runRound, startServers } from './phases.js';
 import { Flow, groupOf, planRun, portRangeProblem } from './plan.js';
 import { planeMembers, planeProblems, resolvePlanes } from './planes.js';
 import { counterDeltas, mtuWarnings, namesOf, testInterfaces, trafficWarnings } from './interfaces.js';
@@ -159,9 +159,11 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     timings,
     serversPerRound,
   });
+  // Each host's stop after an interrupt, once: its collect waits for it rather than stop again.
+  const stops = new Map<string, Promise<unknown>>();
   const stopAll = () => {
     interruptedAt = Date.now();
-    sessions.forEach((s) => void s.call('stop', {}, 5000).catch(() => {}));
+    sessions.forEach((s, name) => stops.set(name, s.call('stop', {}, 5000).catch(() => {})));
   };
   signal?.addEventListener('abort', stopAll, { once: true });
   try {
@@ -208,18 +210,30 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
         run.records.push(...records);
       }
     }
-    // After an interrupt: stop first, keep what finished.
-    if (signal?.aborted) {
-      await collectAll(run);
+    // 5. Each host on its own from here: after an interrupt its iperf3s stopped and what ran
+    // kept, then what went through its interfaces during the test, then, unless --retest still
+    // needs it, its disconnect. A host is let go as soon as it is done, not when the slowest is:
+    // after a Ctrl-C on a busy cluster nothing should wait for the last host's answers.
+    const letGo = !opts.retest || signal?.aborted;
+    const interrupted = signal?.aborted;
+    const ending = live().map((h) => {
+      const collected = interrupted ? collectHost(run, h.name, stops.get(h.name)) : Promise.resolve();
+      const counted = collected.then(() => readInterfaces(run, [h])).then((after) => {
+        const facts = after.get(h.name)?.interfaces;
+        if (!facts) return;
+        const d = counterDeltas(before.get(h.name) ?? [], facts);
+        deltas.set(h.name, d);
+        for (const i of sessions.get(h.name)?.interfaces ?? []) Object.assign(i, { rx_bytes: d.get(i.name)?.rx ?? null, tx_bytes: d.get(i.name)?.tx ?? null });
+      });
+      // The finally below waits for these closes (closing twice is closing once).
+      if (letGo) void counted.then(() => sessions.get(h.name)!.close()).catch(() => {});
+      return { collected, counted };
+    });
+    if (interrupted) {
+      await Promise.all(ending.map((e) => e.collected));
       mark('collect');
     }
-    // What went through each interface during the test.
-    const after = await readInterfaces(run, live());
-    for (const [name, { interfaces: facts }] of after) {
-      const d = counterDeltas(before.get(name) ?? [], facts);
-      deltas.set(name, d);
-      for (const i of sessions.get(name)?.interfaces ?? []) Object.assign(i, { rx_bytes: d.get(i.name)?.rx ?? null, tx_bytes: d.get(i.name)?.tx ?? null });
-    }
+    await Promise.all(ending.map((e) => e.counted));
     mark('interfaces');
     // --retest: the failing pairs again, alone (after the counters, which are the mesh's).
     if (opts.retest && !signal?.aborted) {

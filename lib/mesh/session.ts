@@ -83,6 +83,7 @@ export class HostSession {
   interfaces?: HostInterface[];
   private readonly rtts: number[] = [];
   private closing = false;
+  private closed: Promise<void> | undefined;
   private lastTick = performance.now();
   /** iperf3 processes this host was asked to start so far: its silence allowance grows with them. */
   private work = 0;
@@ -243,11 +244,16 @@ export class HostSession {
     return { count: this.rtts.length, min_ms: r(Math.min(...this.rtts)), mean_ms: r(sum / this.rtts.length), max_ms: r(Math.max(...this.rtts)) };
   }
 
-  /** Ask the daemon to stop its iperf3s, then end its stdin so it exits. */
-  async close(): Promise<void> {
+  /** End the daemon's stdin, so it stops its iperf3s and exits; closing again waits for the first close. */
+  close(): Promise<void> {
+    return (this.closed ??= this.shutdown());
+  }
+
+  private async shutdown(): Promise<void> {
     this.closing = true;
     clearInterval(this.pinger);
-    if (!this.lost) await this.rpc.call('stop', {}, 5000).catch(() => {});
+    // No stop first: the daemon stops every iperf3 it started when its stdin ends, and the
+    // channel closes once it has (lib/daemon/main.ts). One round trip less per host at the end.
     await this.channel.close();
   }
 
