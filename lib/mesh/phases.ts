@@ -323,8 +323,8 @@ export async function collectHost(run: RunState, name: string, stopped?: Promise
   try {
     await (stopped ?? s.call('stop', {}, 5000));
     const res = await s.call('collect', { wait_ms: 0 }, RPC_TIMEOUT_MS);
-    // Records are pushed by every host's collect as it comes back: look at them only now.
-    const have = new Set(records.filter((r) => r.source === name || r.destination === name).map((r) => `${r.role}:${r.id}`));
+    // What the rounds already collected (read now: the other hosts' collects push theirs meanwhile).
+    const have = new Set(records.map((r) => `${r.role}:${r.id}`));
     const fresh = res.instances.filter((r) => !have.has(`${r.role}:${r.id}`));
     records.push(...fresh);
     run.journal?.records(null, 'all', name, fresh);
