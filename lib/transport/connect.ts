@@ -91,6 +91,9 @@ const END_WAIT_MS = 2000;
  * a library user's process alive for the kernel's 15 minutes.
  */
 export function endConnection(conn: ssh2.Client): Promise<void> {
+  const sock = (conn as unknown as { _sock?: Duplex })._sock;
+  // Closed already (the host ended it, or its daemon's exit took it down): no 'close' is coming.
+  if (!sock || sock.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
@@ -98,8 +101,8 @@ export function endConnection(conn: ssh2.Client): Promise<void> {
       resolve();
     };
     // ssh2's destroy() does nothing once the socket is ended (it checks that it is writable), so
-    // the socket itself is destroyed. Also when it had closed before: then no 'close' comes.
-    const timer = setTimeout(() => ((conn as unknown as { _sock?: Duplex })._sock?.destroy(), done()), END_WAIT_MS);
+    // the socket itself is destroyed.
+    const timer = setTimeout(() => (sock.destroy(), done()), END_WAIT_MS);
     conn.once('close', done);
     conn.end();
   });
