@@ -104,8 +104,8 @@ t.test('sample: a host that never joined adds no pairs the plan did not choose; 
   const live = five.hosts.filter((h) => h.name !== 'e');
   const flows = planFlows(live, 1, test);
   // d was in the plan and lost before its clients ran: its own pairs (one out, one in) are skipped.
-  const failed = { e: 'cannot connect', d: 'lost' };
-  const status = (name: string): HostResult => ({ name, address: '198.19.1.9', status: failed[name as keyof typeof failed] ? 'failed' : 'ok', error: failed[name as keyof typeof failed] ? { code: 'unreachable', message: failed[name as keyof typeof failed]! } : null, clock_offset_ms: 0 });
+  const failed: Record<string, string> = { e: 'cannot connect', d: 'lost' };
+  const status = (name: string): HostResult => ({ name, address: '198.19.1.9', status: failed[name] ? 'failed' : 'ok', error: failed[name] ? { code: 'unreachable', message: failed[name] } : null, clock_offset_ms: 0 });
   const records = flows.filter((f) => f.client.name !== 'd' && f.server.name !== 'd').map((f) => record(f.id, 'client', iperfDoc(1e8)));
   const doc = buildResults(input({ test, hosts: five.hosts.map((h) => status(h.name)), flows, records, rounds: [{ round: 0, scheduled_at: T0, flows: 4, errors: {} }] }));
   t.equal(schemaErrors(doc), '');

@@ -4,12 +4,13 @@
 import t from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { loadInventory, parseInventory } from '../lib/inventory/load.js';
+import { namespacePids } from '../lib/lab/network.js';
 import { sshTransport } from '../lib/transport/ssh.js';
 import { HostError } from '../lib/transport/types.js';
 import { canRunLab, NO_LAB_REASON, withLab } from './helpers/lab.js';
+import { processes } from './helpers/procs.js';
 
 async function dropper(address: string, drop: (s: net.Socket) => void): Promise<{ port: number; close: () => void }> {
   const server = net.createServer((s) => drop(s));
@@ -81,10 +82,10 @@ t.test('a connection the host already closed is let go at once', { skip: !canRun
   const ch = await sshTransport.open({ host: inv.hosts[0]!, ssh: inv.ssh, options: { heartbeat_ms: 10_000, port_range: [5201, 5299], iperf3: 'iperf3' } });
   ch.stdout.resume();
   // The connection's own sshd processes in that host (not its listener, "sshd: /usr/sbin/sshd -D …").
-  const pids = execFileSync('ip', ['netns', 'pids', lab.network.hosts[0]!.namespace], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  const sessions = pids.filter((pid) => /^sshd: root/.test(readCmdline(pid)));
-  t.ok(sessions.length > 0, `found the connection's sshd (${sessions.join(', ')})`);
-  for (const pid of sessions) process.kill(Number(pid), 'SIGKILL');
+  const pids = await namespacePids(lab.network.hosts[0]!.namespace);
+  const sessions = processes().filter((p) => pids.includes(p.pid) && /^sshd: root/.test(p.cmdline));
+  t.ok(sessions.length > 0, `found the connection's sshd (${sessions.map((p) => p.pid).join(', ')})`);
+  for (const p of sessions) process.kill(p.pid, 'SIGKILL');
   await ch.closed;
   const start = Date.now();
   await ch.close();
@@ -92,10 +93,3 @@ t.test('a connection the host already closed is let go at once', { skip: !canRun
   t.ok(took < 500, `closed ${took} ms after it was asked to (bound 500; the wait for an end that never comes is 2,000)`);
 });
 
-function readCmdline(pid: string): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-}
