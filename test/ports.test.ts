@@ -14,12 +14,12 @@ const TCP6 = `  sl  local_address                         remote_address        
    0: 00000000000000000000000000000000:1452 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 51000 1 0000000000000000 100 0 0 10 0
 `;
 
-t.test('/proc/net/tcp{,6} lines give port, state and inode', async (t) => {
+t.test('/proc/net/tcp{,6} lines give port, the peer\'s port, state and inode', async (t) => {
   t.same(parseProcNetTcp(TCP), [
-    { port: 5201, state: TCP_LISTEN, inode: 41234 },
-    { port: 22, state: 1, inode: 41300 },
+    { port: 5201, remotePort: 0, state: TCP_LISTEN, inode: 41234 },
+    { port: 22, remotePort: 0xd2f0, state: 1, inode: 41300 },
   ]);
-  t.same(parseProcNetTcp(TCP6), [{ port: 5202, state: TCP_LISTEN, inode: 51000 }]);
+  t.same(parseProcNetTcp(TCP6), [{ port: 5202, remotePort: 0, state: TCP_LISTEN, inode: 51000 }]);
   t.same(parseProcNetTcp(''), []);
 });
 

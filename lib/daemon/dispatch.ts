@@ -6,18 +6,15 @@ import { RpcCode, JsonRpcId, JsonRpcResponse } from '../protocol/messages.js';
 import { readInterfaces, resolveNames } from './interfaces.js';
 import { RpcFailure, DaemonService } from './service.js';
 import { preflight, probe } from './check.js';
-import { checkCollect, checkEmpty, checkInterfaces, checkPreflight, checkProbe, checkReleaseClients, checkStop, checkStartClients, checkStartServers, ParamError } from './validate.js';
+import { checkCollect, checkEmpty, checkInterfaces, checkPreflight, checkProbe, checkRelease, checkStop, checkStartClients, checkStartServers, ParamError } from './validate.js';
 
 type Handler = (service: DaemonService, params: unknown, range: readonly [number, number]) => unknown;
 
 const HANDLERS: Record<string, Handler> = {
   hello: (s, p) => (checkEmpty(p), s.hello()),
-  start_servers: (s, p) => {
-    const { servers, idle_timeout } = checkStartServers(p);
-    return s.startServers(servers, idle_timeout);
-  },
+  start_servers: (s, p) => s.startServers(checkStartServers(p)),
   start_clients: (s, p, range) => s.startClients(checkStartClients(p, range)),
-  release_clients: (s, p) => s.releaseClients(checkReleaseClients(p)),
+  release: (s, p) => s.release(checkRelease(p)),
   status: (s, p) => (checkEmpty(p), s.status()),
   collect: (s, p) => s.collect(checkCollect(p)),
   stop: (s, p) => s.stop(checkStop(p).ids),

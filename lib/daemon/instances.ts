@@ -30,28 +30,24 @@ export interface SpawnSpec extends InstanceLabel {
   iperf3_version: string | null;
   scheduled_at?: number | null;
   /**
-   * Start it stopped, to be let go by release(): the cost of creating the process is paid
-   * before the common start instant, so that all clients of a round start within a few ms.
-   * A held process stays in the daemon's process group, so that one signal to the group can
-   * release every held client at once (see releaseGroup).
+   * A server to be held stopped until its round's instant. It stays in the daemon's process
+   * group, so that one signal to the group can wake every held server at once (see wakeGroup).
    */
   held?: boolean;
 }
 
-/** A shell that stops itself and, once continued, becomes the real command (same pid). */
-const HOLD = ['/bin/sh', '-c', 'kill -STOP $$; exec "$0" "$@"'];
-
 /**
- * Let every held process go with one signal to the daemon's process group, when the daemon leads
- * its own group (as under sshd, or the local transport): one system call, so that the kernel's
- * scheduler cannot pause the daemon between two releases once the first clients load the host.
- * Returns false where the daemon shares a group with others; then each is released in turn.
+ * Wake held servers with one signal to the daemon's process group, when the daemon leads its own
+ * group (as under sshd, or the local transport): one system call, so that the kernel's scheduler
+ * cannot pause the daemon between two wakes once the first tests load the host. Only when every
+ * stopped process of the group is to be woken: SIGCONT does nothing to the running (the daemon,
+ * clients), but would wake a later round's held servers. Returns false when it cannot; then the
+ * caller wakes each in turn.
  */
-export function releaseGroup(held: Instance[]): boolean {
-  if (!leadsOwnGroup()) return false;
+export function wakeGroup(servers: Instance[], allHeld: boolean): boolean {
+  if (!allHeld || !leadsOwnGroup()) return false;
   const now = Date.now();
-  for (const inst of held) if (inst.running) inst.record.started_at = now;
-  // SIGCONT resumes the stopped and does nothing to the running (the daemon, earlier clients).
+  for (const inst of servers) if (inst.running) inst.record.released_at = now;
   process.kill(-process.pid, 'SIGCONT');
   return true;
 }
@@ -63,7 +59,7 @@ export class Instance {
   readonly record: InstanceRecord;
   readonly exited: Promise<void>;
   private readonly child: ChildProcess;
-  /** Leads its own process group (killed as a group), or sits in the daemon's (held clients). */
+  /** Leads its own process group (killed as a group), or sits in the daemon's (held servers). */
   private readonly ownGroup: boolean;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private stdout: Buffer[] = [];
@@ -74,8 +70,7 @@ export class Instance {
   private readonly stream: JsonStream | null;
 
   constructor(spec: SpawnSpec, daemonPid: number, onInterval?: IntervalListener) {
-    const argv = spec.held ? [...HOLD, ...spec.argv] : spec.argv;
-    const [cmd, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
+    const [cmd, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...spec.argv] : spec.argv;
     this.ownGroup = !spec.held;
     this.child = spawn(cmd!, args, { detached: this.ownGroup, stdio: ['ignore', 'pipe', 'pipe'] });
     const { argv: recorded, scheduled_at, held: _held, ...label } = spec;
@@ -93,6 +88,8 @@ export class Instance {
       stderr: '',
       iperf3: null,
       timed_out: false,
+      released_at: null,
+      traffic_started_at: null,
     };
     this.stream = spec.argv.includes('--json-stream') ? new JsonStream(onInterval && ((data) => onInterval(this.record.id, data))) : null;
     this.child.stdout!.on('data', (c: Buffer) => {
@@ -125,10 +122,15 @@ export class Instance {
     return { id: this.record.id, role: this.record.role, state: this.record.state, pid: this.record.pid };
   }
 
-  /** Let a held process go; its start time is now. */
-  release(): void {
+  /** Stop it (a server that listens): its kernel still completes handshakes meanwhile. */
+  hold(): void {
+    this.signal('SIGSTOP');
+  }
+
+  /** Wake a held server; its release time is now. */
+  wake(): void {
     if (!this.running) return;
-    this.record.started_at = Date.now();
+    this.record.released_at = Date.now();
     this.signal('SIGCONT');
   }
 
@@ -138,7 +140,7 @@ export class Instance {
    * (hundreds of processes on a few cores, where iperf3's own exchanges wait seconds for their
    * turn) it is only slow: then it is looked at again after `againMs`, until `maxMs` from now.
    * Whether it uses CPU tells nothing: a hung iperf3 may spin. A new deadline replaces the one
-   * before (a held client's, once released).
+   * before (a waiting client's, once its round is released).
    */
   deadline(ms: number, againMs = ms, maxMs = ms): void {
     const end = Date.now() + maxMs;
@@ -164,7 +166,7 @@ export class Instance {
   async kill(): Promise<void> {
     if (!this.running) return;
     this.signal('SIGTERM');
-    this.signal('SIGCONT'); // a held (stopped) process gets its TERM only once continued
+    this.signal('SIGCONT'); // a held (stopped) server gets its TERM only once continued
     const timer = setTimeout(() => this.signal('SIGKILL'), KILL_GRACE_MS);
     await this.exited;
     clearTimeout(timer);

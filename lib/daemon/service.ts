@@ -9,11 +9,13 @@ import type {
   DaemonOptions,
   HelloResult,
   IntervalParams,
-  ReleaseClientsParams,
+  ReleaseParams,
+  ReleaseResult,
   ServerSpec,
   StartClientsParams,
   StartClientsResult,
   StartedInstance,
+  StartServersParams,
   StartServersResult,
   StatusResult,
   StopResult,
@@ -22,7 +24,8 @@ import { CLIENT_BUSY_MAX_MS, CLIENT_GRACE_MS, INTERVAL_METHOD, RpcCode } from '.
 import { iperfError } from '../shared/iperf-json.js';
 import { hostFacts, IperfFacts, probeIperf } from './facts.js';
 import { HealthSampler } from './health.js';
-import { Instance, IntervalListener, releaseGroup, SpawnSpec } from './instances.js';
+import { Instance, IntervalListener, SpawnSpec, wakeGroup } from './instances.js';
+import { LOOK_AHEAD_MS, watchTrafficStart } from './traffic-start.js';
 import { coresNear, numaOf } from './numa.js';
 import { clientArgv, serverArgv } from './iperf-args.js';
 import { pickPorts } from './ports.js';
@@ -31,18 +34,19 @@ import { tcpSockets, usableCpus } from './proc.js';
 import { familyOf, ProcWatch } from './watch.js';
 
 /**
- * How long a server may take to reach LISTEN, and a held client to stop itself, before we call
- * it failed: generous, since hundreds of processes may be starting on a busy host.
+ * How long a server may take to reach LISTEN, a held one to stop, and a client to connect to its
+ * held server, before we call it failed or answer without it: generous, since hundreds of
+ * processes may be starting on a busy host.
  */
 const LISTEN_TIMEOUT_MS = 15_000;
-const HOLD_TIMEOUT_MS = 15_000;
-/** Longest a client may stay held before release_clients; then it is killed. */
-const HOLD_MAX_MS = 120_000;
+const CONNECT_TIMEOUT_MS = 15_000;
+/** Longest a client may wait for its server's release; then it is killed. */
+const WAIT_MAX_MS = 120_000;
 /** Processes spawned between two turns of the event loop, so heartbeats are answered meanwhile. */
 const SPAWN_BATCH = 4;
 
-/** A held client and how long it is meant to run. */
-interface Held {
+/** A client waiting for its round's release, and how long it is meant to run. */
+interface Waiting {
   inst: Instance;
   durationMs: number;
 }
@@ -71,7 +75,9 @@ export class DaemonService {
   private readonly cpus: number[];
   private readonly health = new HealthSampler();
   private readonly watch = new ProcWatch();
-  private held: Held[] = [];
+  /** Clients connected and waiting for the next release; servers held stopped. */
+  private waiting: Waiting[] = [];
+  private readonly held = new Map<string, Instance>();
   /** Until when (ms since the epoch) a test of ours runs: the controller may be silent meanwhile. */
   testRunsUntil = 0;
   private nextCpu = 0;
@@ -95,7 +101,7 @@ export class DaemonService {
     return this.iperf;
   }
 
-  async startServers(servers: ServerSpec[], idleTimeout?: number): Promise<StartServersResult> {
+  async startServers({ servers, idle_timeout: idleTimeout, hold }: StartServersParams): Promise<StartServersResult> {
     this.checkNew(servers);
     const version = this.iperfFacts().version;
     const ports = this.takePorts(servers.length, '');
@@ -108,6 +114,7 @@ export class DaemonService {
         port,
         address: spec.bind,
         iperf3_version: version,
+        held: hold,
       });
     const startOne = async (spec: ServerSpec, i: number) => {
       const cpu = this.takeCpu(spec.bind);
@@ -129,9 +136,9 @@ export class DaemonService {
   }
 
   /**
-   * Create clients' processes, stopped, and let them go at `start_at` (host clock), or now. With
-   * `hold`, answer once they are created and keep them stopped until release_clients: the
-   * controller picks the instant only when every host has said it is ready.
+   * Start clients now, against servers held stopped on their hosts, and answer once each has its
+   * control connection up (or has exited): all the cost of creating and loading a process is paid
+   * here, before the instant. They wait, connected, until release wakes their servers.
    */
   async startClients(p: StartClientsParams): Promise<StartClientsResult> {
     this.checkNew(p.clients);
@@ -151,41 +158,45 @@ export class DaemonService {
           }
         }
       : undefined;
-    // Create every process now, stopped, so that the instant costs only a signal each.
-    const held: Held[] = [];
+    const started: Instance[] = [];
     for (const [i, spec] of p.clients.entries()) {
-      const inst = this.launch(
-        { ...spec, role: 'client', argv: argvs[i]!, cpu: cpus[i]!, port: spec.port, address: spec.host, iperf3_version: version, scheduled_at: p.start_at ?? null, held: true },
-        onInterval,
-      );
-      held.push({ inst, durationMs: spec.options.duration * 1000 });
+      started.push(this.launch({ ...spec, role: 'client', argv: argvs[i]!, cpu: cpus[i]!, port: spec.port, address: spec.host, iperf3_version: version }, onInterval));
       await breathe(i);
     }
-    await Promise.all(held.map(({ inst }) => this.watch.stopped(inst.record.pid, HOLD_TIMEOUT_MS, () => !inst.running)));
-    if (p.hold) {
-      // A hold the controller never releases (it gave up on this host) must not outlive the run.
-      for (const { inst, durationMs } of held) inst.deadline(HOLD_MAX_MS + durationMs + CLIENT_GRACE_MS);
-      this.held.push(...held);
-      return { clients: held.map(({ inst }) => started_(inst)) };
-    }
-    return { clients: await this.release(held, p.start_at) };
+    const connected = await Promise.all(
+      started.map((inst, i) => this.watch.connected(inst.record.pid, p.clients[i]!.port, familyOf(p.clients[i]!.host), CONNECT_TIMEOUT_MS, () => !inst.running)),
+    );
+    return {
+      clients: started.map((inst, i) => {
+        const durationMs = p.clients[i]!.options.duration * 1000;
+        // A release that never comes (the controller gave up on this host) must not leave it waiting.
+        inst.deadline(WAIT_MAX_MS + durationMs + CLIENT_GRACE_MS);
+        if (inst.running) this.waiting.push({ inst, durationMs });
+        return { ...started_(inst), connected: connected[i]! && inst.running };
+      }),
+    };
   }
 
-  /** Let every held client go at `start_at` (host clock), or now. */
-  async releaseClients(p: ReleaseClientsParams): Promise<StartClientsResult> {
-    const held = this.held.splice(0);
-    for (const { inst } of held) inst.record.scheduled_at = p.start_at ?? null;
-    return { clients: await this.release(held, p.start_at) };
-  }
-
-  private async release(held: Held[], startAt: number | undefined): Promise<StartedInstance[]> {
-    if (startAt !== undefined) await sleep(startAt - Date.now());
-    if (!releaseGroup(held.map((h) => h.inst))) for (const { inst } of held) inst.release();
-    this.testRunsUntil = Math.max(this.testRunsUntil, Date.now() + Math.max(0, ...held.map((h) => h.durationMs)));
-    return held.map(({ inst, durationMs }) => {
-      inst.deadline(durationMs + CLIENT_GRACE_MS, CLIENT_GRACE_MS, durationMs + CLIENT_BUSY_MAX_MS);
-      return started_(inst);
-    });
+  /**
+   * The round's instant: at `start_at` (host clock) wake the round's held servers, with one
+   * signal where it can; then watch the waiting clients for their traffic's real start and give
+   * them their deadlines from now.
+   */
+  async release(p: ReleaseParams): Promise<ReleaseResult> {
+    const clients = this.waiting.splice(0);
+    const servers = (p.servers ?? []).map((id) => this.held.get(id)).filter((i): i is Instance => i !== undefined);
+    const instant = p.start_at ?? Date.now();
+    for (const { inst } of clients) inst.record.scheduled_at = p.start_at ?? null;
+    await sleep(instant - LOOK_AHEAD_MS - Date.now());
+    // Their descriptors are counted now, just before any server can wake.
+    watchTrafficStart(clients.map((c) => c.inst), instant);
+    await sleep(instant - Date.now());
+    for (const inst of servers) this.held.delete(inst.record.id);
+    if (!wakeGroup(servers, this.held.size === 0)) for (const inst of servers) inst.wake();
+    const releasedAt = Date.now();
+    this.testRunsUntil = Math.max(this.testRunsUntil, releasedAt + Math.max(0, ...clients.map((c) => c.durationMs)));
+    for (const { inst, durationMs } of clients) inst.deadline(durationMs + CLIENT_GRACE_MS, CLIENT_GRACE_MS, durationMs + CLIENT_BUSY_MAX_MS);
+    return { released_at: releasedAt, servers: servers.length, clients: clients.length };
   }
 
   /** iperf3 processes running now. */
@@ -285,7 +296,15 @@ export class DaemonService {
     if (listening) {
       // Its port is free again once it has gone: servers started per round reuse the range. (A
       // port it could not take stays given: a program we cannot see holds it.)
-      void inst.exited.then(() => this.portsGiven.delete(spec.port));
+      void inst.exited.then(() => {
+        this.portsGiven.delete(spec.port);
+        this.held.delete(spec.id);
+      });
+      if (spec.held) {
+        inst.hold();
+        this.held.set(spec.id, inst);
+        await this.watch.stopped(inst.record.pid, LISTEN_TIMEOUT_MS, () => !inst.running);
+      }
       return started_(inst);
     }
     await inst.kill();

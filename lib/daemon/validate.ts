@@ -13,7 +13,7 @@ import type {
   DaemonOptions,
   InstanceLabel,
   IperfOptions,
-  ReleaseClientsParams,
+  ReleaseParams,
   ServerSpec,
   StartClientsParams,
   StartServersParams,
@@ -75,8 +75,10 @@ export function checkStartServers(params: unknown): StartServersParams {
     const o = obj(v, path);
     return { ...label(o, path), bind: str(o.bind, `${path}.bind`, ADDRESS, 'an IP address or host name') };
   });
-  const idle = p.idle_timeout === undefined ? undefined : int(p.idle_timeout, 'params.idle_timeout', 1, 86400);
-  return idle === undefined ? { servers } : { servers, idle_timeout: idle };
+  const out: StartServersParams = { servers };
+  if (p.idle_timeout !== undefined) out.idle_timeout = int(p.idle_timeout, 'params.idle_timeout', 1, 86400);
+  if (p.hold !== undefined) out.hold = bool(p.hold, 'params.hold');
+  return out;
 }
 
 function bool(x: unknown, path: string): boolean | undefined {
@@ -114,9 +116,8 @@ export function checkStartClients(params: unknown, range: readonly [number, numb
     if (o.bind !== undefined) spec.bind = str(o.bind, `${path}.bind`, ADDRESS, 'an IP address or host name');
     return spec;
   });
-  const out: StartClientsParams = { clients, ...startAt(p) };
+  const out: StartClientsParams = { clients };
   if (p.live !== undefined) out.live = bool(p.live, 'params.live');
-  if (p.hold !== undefined) out.hold = bool(p.hold, 'params.hold');
   return out;
 }
 
@@ -125,11 +126,13 @@ function startAt(p: Obj): { start_at?: number } {
   return p.start_at === undefined ? {} : { start_at: int(p.start_at, 'params.start_at', Date.now() - 60_000, Date.now() + 60_000) };
 }
 
-export function checkReleaseClients(params: unknown): ReleaseClientsParams {
+export function checkRelease(params: unknown): ReleaseParams {
   const p = optionalObj(params, 'params');
-  const extra = Object.keys(p).filter((k) => k !== 'start_at');
+  const extra = Object.keys(p).filter((k) => k !== 'start_at' && k !== 'servers');
   if (extra.length > 0) throw new ParamError(`params has unknown fields: ${extra.join(', ')}`);
-  return startAt(p);
+  const out: ReleaseParams = startAt(p);
+  if (p.servers !== undefined) out.servers = list(p.servers, 'params.servers', (v, path) => str(v, path, ID, 'an instance id'));
+  return out;
 }
 
 export function checkCollect(params: unknown): CollectParams {

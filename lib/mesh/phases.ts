@@ -178,7 +178,8 @@ export async function startServers(run: RunState, hosts: HostConfig[], flows: Fl
       if (servers.length === 0) return;
       try {
         const lap = stopwatch();
-        const res = await sessions.get(h.name)!.call('start_servers', { servers, idle_timeout: Math.ceil(idleTimeout) }, rpcTimeout(servers.length));
+        // Held stopped once listening: each round's instant wakes its own (runRound).
+        const res = await sessions.get(h.name)!.call('start_servers', { servers, idle_timeout: Math.ceil(idleTimeout), hold: true }, rpcTimeout(servers.length));
         sessions.get(h.name)!.timings.servers = (sessions.get(h.name)!.timings.servers ?? 0) + lap();
         for (const s of res.servers) ports.set(s.id, s.port);
         emit({ type: 'servers-listening', host: h.name, count: res.servers.length });
@@ -191,10 +192,12 @@ export async function startServers(run: RunState, hosts: HostConfig[], flows: Fl
 }
 
 /**
- * 3. One round, in two steps so that its clients start together at any size: every client host
- * creates its clients' processes, held stopped, and says so; then the controller picks an instant
- * that every host can meet (twice the slowest round trip now, plus a margin) and releases them all
- * at it, each in its own clock. The test runs, and the round's instances are collected.
+ * 3. One round, in two steps so that its tests start together at any size. Its servers are held
+ * stopped (startServers), and a stopped server's kernel still completes handshakes: so first every
+ * client host starts its clients, which connect and wait, and says so; all the cost of creating
+ * processes is paid then. Then the controller picks an instant that every host can meet (twice
+ * the slowest round trip now, plus a margin) and each host, in its own clock, wakes its servers
+ * at it with one signal. The test runs, and the round's instances are collected.
  */
 export async function runRound(run: RunState, round: number, flows: Flow[], ports: Map<string, number>): Promise<RoundOutcome> {
   const { sessions, emit, latestBps, signal } = run;
@@ -206,34 +209,36 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
   latestBps.clear();
   const lap = stopwatch();
   const timing: RoundTiming = { prepare: 0, lead: 0, test: 0, collect: 0 };
-  const ready: HostConfig[] = [];
   await Promise.all(
     clientHosts.map(async (h) => {
       const s = sessions.get(h.name)!;
       const clients = plan.get(h.name)!;
       try {
         const live = supports(s.hello.iperf3_version, '--json-stream');
-        await s.call('start_clients', { clients, live, hold: true }, rpcTimeout(clients.length));
-        ready.push(h);
+        await s.call('start_clients', { clients, live }, rpcTimeout(clients.length));
       } catch (err) {
         errors[h.name] = asError(err, 'start_clients');
       }
     }),
   );
-  const rtts = await Promise.all(ready.map((h) => sessions.get(h.name)!.rttNow(RPC_TIMEOUT_MS)));
-  const lead = RELEASE_MARGIN_MS + RELEASE_PER_HOST_MS * ready.length + 2 * Math.max(0, ...rtts);
+  // Every host of the round is released: those that serve wake their servers, those whose
+  // clients wait watch for their traffic's start.
+  const live = hosts.filter((h) => run.isUp(h.name));
+  const rtts = await Promise.all(live.map((h) => sessions.get(h.name)!.rttNow(RPC_TIMEOUT_MS)));
+  const lead = RELEASE_MARGIN_MS + RELEASE_PER_HOST_MS * live.length + 2 * Math.max(0, ...rtts);
   timing.prepare = lap();
   const startAt = Date.now() + lead;
-  emit({ type: 'round-scheduled', round, start_at: new Date(startAt).toISOString(), lead_ms: lead, hosts: ready.map((h) => h.name), flows: flows.length });
+  emit({ type: 'round-scheduled', round, start_at: new Date(startAt).toISOString(), lead_ms: lead, hosts: live.map((h) => h.name), flows: flows.length });
   for (const h of hosts) sessions.get(h.name)!.testRunsUntil(startAt + run.test.duration * 1000);
   await Promise.all(
-    ready.map(async (h) => {
+    live.map(async (h) => {
       const s = sessions.get(h.name)!;
+      const servers = flows.filter((f) => f.server.name === h.name).map((f) => f.id);
       try {
-        const res = await s.call('release_clients', { start_at: Math.round(startAt + s.clock.offset_ms) }, RPC_TIMEOUT_MS + lead);
-        emit({ type: 'clients-started', host: h.name, count: res.clients.length, round });
+        const res = await s.call('release', { start_at: Math.round(startAt + s.clock.offset_ms), ...(servers.length ? { servers } : {}) }, RPC_TIMEOUT_MS + lead);
+        if (res.clients > 0) emit({ type: 'clients-started', host: h.name, count: res.clients, round });
       } catch (err) {
-        errors[h.name] = asError(err, 'start_clients');
+        errors[h.name] ??= asError(err, 'start_clients');
       }
     }),
   );

@@ -14,6 +14,7 @@ import { stopwatch } from '../shared/stopwatch.js';
 import { Journal } from '../results/journal.js';
 import type { ResultsDocument } from '../results/types.js';
 import { writeResults } from '../results/write.js';
+import { windowWarnings } from '../results/window.js';
 import { writeReportHtml } from '../report/render.js';
 import { ErrorInfo, InventoryError, UsageError } from '../shared/errors.js';
 import { localTransport } from '../transport/local.js';
@@ -254,6 +255,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   // 5. The results, each host's built in one place.
   const doc = buildResults(results());
   trafficWarnings(doc, deltas).forEach(warn);
+  windowWarnings(doc.run.rounds, test.duration).forEach(warn);
   doc.run.timings.build = mark('build');
   doc.run.timings.total = Date.now() - startedAt.getTime();
   await journal?.flush();

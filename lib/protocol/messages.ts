@@ -5,7 +5,7 @@
  */
 
 /** Bumped on any incompatible change; the daemon announces it in its ready line. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Longest line either side accepts; longer lines are refused, so memory stays bounded. */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -138,6 +138,13 @@ export interface StartServersParams {
   servers: ServerSpec[];
   /** Seconds a server waits for its client before giving up (iperf3 >= 3.10 --idle-timeout). */
   idle_timeout?: number;
+  /**
+   * Stop each server (SIGSTOP) once it listens, until `release` wakes it. A stopped server's
+   * kernel still completes TCP handshakes, so its client connects, sends its cookie and waits
+   * for the parameter exchange: every process exists and is connected before the instant, and
+   * the instant is one SIGCONT per host (docs/measurement.md).
+   */
+  hold?: boolean;
 }
 
 export interface StartedInstance {
@@ -146,6 +153,8 @@ export interface StartedInstance {
   port: number;
   cpu: number | null;
   started_at: number;
+  /** A client: whether its control connection was up (to its held server) when start_clients answered. */
+  connected?: boolean;
 }
 
 export interface StartServersResult {
@@ -165,15 +174,13 @@ export interface ClientSpec extends InstanceLabel {
   options: IperfOptions;
 }
 
+/**
+ * Start these clients now, against servers held stopped: the answer comes once each has its
+ * control connection up (or has exited), so that this host is ready and the controller can pick
+ * an instant every host can meet. Their traffic begins when `release` wakes their servers.
+ */
 export interface StartClientsParams {
   clients: ClientSpec[];
-  /** Start them all at this instant of the host's clock (ms since the epoch); now if absent. */
-  start_at?: number;
-  /**
-   * Create the processes and keep them stopped until release_clients (start_at is then ignored):
-   * the answer says this host is ready, and the controller picks an instant every host can meet.
-   */
-  hold?: boolean;
   /** Forward per-interval progress as `meshperf.interval` notifications (iperf3 >= 3.17). */
   live?: boolean;
 }
@@ -192,9 +199,23 @@ export interface StartClientsResult {
   clients: StartedInstance[];
 }
 
-export interface ReleaseClientsParams {
-  /** Let every held client go at this instant of the host's clock (ms since the epoch); now if absent. */
+/**
+ * The round's instant: at `start_at` (host clock, ms since the epoch; now if absent) wake the
+ * held servers named in `servers`; from then on watch this host's waiting clients for the moment
+ * their traffic begins (their first data stream), and give them their deadlines.
+ */
+export interface ReleaseParams {
   start_at?: number;
+  /** Ids of this host's held servers that serve this round. */
+  servers?: string[];
+}
+
+export interface ReleaseResult {
+  /** When the servers were woken, host clock. */
+  released_at: number;
+  /** Servers woken, and clients now under watch. */
+  servers: number;
+  clients: number;
 }
 
 export type InstanceRole = 'server' | 'client';
@@ -260,6 +281,14 @@ export interface InstanceRecord extends InstanceLabel {
   scheduled_at: number | null;
   /** iperf3 version that ran it. */
   iperf3_version: string | null;
+  /** A held server: when release woke it (host clock); null otherwise. */
+  released_at: number | null;
+  /**
+   * A client: when its traffic began (host clock), i.e. when it opened its first data stream,
+   * seen by the daemon as a new descriptor in /proc/<pid>/fd (the midpoint between the last look
+   * without it and the first with it); null when it never got that far.
+   */
+  traffic_started_at: number | null;
 }
 
 export interface CollectResult {
@@ -342,7 +371,7 @@ export interface Methods {
   hello: [Record<string, never> | undefined, HelloResult];
   start_servers: [StartServersParams, StartServersResult];
   start_clients: [StartClientsParams, StartClientsResult];
-  release_clients: [ReleaseClientsParams, StartClientsResult];
+  release: [ReleaseParams, ReleaseResult];
   status: [Record<string, never> | undefined, StatusResult];
   collect: [CollectParams | undefined, CollectResult];
   stop: [StopParams | undefined, StopResult];

@@ -1,7 +1,8 @@
 /**
  * Every flow's per-second throughput on the controller's clock: each instance's iperf3 intervals,
- * placed by when its client really started (host clock less the host's measured offset), so that
- * a dip across the fabric at one second lines up in every flow at once.
+ * placed from when its traffic really began (its first data stream, already on the controller's
+ * clock in the results), so that a dip across the fabric at one second lines up in every flow at
+ * once, and a flow that began late is drawn late.
  */
 import type { InstanceResult, ResultsDocument } from '../results/types.js';
 import { pairsOf } from '../results/verdict/judge.js';
@@ -34,7 +35,7 @@ export function timeline(doc: ResultsDocument): Timeline {
   const flows = pairsOf(doc).flatMap(([src, dst, p]) =>
     p.instances
       .filter((i) => i.started_at && i.iperf3)
-      .map((i) => ({ id: `${src}>${dst}${i.plane === 'default' ? '' : ':' + i.plane}#${i.instance}`, src, dst, start: Date.parse(i.started_at!) - (i.clock_offset_ms ?? 0), points: points(i) })),
+      .map((i) => ({ id: `${src}>${dst}${i.plane === 'default' ? '' : ':' + i.plane}#${i.instance}`, src, dst, start: Date.parse(i.started_at!), points: points(i) })),
   );
   if (!flows.length) return { t0: Date.parse(doc.run.started_at), x: [], series: [], aggregate: [] };
   const t0 = Math.min(...flows.map((f) => f.start));

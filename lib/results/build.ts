@@ -12,6 +12,7 @@ import { measured, NO_PROTOCOL_METRICS, pairSummary } from './pair-summary.js';
 import { applyVerdicts } from './verdict/apply.js';
 import { defaultThresholds, Thresholds } from './verdict/thresholds.js';
 import { clientMetrics, emptyMetrics, iperfVersionOf, localPort } from './metrics.js';
+import { commonWindow, inWindow, realSpan, spread } from './window.js';
 import {
   EndpointResult,
   ErrorInfo,
@@ -107,10 +108,25 @@ export function buildResults(input: BuildInput): ResultsDocument {
     if (!flowsByPair.has(key)) flowsByPair.set(key, []);
     flowsByPair.get(key)!.push(f);
   }
-  const instance = (f: PlannedFlow, mirrored: boolean): InstanceResult => {
+  const build = (f: PlannedFlow, mirrored: boolean): InstanceResult => {
     const down = [f.src, f.dst].map((h) => hostsByName.get(h.name)!).find((h) => h.status !== 'ok');
     const blame = down?.error ?? roundErrors.get(f.round)?.[f.client.name];
     return instanceResult(f, mirrored, byKey.get(`client:${f.id}`), byKey.get(`server:${f.id}`), hostsByName, blame, offsets.get(f.client.name) ?? null, input.interruptedAt);
+  };
+  // Every flow's instance first, so that each round's common window is known before the pairs
+  // are summed up (a pair says how much of its test fell inside it).
+  const built = new Map(input.flows.map((f) => [f.id, build(f, false)]));
+  // Re-test rounds ran one pair each after the mesh: they are no round of the mesh.
+  const retestRounds = new Set(input.flows.filter((f) => f.retest).map((f) => f.round));
+  const rounds = input.rounds
+    .filter((r) => !retestRounds.has(r.round))
+    .map((r) => roundResult(r, input.records, offsets, input.flows.filter((f) => f.round === r.round).map((f) => built.get(f.id)!), input.flows));
+  const windows = new Map(rounds.map((r) => [r.round, r.window]));
+  // A re-test ran alone: its window is its own.
+  for (const i of built.values()) i.in_window = inWindow(i, retestRounds.has(i.round) ? commonWindow([i]) : (windows.get(i.round) ?? null));
+  const instance = (f: PlannedFlow, mirrored: boolean): InstanceResult => {
+    const own = built.get(f.id)!;
+    return mirrored ? { ...build(f, true), in_window: own.in_window } : own;
   };
   const multiPlane = (input.planes ?? []).length > 1;
   const everyPairMeant = input.test.schedule !== 'sample' && input.test.schedule !== 'groups';
@@ -140,10 +156,6 @@ export function buildResults(input: BuildInput): ResultsDocument {
     }
     sources[src.name] = { destinations };
   }
-  const allInstances = Object.values(sources).flatMap((s) => Object.values(s.destinations)).flatMap((p) => p.instances);
-  // Re-test rounds ran one pair each after the mesh: they are no round of the mesh.
-  const retestRounds = new Set(input.flows.filter((f) => f.retest).map((f) => f.round));
-  const rounds = input.rounds.filter((r) => !retestRounds.has(r.round)).map((r) => roundResult(r, input.records, offsets, input.flows, allInstances));
   const thresholds = input.thresholds ?? defaultThresholds();
   const doc: ResultsDocument = {
     format: RESULTS_FORMAT,
@@ -191,18 +203,28 @@ function parameters(input: BuildInput): RunParameters {
 }
 
 /**
- * How far apart, in controller time, the round's client processes really started, and what the
- * mesh carried in it: every flow of one round ran at the same time, flows of two rounds never.
+ * How far apart, in controller time, the round's tests really began and its servers were woken,
+ * when they all ran at once, and what the mesh carried in it: every flow of one round ran at the
+ * same time, flows of two rounds never.
  */
-function roundResult(r: RoundInfo, records: InstanceRecord[], offsets: Map<string, number>, flows: PlannedFlow[], instances: InstanceResult[]): RoundResult {
-  const clientHost = new Map(flows.filter((f) => f.round === r.round).map((f) => [f.id, f.client.name]));
-  const starts = records
-    .filter((rec) => rec.role === 'client' && clientHost.has(rec.id))
-    .map((rec) => rec.started_at - (offsets.get(clientHost.get(rec.id)!) ?? 0));
-  const spread = starts.length ? Math.round((Math.max(...starts) - Math.min(...starts)) * 10) / 10 : null;
-  // Every direction counts (with bidir the other one is listed under the reverse pair).
-  const aggregate = instances.filter((i) => i.round === r.round && measured(i)).reduce((a, i) => a + (i.metrics.throughput_bps ?? 0), 0);
-  return { round: r.round, scheduled_at: new Date(r.scheduled_at).toISOString(), flows: r.flows, start_spread_ms: spread, aggregate_throughput_bps: aggregate };
+function roundResult(r: RoundInfo, records: InstanceRecord[], offsets: Map<string, number>, instances: InstanceResult[], flows: PlannedFlow[]): RoundResult {
+  const starts = instances.map((i) => (i.started_at === null ? null : Date.parse(i.started_at))).filter((v): v is number => v !== null);
+  const serverHost = new Map(flows.filter((f) => f.round === r.round).map((f) => [f.id, f.server.name]));
+  const wakes = records
+    .filter((rec) => rec.role === 'server' && serverHost.has(rec.id) && typeof rec.released_at === 'number')
+    .map((rec) => rec.released_at! - (offsets.get(serverHost.get(rec.id)!) ?? 0));
+  // Every direction counts (with bidir the reverse one is the same instance, listed under the reverse pair).
+  const reverse = (i: InstanceResult) => (i.parameters.bidir ? (clientMetrics(i.iperf3, true).throughput_bps ?? 0) : 0);
+  const aggregate = instances.filter(measured).reduce((a, i) => a + (i.metrics.throughput_bps ?? 0) + reverse(i), 0);
+  return {
+    round: r.round,
+    scheduled_at: new Date(r.scheduled_at).toISOString(),
+    flows: r.flows,
+    start_spread_ms: spread(starts),
+    release_spread_ms: spread(wakes),
+    window: commonWindow(instances),
+    aggregate_throughput_bps: aggregate,
+  };
 }
 
 function skippedPair(down: HostResult): PairResult {
@@ -211,7 +233,7 @@ function skippedPair(down: HostResult): PairResult {
     message: `host ${down.name} could not take part: ${down.error?.message ?? 'failed'}`,
   };
   return {
-    summary: { status: 'skipped', error, throughput_bps: 0, sent_bps: 0, ...NO_PROTOCOL_METRICS, instances: 0, instances_ok: 0 },
+    summary: { status: 'skipped', error, throughput_bps: 0, sent_bps: 0, ...NO_PROTOCOL_METRICS, instances: 0, instances_ok: 0, in_window: null },
     instances: [],
   };
 }
@@ -247,6 +269,7 @@ function instanceResult(
   const stoppedAt = interruptedAt === null ? null : interruptedAt + (offset ?? 0);
   const result = outcome(client, server, blame, stoppedAt);
   const metrics = client ? clientMetrics(client.iperf3, mirrored) : emptyMetrics();
+  const span = realSpan(client, offset);
   // Stopped before its end: iperf3 printed its intervals but no end-of-test summary from the
   // receiver; what arrived is counted from the intervals (the server's when it has them).
   if (result.status === 'interrupted' && !metrics.throughput_bps) {
@@ -267,8 +290,9 @@ function instanceResult(
     status: result.status,
     // When a host of the pair failed, that is the reason, whatever iperf3 said about it.
     error: result.error && blame ? blame : result.error,
-    started_at: iso(client?.started_at),
-    ended_at: iso(client?.ended_at),
+    started_at: iso(span.start),
+    ended_at: iso(span.end),
+    in_window: null,
     client: client ? endpoint(client, f.client.name, f.clientAddress, hosts, localPort(client.iperf3)) : null,
     server: server ? { ...endpoint(server, f.server.name, f.serverAddress, hosts, server.port), iperf3: mirrored ? null : server.iperf3 } : null,
     metrics,

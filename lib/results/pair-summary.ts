@@ -44,7 +44,14 @@ function planeSummary(instances: InstanceResult[]): PairSummary {
     ...protocolMetrics(got),
     instances: instances.length,
     instances_ok: ok.length,
+    in_window: leastInWindow(instances),
   };
+}
+
+/** The least in-window share among the instances that have one (set once rounds are known). */
+function leastInWindow(instances: InstanceResult[]): number | null {
+  const v = instances.map((i) => i.in_window).filter((x): x is number => typeof x === 'number');
+  return v.length ? Math.min(...v) : null;
 }
 
 /** Values of one metric over the instances that have it. */

@@ -31,8 +31,15 @@ export interface RoundResult {
   /** The instant every client of the round was asked to start (controller clock). */
   scheduled_at: string;
   flows: number;
-  /** Latest minus earliest client process start, in controller time, ms. */
+  /**
+   * Latest minus earliest real start of its flows (each client's first data stream, seen by its
+   * daemon), in controller time, ms: how far apart the round's tests really began.
+   */
   start_spread_ms: number | null;
+  /** Latest minus earliest wake of its held servers (the signals of the instant), controller time, ms. */
+  release_spread_ms: number | null;
+  /** When every flow of the round ran at once: latest real start to earliest real end; `seconds` 0 when they never overlapped. */
+  window: { start: string; end: string; seconds: number } | null;
   /** What the mesh carried in this round: the sum of its instances' throughput, all at once. */
   aggregate_throughput_bps: number;
 }
@@ -140,8 +147,11 @@ export interface InstanceResult {
   clock_offset_ms: number | null;
   status: InstanceStatus;
   error: ErrorInfo | null;
+  /** When its traffic really began and ended (controller clock): its first data stream, and that plus the seconds iperf3 measured. */
   started_at: string | null;
   ended_at: string | null;
+  /** Share (0 to 1) of its test that fell inside its round's common window; null when unknown. */
+  in_window: number | null;
   client: EndpointResult | null;
   server: (EndpointResult & { iperf3: unknown }) | null;
   metrics: Metrics;
@@ -173,6 +183,8 @@ export interface PairSummary {
   out_of_order: number | null;
   instances: number;
   instances_ok: number;
+  /** The least share of its instances' tests that fell inside their round's common window; null when unknown. */
+  in_window: number | null;
   /** Against the run's thresholds (lib/verdict): pass, or fail with the reasons. */
   verdict?: Verdict;
   reasons?: VerdictReason[];
