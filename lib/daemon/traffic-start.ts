@@ -1,22 +1,54 @@
 /**
- * When each client's traffic really began: the moment it opened its first data stream, seen as a
- * new descriptor in /proc/<pid>/fd. A client connected to a held server holds its control socket
- * and nothing more until the server wakes and asks it to create its streams; the first new
- * descriptor after that is the data socket, opened just before its SYN (UDP: its first datagram).
+ * When each client's traffic really began: the moment it set up its first data stream. iperf3
+ * gives every stream a send/receive buffer in a temporary file it creates (mkstemp, "iperf3.XXXXXX"
+ * in TMPDIR or /tmp) and keeps open unlinked, right after the stream's connect returns: that file's
+ * birth time is the kernel's own record of the stream's start, a few ms at most after its SYN
+ * (filesystem timestamps are as fine as the kernel's coarse clock). So the daemon only has to look
+ * while the process lives, not at the moment it starts, and a daemon that waits for the CPU on a
+ * saturated host is no less accurate. Where no such file shows (another build of iperf3), the
+ * first new descriptor after the control connection is taken, at the midpoint of the looks.
  *
  * Why this and not iperf3's own events: --json-stream (3.17+) exists on few clusters (Debian 12
  * ships 3.12, RHEL 9 3.9), and -J's start timestamp has a resolution of one second. Reading one
  * process's fd directory costs microseconds (that process only), unlike /proc/net/tcp, which
- * walks the namespace's whole socket table. The look is fine only around the instant, coarse
- * after, and each client is dropped as soon as it is seen, so the cost is bounded by the spread.
+ * walks the namespace's whole socket table; each process is dropped as soon as it is seen.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import os from 'node:os';
 import type { Instance } from './instances.js';
 
+/**
+ * The niceness a test's iperf3 processes get once its traffic runs. Until then they run at the
+ * daemon's own priority, so the handshakes of the tests still starting are not starved by the
+ * flows already running (on a loaded host each exchange waits for a turn at the CPU, and the
+ * tests of a round began up to twice as far apart); after, every flow has the same weight, and
+ * the daemon outranks them all, so that it still looks, answers and stops in time.
+ */
+export const FLOW_NICE = 10;
+
+/** Lower a process's priority to FLOW_NICE, every thread of it (3.16+ runs a thread per stream). */
+export function deprioritize(pid: number): void {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return;
+  }
+  for (const tid of tasks) {
+    try {
+      os.setPriority(Number(tid), FLOW_NICE);
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
 /** Look every FINE_MS for FINE_FOR_MS after the instant, then every COARSE_MS. */
-const FINE_MS = 1;
+const FINE_MS = 10;
 const FINE_FOR_MS = 3000;
-const COARSE_MS = 20;
+const COARSE_MS = 100;
+/** An iperf3 stream's buffer file, open and unlinked. */
+const STREAM_FILE = /\/iperf3\.[A-Za-z0-9]{6} \(deleted\)$/;
 /** Begin looking this long before the instant, so that the first look is not late. */
 export const LOOK_AHEAD_MS = 5;
 
@@ -29,38 +61,68 @@ export function fdCount(pid: number): number | null {
   }
 }
 
+/** The birth time (ms since the epoch) of the earliest stream buffer file a process holds; null when none. */
+export function streamBirth(pid: number): number | null {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return null;
+  }
+  let first: number | null = null;
+  for (const fd of fds) {
+    try {
+      if (!STREAM_FILE.test(readlinkSync(`/proc/${pid}/fd/${fd}`))) continue;
+      const st = statSync(`/proc/${pid}/fd/${fd}`);
+      // A filesystem without birth times reports 0: its ctime is the creation, give or take the buffer's fill.
+      const born = st.birthtimeMs > 0 ? st.birthtimeMs : st.ctimeMs;
+      if (first === null || born < first) first = born;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return first === null ? null : Math.round(first * 10) / 10;
+}
+
 interface Watched {
   inst: Instance;
+  /** Descriptors it holds before its test begins, and how many more mean it has begun. */
   baseline: number;
+  more: number;
   lastLook: number;
 }
 
 /**
- * Watch `clients` from now on: each one's `traffic_started_at` is set to the midpoint between the
- * last look that saw only the descriptors it holds now (stdio and its control connection) and the
- * first that saw more. A client that exits first keeps null (it never got that far: said by null,
- * not by a guess).
+ * Watch the round's processes from now on. A client's `traffic_started_at` is set to the midpoint
+ * between the last look that saw only the descriptors it holds now (stdio and its control
+ * connection) and the first that saw more; a client that exits first keeps null (it never got that
+ * far: said by null, not by a guess). A server has begun once it holds two more (the control
+ * connection it accepts, then a data stream). Each process, once begun, is lowered to FLOW_NICE;
+ * what has not begun when the fine looks end is lowered then.
  */
-export function watchTrafficStart(clients: Instance[], instant: number): void {
+export function watchTrafficStart(clients: Instance[], servers: Instance[], instant: number): void {
   const now = Date.now();
-  let pending: Watched[] = clients
-    .map((inst) => ({ inst, baseline: fdCount(inst.record.pid) ?? -1, lastLook: now }))
-    .filter((w) => w.inst.running && w.baseline >= 0);
+  const watch = (inst: Instance, more: number) => ({ inst, more, baseline: fdCount(inst.record.pid) ?? -1, lastLook: now });
+  let pending: Watched[] = [...clients.map((c) => watch(c, 1)), ...servers.map((s) => watch(s, 2))].filter((w) => w.inst.running && w.baseline >= 0);
   const look = () => {
     const t = Date.now();
+    const fine = t - instant < FINE_FOR_MS;
     pending = pending.filter((w) => {
       if (!w.inst.running) return false;
-      const n = fdCount(w.inst.record.pid);
-      if (n === null) return false;
-      if (n <= w.baseline) {
+      const born = streamBirth(w.inst.record.pid);
+      const n = born === null ? fdCount(w.inst.record.pid) : null;
+      if (born === null && (n === null || n < w.baseline + w.more)) {
+        if (n === null) return false;
         w.lastLook = t;
-        return true;
+        if (!fine) deprioritize(w.inst.record.pid);
+        return fine || w.inst.record.role === 'client';
       }
-      w.inst.record.traffic_started_at = Math.round((w.lastLook + t) / 2);
+      if (w.inst.record.role === 'client') w.inst.record.traffic_started_at = born ?? Math.round((w.lastLook + t) / 2);
+      deprioritize(w.inst.record.pid);
       return false;
     });
     if (pending.length === 0) return;
-    const timer = setTimeout(look, Date.now() - instant < FINE_FOR_MS ? FINE_MS : COARSE_MS);
+    const timer = setTimeout(look, fine ? FINE_MS : COARSE_MS);
     timer.unref();
   };
   look();

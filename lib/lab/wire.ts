@@ -1,0 +1,80 @@
+/**
+ * What the wire says about when each test began: tcpdump on a lab bridge, taking for every test
+ * (client address, server address, server port) the packet that opens its first data stream. An
+ * iperf3 test opens its control connection first (one SYN), then its data streams: the second
+ * distinct TCP connection's SYN, or for UDP the 4-byte datagram with which the client opens its
+ * data stream (in both directions, -R too). The outside check of meshperf's own start figures.
+ */
+import { spawn } from 'node:child_process';
+import { LabError } from './network.js';
+
+export interface WireStart {
+  client: string;
+  server: string;
+  port: number;
+  /** Machine clock, ms since the epoch (the controller's clock in the lab). */
+  at: number;
+}
+
+export interface WireCapture {
+  /** Stop capturing; each test's data start, as seen on the wire. */
+  stop(): Promise<WireStart[]>;
+}
+
+const LINE = /^(\d+\.\d+) IP6? (\S+)\.(\d+) > (\S+)\.(\d+): (Flags \[S\]|UDP, length 4\b)/;
+
+/** Start tcpdump on `device` for tests to ports `range`; resolves once it is capturing. */
+export function captureStarts(device: string, range: readonly [number, number]): Promise<WireCapture> {
+  const filter = `dst portrange ${range[0]}-${range[1]} and ((tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn) or (udp and udp[4:2] = 12))`;
+  // -s 96: headers only; -B: a large buffer, so a burst of SYNs is not dropped.
+  const dump = spawn('tcpdump', ['-i', device, '-nn', '-tt', '-l', '-s', '96', '-B', '8192', filter], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  dump.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  const exited = new Promise<void>((resolve) => dump.on('close', () => resolve()));
+  return new Promise((resolve, reject) => {
+    dump.on('error', (e) => reject(new LabError(`tcpdump: ${e.message} (apt-get install tcpdump)`)));
+    dump.stderr.on('data', (d: Buffer) => {
+      err += d.toString('utf8');
+      if (/listening on/.test(err)) resolve({ stop });
+    });
+    void exited.then(() => reject(new LabError(`tcpdump ended before capturing: ${err.trim()}`)));
+  });
+
+  async function stop(): Promise<WireStart[]> {
+    // Let the last packets reach the pipe before it is closed.
+    await new Promise((r) => setTimeout(r, 200));
+    dump.kill('SIGINT');
+    await exited;
+    if (/\b[1-9]\d* packets? dropped by kernel/.test(err)) throw new LabError(`tcpdump dropped packets: ${err.trim().split('\n').pop()}`);
+    return dataStarts(out);
+  }
+}
+
+/** Each test's data start from tcpdump's lines (pure, for tests). */
+export function dataStarts(text: string): WireStart[] {
+  const tests = new Map<string, { client: string; server: string; port: number; syns: Map<number, number>; udp: number | null }>();
+  for (const line of text.split('\n')) {
+    const m = LINE.exec(line);
+    if (!m) continue;
+    const [, t, client, sport, server, dport, kind] = m;
+    const key = `${client} ${server} ${dport}`;
+    let test = tests.get(key);
+    if (!test) tests.set(key, (test = { client: client!, server: server!, port: Number(dport), syns: new Map(), udp: null }));
+    const at = Number(t) * 1000;
+    // A retransmitted SYN has its connection's source port: counted once, at its first.
+    if (kind!.startsWith('Flags')) {
+      if (!test.syns.has(Number(sport))) test.syns.set(Number(sport), at);
+    } else test.udp ??= at;
+  }
+  return [...tests.values()].flatMap((x) => {
+    const at = x.udp ?? [...x.syns.values()].sort((a, b) => a - b)[1];
+    return at === undefined ? [] : [{ client: x.client, server: x.server, port: x.port, at }];
+  });
+}
+
+/** Latest minus earliest, ms. */
+export function wireSpread(starts: WireStart[]): number {
+  const at = starts.map((s) => s.at);
+  return at.length ? Math.max(...at) - Math.min(...at) : 0;
+}
