@@ -8,78 +8,18 @@
 // turn; each prints its best and median overhead, and the ratios meshperf / floor and
 // meshperf / parallel-ssh of the bests. Needs root on Linux, iperf3, ssh and a build.
 // Usage: npm run bench:overhead [-- 8 16]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { labDown, labUp, pickFreeSubnet } from '../dist/lab/lab.js';
 import { describeUnitCosts, leastSeconds, measureUnitCosts } from './least-cost.mjs';
-import { labSsh, machineBusySeconds, median, recordRatio } from './record.mjs';
+import { machineBusySeconds, median, recordRatio } from './record.mjs';
+import { floor, parallelSsh, sh } from './baselines.mjs';
 
 const SIZES = process.argv.slice(2).map(Number).filter((n) => n > 1);
 const RUNS = 3;
 const DURATION = 2;
-const PORT = 5201;
 const BIN = new URL('../bin/meshperf.js', import.meta.url).pathname;
-
-/** Run a command to its end; resolves with its stdout, rejects on an exit code not in okCodes. */
-function sh(cmd, args, okCodes = [0]) {
-  return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (err += d));
-    c.on('close', (code) => (okCodes.includes(code) ? resolve(out) : reject(new Error(`${cmd} ${args.slice(0, 6).join(' ')}: exit ${code}: ${err.trim()}`))));
-  });
-}
-
-/** The mesh's pairs: host i serves peer j on port PORT + j. */
-const pairsOf = (hosts) => hosts.flatMap((src, i) => hosts.flatMap((dst, j) => (i === j ? [] : [{ src, dst, port: PORT + i }])));
-
-async function listening(ns, count) {
-  for (;;) {
-    const tcp = await sh('ip', ['netns', 'exec', ns, 'cat', '/proc/net/tcp']);
-    const ports = tcp.split('\n').filter((l) => / 0A /.test(l)).length;
-    if (ports >= count) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function floor(lab) {
-  const hosts = lab.network.hosts;
-  const start = performance.now();
-  const servers = [];
-  for (const { src, dst, port } of pairsOf(hosts)) servers.push(sh('ip', ['netns', 'exec', dst.namespace, 'iperf3', '-s', '-1', '-B', dst.address, '-p', String(port)]));
-  await Promise.all(hosts.map((h) => listening(h.namespace, hosts.length - 1)));
-  const clients = [];
-  for (const { src, dst, port } of pairsOf(hosts)) clients.push(sh('ip', ['netns', 'exec', src.namespace, 'iperf3', '-c', dst.address, '-B', src.address, '-p', String(port), '-t', String(DURATION), '-J']));
-  const docs = await Promise.all(clients);
-  await Promise.all(servers);
-  const bad = docs.filter((d) => !/"sum_received"/.test(d));
-  if (bad.length) throw new Error(`floor: ${bad.length} clients measured nothing: ${bad[0].slice(0, 300)}`);
-  return performance.now() - start;
-}
-
-async function parallelSsh(lab) {
-  const hosts = lab.network.hosts;
-  const ssh = (h, script) => sh('ssh', [...labSsh(lab, h.address), script]);
-  const pairs = pairsOf(hosts);
-  const start = performance.now();
-  // Servers: daemonized, one test each; the ssh returns once each has bound its port.
-  await Promise.all(
-    hosts.map((h) => ssh(h, pairs.filter((p) => p.dst === h).map((p) => `iperf3 -s -1 -D -B ${h.address} -p ${p.port}`).join('; ') + `; while [ $(grep -c ' 0A ' /proc/net/tcp) -lt ${hosts.length - 1} ]; do sleep 0.02; done`)),
-  );
-  const outs = await Promise.all(
-    hosts.map((h) => {
-      const mine = pairs.filter((p) => p.src === h);
-      const d = `/tmp/meshperf-bench-pssh-${h.name}`;
-      return ssh(h, `mkdir -p ${d}; ${mine.map((p, k) => `iperf3 -c ${p.dst.address} -B ${h.address} -p ${p.port} -t ${DURATION} -J > ${d}/${k}.json &`).join(' ')} wait; cat ${d}/*.json; rm -rf ${d}`);
-    }),
-  );
-  if (outs.join('').split('"sum_received"').length - 1 < pairs.length) throw new Error('parallel-ssh: a client measured nothing');
-  return performance.now() - start;
-}
 
 async function meshperf(lab) {
   const out = mkdtempSync(path.join(os.tmpdir(), 'meshperf-bench-out-'));
@@ -92,7 +32,7 @@ async function meshperf(lab) {
   }
 }
 
-const SIDES = { floor, 'parallel-ssh': parallelSsh, meshperf };
+const SIDES = { floor: (lab) => floor(lab, DURATION), 'parallel-ssh': (lab) => parallelSsh(lab, DURATION), meshperf };
 for (const n of SIZES.length ? SIZES : [8, 16]) {
   const dir = path.join(os.tmpdir(), `meshperf-bench-overhead-${process.pid}-${n}`);
   const lab = await labUp({ hosts: n, dir, subnet: await pickFreeSubnet() });

@@ -3,6 +3,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import type { CollectResult, HelloResult, StartServersResult } from '../lib/protocol/messages.js';
 import { parseProcNetTcp, TCP_LISTEN } from '../lib/shared/proc-net-tcp.js';
+import { procState } from '../lib/daemon/proc.js';
 import { startDaemon as start } from './helpers/daemon.js';
 import { alive, eventually, isIperf, processes } from './helpers/procs.js';
 
@@ -99,32 +100,50 @@ t.test('the daemon refuses bad requests and stays up', async (t) => {
   t.ok(hello.result.pid, 'and the daemon still answers');
 });
 
-// Held clients: created stopped, released together at one instant. Twice: with the daemon leading
-// its own process group (as under sshd: one signal releases all) and sharing one (one by one).
+// Held servers: listening and stopped; clients connect to them ahead and wait; one release wakes
+// them at the instant. Twice: with the daemon leading its own process group (as under sshd: one
+// signal wakes all) and sharing one (one by one).
 for (const detached of [true, false]) {
-  t.test(`hold then release (daemon ${detached ? 'leads its own process group' : 'shares a process group'})`, async (t) => {
+  t.test(`servers held, clients connected ahead, released at one instant (daemon ${detached ? 'leads its own process group' : 'shares a process group'})`, async (t) => {
     const d = await start({ iperf3: 'iperf3', port_range: RANGE, heartbeat_ms: 60_000 }, undefined, detached);
     t.teardown(() => d.close());
     const servers = [0, 1, 2].map((k) => ({ id: `h>s#${k}`, source: 'h', destination: 's', instance: k, bind: ADDR }));
-    const ports = ((await d.call('start_servers', { servers })).result as StartServersResult).servers.map((s) => s.port);
-    const clients = ports.map((port, k) => ({ id: `s>h#${k}`, source: 's', destination: 'h', instance: k, host: ADDR, port, options: { duration: 1, parallel: 1, protocol: 'tcp' } }));
-    const held = await d.call('start_clients', { clients, hold: true });
-    t.equal(held.result.clients.length, 3, 'the daemon answers once every client exists');
-    for (const c of held.result.clients) {
-      const state = readFileSync(`/proc/${c.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0];
-      t.equal(state, 'T', `client ${c.pid} is held stopped`);
-    }
-    t.ok((await d.call('ping')).result.time_ms, 'the daemon answers while clients are held');
+    const started = ((await d.call('start_servers', { servers, hold: true })).result as StartServersResult).servers;
+    for (const s of started) t.equal(procState(s.pid), 'T', `server ${s.pid} is held stopped once listening`);
+    const clients = started.map((s, k) => ({ id: `s>h#${k}`, source: 's', destination: 'h', instance: k, host: ADDR, port: s.port, options: { duration: 1, parallel: 1, protocol: 'tcp' } }));
+    const ready = await d.call('start_clients', { clients });
+    t.same(ready.result.clients.map((c: { connected: boolean }) => c.connected), [true, true, true], 'the daemon answers once every client is connected to its held server');
+    await new Promise((r) => setTimeout(r, 300));
+    for (const s of started) t.equal(procState(s.pid), 'T', 'the servers stay stopped until the release');
+    t.ok((await d.call('ping')).result.time_ms, 'the daemon answers while its servers are held');
     const startAt = Date.now() + 300;
-    const released = await d.call('release_clients', { start_at: startAt });
-    const starts = released.result.clients.map((c: { started_at: number }) => c.started_at);
-    t.ok(Math.min(...starts) >= startAt, 'not released before the instant');
-    t.ok(Math.max(...starts) - startAt < 50, `released within ${Math.max(...starts) - startAt} ms of it`);
-    const done = (await d.call('collect', { wait_ms: 5000, ids: clients.map((c) => c.id) })).result as CollectResult;
+    const released = await d.call('release', { start_at: startAt, servers: servers.map((s) => s.id) });
+    t.match(released.result, { servers: 3, clients: 3 });
+    t.ok(released.result.released_at >= startAt && released.result.released_at - startAt < 50, `woken within ${released.result.released_at - startAt} ms of the instant`);
+    const done = (await d.call('collect', { wait_ms: 5000 })).result as CollectResult;
     for (const c of done.instances.filter((i) => i.role === 'client')) {
       t.equal(c.exit_code, 0, `${c.id} ran and exited cleanly`);
-      t.equal(c.scheduled_at, startAt, 'and records the instant it was released at');
+      t.equal(c.scheduled_at, startAt, 'and records the instant');
+      t.ok(c.traffic_started_at! >= startAt - 5 && c.traffic_started_at! - startAt < 200, `its traffic began ${c.traffic_started_at! - startAt} ms after the instant`);
+      const seconds = (c.iperf3 as { end: { sum_sent: { seconds: number } } }).end.sum_sent.seconds;
+      t.ok(Math.abs(seconds - 1) < 0.05, `and it ran its whole 1 s test (${seconds} s): the wait before the release did not eat into it`);
     }
-    t.same((await d.call('release_clients', { start_at: Date.now(), extra: 1 })).error?.code, -32602, 'release_clients takes only start_at');
+    for (const s of done.instances.filter((i) => i.role === 'server')) t.ok(s.released_at! >= startAt, `${s.id} records its wake`);
+    t.same((await d.call('release', { start_at: Date.now(), extra: 1 })).error?.code, -32602, 'release takes only start_at and servers');
   });
 }
+
+t.test('a client whose held server never wakes is killed at its deadline, not left waiting', async (t) => {
+  const d = await start({ iperf3: 'iperf3', port_range: RANGE, heartbeat_ms: 60_000 });
+  t.teardown(() => d.close());
+  const servers = [{ id: 'h>s#0', source: 'h', destination: 's', instance: 0, bind: ADDR }];
+  const [server] = ((await d.call('start_servers', { servers, hold: true })).result as StartServersResult).servers;
+  const clients = [{ id: 's>h#0', source: 's', destination: 'h', instance: 0, host: ADDR, port: server!.port, options: { duration: 1, parallel: 1, protocol: 'tcp' } }];
+  await d.call('start_clients', { clients });
+  // Released, but its server (as if on a host that was lost) is not among those woken.
+  await d.call('release', {});
+  const { instances } = (await d.call('collect', { wait_ms: 15_000, role: 'client' })).result as CollectResult;
+  t.equal(instances[0]!.state, 'exited', 'the client is gone by its deadline (duration + grace)');
+  t.equal(instances[0]!.timed_out, true, 'and is said to have timed out');
+  t.equal(instances[0]!.traffic_started_at, null, 'its traffic never began, and the record says so');
+});

@@ -36,7 +36,7 @@ function record(id: string, role: 'client' | 'server', doc: unknown, extra: Part
   return {
     id, source, destination, instance: Number(k), role, state: 'exited', daemon_pid: 1, pid: 100, cpu: 0, port: 5201, address: '198.19.1.9',
     argv: ['iperf3', '-t', '2'], started_at: T0, ended_at: T0 + 2000, exit_code: 0, signal: null, stderr: '', iperf3: doc, timed_out: false,
-    scheduled_at: T0, iperf3_version: '3.12', ...extra,
+    scheduled_at: T0, iperf3_version: '3.12', released_at: role === 'server' ? T0 : null, traffic_started_at: role === 'client' ? T0 + 5 : null, ...extra,
   };
 }
 

@@ -23,7 +23,7 @@ t.test('noise from login scripts before the ready line is skipped', async (t) =>
   const rpc = new RpcClient(c.ch, 5000);
   c.stdout.write('Welcome to node7!\n{"not":"ready"}\nlast login: today\n');
   c.stdout.write(READY);
-  t.same(await rpc.ready, { protocol: 2, daemon_version: '0.1.0', pid: 42 });
+  t.same(await rpc.ready, { protocol: 1, daemon_version: '0.1.0', pid: 42 });
 });
 
 t.test('answers are matched by id, in any order; errors reject with their code', async (t) => {

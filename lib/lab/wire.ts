@@ -2,8 +2,9 @@
  * What the wire says about when each test began: tcpdump on a lab bridge, taking for every test
  * (client address, server address, server port) the packet that opens its first data stream. An
  * iperf3 test opens its control connection first (one SYN), then its data streams: the second
- * distinct TCP connection's SYN, or for UDP the 4-byte datagram with which the client opens its
- * data stream (in both directions, -R too). The outside check of meshperf's own start figures.
+ * distinct TCP connection's SYN; for UDP, the 4-byte datagram with which the server answers the
+ * client's stream setup (in both directions, -R too): the stream exists from then, and data
+ * follows. The outside check of meshperf's own start figures.
  */
 import { spawn } from 'node:child_process';
 import { LabError } from './network.js';
@@ -25,7 +26,8 @@ const LINE = /^(\d+\.\d+) IP6? (\S+)\.(\d+) > (\S+)\.(\d+): (Flags \[S\]|UDP, le
 
 /** Start tcpdump on `device` for tests to ports `range`; resolves once it is capturing. */
 export function captureStarts(device: string, range: readonly [number, number]): Promise<WireCapture> {
-  const filter = `dst portrange ${range[0]}-${range[1]} and ((tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn) or (udp and udp[4:2] = 12))`;
+  const ports = `portrange ${range[0]}-${range[1]}`;
+  const filter = `(dst ${ports} and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn) or (src ${ports} and udp and udp[4:2] = 12)`;
   // -s 96: headers only; -B: a large buffer, so a burst of SYNs is not dropped.
   const dump = spawn('tcpdump', ['-i', device, '-nn', '-tt', '-l', '-s', '96', '-B', '8192', filter], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -57,14 +59,17 @@ export function dataStarts(text: string): WireStart[] {
   for (const line of text.split('\n')) {
     const m = LINE.exec(line);
     if (!m) continue;
-    const [, t, client, sport, server, dport, kind] = m;
-    const key = `${client} ${server} ${dport}`;
+    const [, t, from, fromPort, to, toPort, kind] = m;
+    const syn = kind!.startsWith('Flags');
+    // A SYN goes client -> server; the UDP answer server -> client.
+    const [client, server, port] = syn ? [from!, to!, Number(toPort)] : [to!, from!, Number(fromPort)];
+    const key = `${client} ${server} ${port}`;
     let test = tests.get(key);
-    if (!test) tests.set(key, (test = { client: client!, server: server!, port: Number(dport), syns: new Map(), udp: null }));
+    if (!test) tests.set(key, (test = { client, server, port, syns: new Map(), udp: null }));
     const at = Number(t) * 1000;
     // A retransmitted SYN has its connection's source port: counted once, at its first.
-    if (kind!.startsWith('Flags')) {
-      if (!test.syns.has(Number(sport))) test.syns.set(Number(sport), at);
+    if (syn) {
+      if (!test.syns.has(Number(fromPort))) test.syns.set(Number(fromPort), at);
     } else test.udp ??= at;
   }
   return [...tests.values()].flatMap((x) => {

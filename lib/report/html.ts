@@ -34,6 +34,7 @@ export function html(doc: ResultsDocument, rows: PairRow[], metric: Metric = 'th
 <header><h1>${esc(title)}</h1>
 <p>${esc(doc.run.started_at)} · ${s.hosts} hosts · ${esc(p.protocol.toUpperCase())} · schedule ${esc(p.schedule)} · ${p.duration} s · ${p.processes} process(es) per pair · planes ${esc(p.planes.join(', '))}</p>
 <p class="${s.pairs_fail ? 'bad' : 'good'}" id="verdict">${s.pairs_fail ? `${s.pairs_fail} of ${s.pairs} pairs fail their thresholds` : `all ${s.pairs} pairs pass`} · median pair ${s.median_pair_throughput_bps === null ? 'n/a' : formatBps(s.median_pair_throughput_bps)} · ${s.hosts_failed} host(s) failed · aggregate ${formatBps(s.aggregate_throughput_bps)}</p></header>
+${warnings(doc)}
 ${suspects(doc)}
 <section><h2>Heatmap</h2>
 <label>metric <select id="metric">${METRICS.map((m) => `<option${m === metric ? ' selected' : ''}>${m}</option>`).join('')}</select></label>
@@ -43,13 +44,20 @@ ${asymmetry(rows)}
 ${failures(doc, rows)}
 ${health(doc.run.hosts)}
 <section><h2>Every flow, second by second</h2>
-<p class="note">Each instance's per-second throughput on the controller's clock (each host's clock offset applied); the thick line is the whole mesh.</p>
+<p class="note">Each instance's per-second throughput on the controller's clock, drawn from when its traffic really began (its first data stream); the thick line is the whole mesh.</p>
 <div id="timeline"></div></section>
 <script type="application/json" id="timeline-data">${scriptJson(timeline(doc))}</script>
 <script>${uplot().js}</script>
 <script>${PAGE_SCRIPT}</script>
 </body></html>
 `;
+}
+
+/** What the run warns of (a round whose flows did not overlap, a link that moved other traffic), above everything else. */
+function warnings(doc: ResultsDocument): string {
+  const list = doc.run.warnings;
+  if (!list.length) return '';
+  return `<section><h2>Warnings</h2><ul id="warnings" class="bad">${list.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>`;
 }
 
 function suspects(doc: ResultsDocument): string {
