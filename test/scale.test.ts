@@ -1,12 +1,13 @@
 // A 24-host all-at-once mesh on the emulated cluster: 552 pairs, 1,104 iperf3 processes on this
 // machine's cores. Every daemon must stay responsive while it starts its processes, every pair
-// must be measured, the clients must start together, and nothing may be left running.
+// must be measured, every host's servers must be woken together, and nothing may be left running.
+// (When the tests really began is held against the wire in wire-start.test.ts.)
 import t from 'tap';
 import { loadInventory, runMesh } from '../lib/index.js';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
 import { eventually, isIperf } from './helpers/procs.js';
 
-t.test('24 hosts, every pair at once: all 552 measured, start spread within 100 ms, nothing left', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
+t.test('24 hosts, every pair at once: all 552 measured, servers woken within 2 s of each other, nothing left', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
   const lab = await withLab(t, 24, '198.19.124.0/24');
   const inventory = await loadInventory(lab.inventory);
   const doc = await runMesh({ inventory, test: { duration: 2, processes: 1 } });
@@ -18,7 +19,8 @@ t.test('24 hosts, every pair at once: all 552 measured, start spread within 100 
   );
   t.same(failed, [], 'every ordered pair measured');
   t.equal(s.pairs_ok, 552);
-  t.ok(s.start_spread_ms !== null && s.start_spread_ms <= 100, `clients of all 24 hosts started within ${s.start_spread_ms} ms (bound 100)`);
+  const r = doc.run.rounds[0]!;
+  t.ok(r.release_spread_ms !== null && r.release_spread_ms <= 2000, `the servers of all 24 hosts were woken within ${r.release_spread_ms} ms (bound 2000); the tests began over ${r.start_spread_ms} ms`);
   t.comment(`timings ${JSON.stringify(doc.run.timings)}`);
   t.ok(
     await eventually(async () => (await leftovers(lab)).length === 0, 5000),

@@ -53,12 +53,12 @@ function agrees(t: Test, doc: ResultsDocument, wire: WireStart[], tests: number,
 
 // Bounds: what this 2-core machine reaches with margin (docs/performance.md has the figures);
 // before held servers, TCP at 8 hosts spread 338 ms on the wire and 24 hosts 20.5 s.
-t.test('8 hosts on the wire: TCP, UDP at 100M and -R start within 300 ms; 3 processes of -P 2 as the wire says', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
+t.test('8 hosts on the wire: TCP within 300 ms, UDP at 100M and -R within 400 ms; 3 processes of -P 2 as the wire says', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
   const lab = await withLab(t, 8, '198.19.131.0/24');
   for (const [what, test, tests, bound] of [
     ['TCP', {}, 56, 300],
-    ['UDP -b 100M', { protocol: 'udp', bitrate: 100e6 }, 56, 300],
-    ['-R', { reverse: true }, 56, 300],
+    ['UDP -b 100M', { protocol: 'udp', bitrate: 100e6 }, 56, 400],
+    ['-R', { reverse: true }, 56, 400],
     ['--processes 3 -P 2', { processes: 3, parallel: 2 }, 168, 20_000],
   ] as const) {
     const { doc, wire } = await meshOnTheWire(lab, test as Partial<TestParams>);

@@ -189,7 +189,7 @@ export class DaemonService {
     for (const { inst } of clients) inst.record.scheduled_at = p.start_at ?? null;
     await sleep(instant - LOOK_AHEAD_MS - Date.now());
     // Their descriptors are counted now, just before any server can wake.
-    watchTrafficStart(clients.map((c) => c.inst), servers, instant);
+    watchTrafficStart(clients.map((c) => c.inst), instant);
     await sleep(instant - Date.now());
     for (const inst of servers) this.held.delete(inst.record.id);
     if (!wakeGroup(servers, this.held.size === 0)) for (const inst of servers) inst.wake();

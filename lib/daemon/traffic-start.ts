@@ -14,34 +14,7 @@
  * walks the namespace's whole socket table; each process is dropped as soon as it is seen.
  */
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
-import os from 'node:os';
 import type { Instance } from './instances.js';
-
-/**
- * The niceness a test's iperf3 processes get once its traffic runs. Until then they run at the
- * daemon's own priority, so the handshakes of the tests still starting are not starved by the
- * flows already running (on a loaded host each exchange waits for a turn at the CPU, and the
- * tests of a round began up to twice as far apart); after, every flow has the same weight, and
- * the daemon outranks them all, so that it still looks, answers and stops in time.
- */
-export const FLOW_NICE = 10;
-
-/** Lower a process's priority to FLOW_NICE, every thread of it (3.16+ runs a thread per stream). */
-export function deprioritize(pid: number): void {
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return;
-  }
-  for (const tid of tasks) {
-    try {
-      os.setPriority(Number(tid), FLOW_NICE);
-    } catch {
-      // gone meanwhile
-    }
-  }
-}
 
 /** Look every FINE_MS for FINE_FOR_MS after the instant, then every COARSE_MS. */
 const FINE_MS = 10;
@@ -86,43 +59,36 @@ export function streamBirth(pid: number): number | null {
 
 interface Watched {
   inst: Instance;
-  /** Descriptors it holds before its test begins, and how many more mean it has begun. */
+  /** Descriptors it holds before its test begins. */
   baseline: number;
-  more: number;
   lastLook: number;
 }
 
 /**
- * Watch the round's processes from now on. A client's `traffic_started_at` is set to the midpoint
- * between the last look that saw only the descriptors it holds now (stdio and its control
- * connection) and the first that saw more; a client that exits first keeps null (it never got that
- * far: said by null, not by a guess). A server has begun once it holds two more (the control
- * connection it accepts, then a data stream). Each process, once begun, is lowered to FLOW_NICE;
- * what has not begun when the fine looks end is lowered then.
+ * Watch the round's clients from now on. Each one's `traffic_started_at` is its first stream
+ * file's birth time or, where none shows, the midpoint between the last look that saw only the
+ * descriptors it holds now (stdio and its control connection) and the first that saw more; a client
+ * that exits first keeps null (it never got that far: said by null, not by a guess).
  */
-export function watchTrafficStart(clients: Instance[], servers: Instance[], instant: number): void {
+export function watchTrafficStart(clients: Instance[], instant: number): void {
   const now = Date.now();
-  const watch = (inst: Instance, more: number) => ({ inst, more, baseline: fdCount(inst.record.pid) ?? -1, lastLook: now });
-  let pending: Watched[] = [...clients.map((c) => watch(c, 1)), ...servers.map((s) => watch(s, 2))].filter((w) => w.inst.running && w.baseline >= 0);
+  let pending: Watched[] = clients.map((inst) => ({ inst, baseline: fdCount(inst.record.pid) ?? -1, lastLook: now })).filter((w) => w.inst.running && w.baseline >= 0);
   const look = () => {
     const t = Date.now();
-    const fine = t - instant < FINE_FOR_MS;
     pending = pending.filter((w) => {
       if (!w.inst.running) return false;
       const born = streamBirth(w.inst.record.pid);
       const n = born === null ? fdCount(w.inst.record.pid) : null;
-      if (born === null && (n === null || n < w.baseline + w.more)) {
+      if (born === null && (n === null || n <= w.baseline)) {
         if (n === null) return false;
         w.lastLook = t;
-        if (!fine) deprioritize(w.inst.record.pid);
-        return fine || w.inst.record.role === 'client';
+        return true;
       }
-      if (w.inst.record.role === 'client') w.inst.record.traffic_started_at = born ?? Math.round((w.lastLook + t) / 2);
-      deprioritize(w.inst.record.pid);
+      w.inst.record.traffic_started_at = born ?? Math.round((w.lastLook + t) / 2);
       return false;
     });
     if (pending.length === 0) return;
-    const timer = setTimeout(look, fine ? FINE_MS : COARSE_MS);
+    const timer = setTimeout(look, Date.now() - instant < FINE_FOR_MS ? FINE_MS : COARSE_MS);
     timer.unref();
   };
   look();
