@@ -35,15 +35,23 @@ function agrees(t: Test, doc: ResultsDocument, wire: WireStart[], tests: number,
   const ours = doc.run.rounds[0]!.start_spread_ms!;
   t.comment(`${what}: wire spread ${spread.toFixed(1)} ms, start_spread_ms ${ours}, release_spread_ms ${doc.run.rounds[0]!.release_spread_ms}, window ${JSON.stringify(doc.run.rounds[0]!.window)}`);
   t.ok(spread <= bound, `${what}: the real starts on the wire span ${spread.toFixed(1)} ms (bound ${bound})`);
-  t.ok(Math.abs(ours - spread) <= Math.max(5, 0.1 * spread), `${what}: start_spread_ms ${ours} is within 10 % or 5 ms of the wire's ${spread.toFixed(1)}`);
+  const udp = doc.run.parameters.protocol === 'udp';
+  // UDP: started_at is when the stream was set up; its first datagram follows the TEST_START
+  // exchange, which on the loaded lab comes up to 200 ms later (docs/measurement.md). What holds
+  // is that no start is said after its data began: below, per instance.
+  if (!udp) t.ok(Math.abs(ours - spread) <= Math.max(5, 0.1 * spread), `${what}: start_spread_ms ${ours} is within 10 % or 5 ms of the wire's ${spread.toFixed(1)}`);
   // Each instance's own start against its test's on the wire (same clock in the lab).
   const byTest = new Map(wire.map((w) => [`${w.client} ${w.server} ${w.port}`, w.at]));
-  const off = instancesOf(doc)
-    .map((i) => Math.abs(Date.parse(i.started_at!) - byTest.get(`${i.client!.address} ${i.server!.address} ${i.server!.port}`)!))
-    .sort((a, b) => a - b);
-  // A SYN or SYN-ACK lost and sent again puts one test's start a second apart from its SYN: the 95th percentile.
-  const p95 = off[Math.floor(off.length * 0.95)]!;
-  t.ok(p95 <= Math.max(10, 0.1 * spread), `${what}: 95 % of the instances' started_at are within ${p95.toFixed(1)} ms of their test's data start on the wire (worst ${off.at(-1)!.toFixed(1)})`);
+  const signed = instancesOf(doc).map((i) => Date.parse(i.started_at!) - byTest.get(`${i.client!.address} ${i.server!.address} ${i.server!.port}`)!);
+  if (udp) {
+    const latest = Math.max(...signed);
+    t.ok(latest <= 10, `${what}: no instance's started_at is after its first datagram on the wire (latest by ${latest.toFixed(1)} ms; bound 10)`);
+  } else {
+    // A SYN or SYN-ACK lost and sent again puts one test's start a second apart from its SYN: the 95th percentile.
+    const off = signed.map(Math.abs).sort((a, b) => a - b);
+    const p95 = off[Math.floor(off.length * 0.95)]!;
+    t.ok(p95 <= Math.max(10, 0.1 * spread), `${what}: 95 % of the instances' started_at are within ${p95.toFixed(1)} ms of their test's data start on the wire (worst ${off.at(-1)!.toFixed(1)})`);
+  }
   // Simultaneous or not, the results say which, as the wire does.
   const window = doc.run.rounds[0]!.window!;
   const flagged = doc.run.warnings.some((w) => /^round 0: .*not simultaneous/.test(w));

@@ -2,9 +2,9 @@
  * What the wire says about when each test began: tcpdump on a lab bridge, taking for every test
  * (client address, server address, server port) the packet that opens its first data stream. An
  * iperf3 test opens its control connection first (one SYN), then its data streams: the second
- * distinct TCP connection's SYN; for UDP, the 4-byte datagram with which the server answers the
- * client's stream setup (in both directions, -R too): the stream exists from then, and data
- * follows. The outside check of meshperf's own start figures.
+ * distinct TCP connection's SYN; for UDP, the first datagram of its data (iperf3 numbers them from
+ * 1 after an 8-byte timestamp, in either direction: -R sends from the server). The outside check
+ * of meshperf's own start figures.
  */
 import { spawn } from 'node:child_process';
 import { LabError } from './network.js';
@@ -22,12 +22,12 @@ export interface WireCapture {
   stop(): Promise<WireStart[]>;
 }
 
-const LINE = /^(\d+\.\d+) IP6? (\S+)\.(\d+) > (\S+)\.(\d+): (Flags \[S\]|UDP, length 4\b)/;
+const LINE = /^(\d+\.\d+) IP6? (\S+)\.(\d+) > (\S+)\.(\d+): (Flags \[S\]|UDP, length \d+)/;
 
 /** Start tcpdump on `device` for tests to ports `range`; resolves once it is capturing. */
 export function captureStarts(device: string, range: readonly [number, number]): Promise<WireCapture> {
   const ports = `portrange ${range[0]}-${range[1]}`;
-  const filter = `(dst ${ports} and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn) or (src ${ports} and udp and udp[4:2] = 12)`;
+  const filter = `(dst ${ports} and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn) or (udp and udp[16:4] = 1 and udp[4:2] > 20 and (src ${ports} or dst ${ports}))`;
   // -s 96: headers only; -B: a large buffer, so a burst of SYNs is not dropped.
   const dump = spawn('tcpdump', ['-i', device, '-nn', '-tt', '-l', '-s', '96', '-B', '8192', filter], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -49,20 +49,21 @@ export function captureStarts(device: string, range: readonly [number, number]):
     dump.kill('SIGINT');
     await exited;
     if (/\b[1-9]\d* packets? dropped by kernel/.test(err)) throw new LabError(`tcpdump dropped packets: ${err.trim().split('\n').pop()}`);
-    return dataStarts(out);
+    return dataStarts(out, range);
   }
 }
 
-/** Each test's data start from tcpdump's lines (pure, for tests). */
-export function dataStarts(text: string): WireStart[] {
+/** Each test's data start from tcpdump's lines; `range` tells the servers' ports. */
+export function dataStarts(text: string, range: readonly [number, number]): WireStart[] {
   const tests = new Map<string, { client: string; server: string; port: number; syns: Map<number, number>; udp: number | null }>();
   for (const line of text.split('\n')) {
     const m = LINE.exec(line);
     if (!m) continue;
     const [, t, from, fromPort, to, toPort, kind] = m;
     const syn = kind!.startsWith('Flags');
-    // A SYN goes client -> server; the UDP answer server -> client.
-    const [client, server, port] = syn ? [from!, to!, Number(toPort)] : [to!, from!, Number(fromPort)];
+    // A SYN goes client -> server; UDP data either way (to the server's port, or from it with -R).
+    const toServer = syn || (Number(toPort) >= range[0] && Number(toPort) <= range[1]);
+    const [client, server, port] = toServer ? [from!, to!, Number(toPort)] : [to!, from!, Number(fromPort)];
     const key = `${client} ${server} ${port}`;
     let test = tests.get(key);
     if (!test) tests.set(key, (test = { client, server, port, syns: new Map(), udp: null }));
