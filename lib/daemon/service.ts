@@ -25,7 +25,7 @@ import { iperfError } from '../shared/iperf-json.js';
 import { hostFacts, IperfFacts, probeIperf } from './facts.js';
 import { HealthSampler } from './health.js';
 import { Instance, IntervalListener, SpawnSpec, wakeGroup } from './instances.js';
-import { LOOK_AHEAD_MS, watchTrafficStart } from './traffic-start.js';
+import { TrafficWatch, watchTrafficStart } from './traffic-start.js';
 import { coresNear, numaOf } from './numa.js';
 import { clientArgv, serverArgv } from './iperf-args.js';
 import { pickPorts } from './ports.js';
@@ -45,10 +45,11 @@ const WAIT_MAX_MS = 120_000;
 /** Processes spawned between two turns of the event loop, so heartbeats are answered meanwhile. */
 const SPAWN_BATCH = 4;
 
-/** A client waiting for its round's release, and how long it is meant to run. */
+/** A client waiting for its round's release, how long it is meant to run, and the watch of its start. */
 interface Waiting {
   inst: Instance;
   durationMs: number;
+  watch: TrafficWatch;
 }
 
 /** Every SPAWN_BATCH spawns, let the event loop run (spawning is synchronous). */
@@ -166,12 +167,14 @@ export class DaemonService {
     const connected = await Promise.all(
       started.map((inst, i) => this.watch.connected(inst.record.pid, p.clients[i]!.port, familyOf(p.clients[i]!.host), CONNECT_TIMEOUT_MS, () => !inst.running)),
     );
+    // Watched from now: the release may reach this host after its clients' servers have woken.
+    const watch = watchTrafficStart(started.filter((inst) => inst.running));
     return {
       clients: started.map((inst, i) => {
         const durationMs = p.clients[i]!.options.duration * 1000;
         // A release that never comes (the controller gave up on this host) must not leave it waiting.
         inst.deadline(WAIT_MAX_MS + durationMs + CLIENT_GRACE_MS);
-        if (inst.running) this.waiting.push({ inst, durationMs });
+        if (inst.running) this.waiting.push({ inst, durationMs, watch });
         return { ...started_(inst), connected: connected[i]! && inst.running };
       }),
     };
@@ -187,9 +190,7 @@ export class DaemonService {
     const servers = (p.servers ?? []).map((id) => this.held.get(id)).filter((i): i is Instance => i !== undefined);
     const instant = p.start_at ?? Date.now();
     for (const { inst } of clients) inst.record.scheduled_at = p.start_at ?? null;
-    await sleep(instant - LOOK_AHEAD_MS - Date.now());
-    // Their descriptors are counted now, just before any server can wake.
-    watchTrafficStart(clients.map((c) => c.inst), instant);
+    for (const w of new Set(clients.map((c) => c.watch))) w.instant(instant);
     await sleep(instant - Date.now());
     for (const inst of servers) this.held.delete(inst.record.id);
     if (!wakeGroup(servers, this.held.size === 0)) for (const inst of servers) inst.wake();

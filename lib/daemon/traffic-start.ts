@@ -62,34 +62,63 @@ interface Watched {
   /** Descriptors it holds before its test begins. */
   baseline: number;
   lastLook: number;
+  /** When a new descriptor was first seen (midpoint of two looks), for the fallback. */
+  grewAt: number | null;
+}
+
+/** A watch of one round's clients, begun once they are connected; `instant` tells it when to look closely. */
+export interface TrafficWatch {
+  instant(at: number): void;
 }
 
 /**
- * Watch the round's clients from now on. Each one's `traffic_started_at` is its first stream
- * file's birth time or, where none shows, the midpoint between the last look that saw only the
- * descriptors it holds now (stdio and its control connection) and the first that saw more; a client
- * that exits first keeps null (it never got that far: said by null, not by a guess).
+ * Watch the round's clients from now on, from before their instant: a release that reaches a
+ * starved host late must not find its clients' tests already begun (or over) unwatched. Each one's
+ * `traffic_started_at` is its first stream file's birth time or, where none ever shows, the
+ * midpoint of the two looks around its first new descriptor (stdio and the control connection are
+ * counted now); a client that ends with neither keeps null (never guessed).
  */
-export function watchTrafficStart(clients: Instance[], instant: number): void {
+export function watchTrafficStart(clients: Instance[]): TrafficWatch {
   const now = Date.now();
-  let pending: Watched[] = clients.map((inst) => ({ inst, baseline: fdCount(inst.record.pid) ?? -1, lastLook: now })).filter((w) => w.inst.running && w.baseline >= 0);
+  let instant = Infinity;
+  let timer: NodeJS.Timeout | null = null;
+  let pending: Watched[] = clients
+    .map((inst) => ({ inst, baseline: fdCount(inst.record.pid) ?? -1, lastLook: now, grewAt: null }))
+    .filter((w) => w.inst.running && w.baseline >= 0);
+  // The file outlives a look that comes late, so a late look still reads the true time; the
+  // descriptor count is only a fallback, for a client that ends without a file ever seen (its
+  // socket appears before its connect completes, so it is taken only when nothing better came).
+  const settle = (w: Watched, at: number | null) => {
+    w.inst.record.traffic_started_at = at;
+    return false;
+  };
+  const schedule = () => {
+    if (pending.length === 0) return;
+    const untilClose = instant - LOOK_AHEAD_MS - Date.now();
+    const delay = untilClose > 0 ? Math.min(COARSE_MS, untilClose) : -untilClose < FINE_FOR_MS ? FINE_MS : COARSE_MS;
+    timer = setTimeout(look, delay);
+    timer.unref();
+  };
   const look = () => {
     const t = Date.now();
     pending = pending.filter((w) => {
-      if (!w.inst.running) return false;
+      if (!w.inst.running) return settle(w, w.grewAt);
       const born = streamBirth(w.inst.record.pid);
-      const n = born === null ? fdCount(w.inst.record.pid) : null;
-      if (born === null && (n === null || n <= w.baseline)) {
-        if (n === null) return false;
-        w.lastLook = t;
-        return true;
-      }
-      w.inst.record.traffic_started_at = born ?? Math.round((w.lastLook + t) / 2);
-      return false;
+      if (born !== null) return settle(w, born);
+      const n = fdCount(w.inst.record.pid);
+      if (n === null) return settle(w, w.grewAt);
+      if (n > w.baseline) w.grewAt ??= Math.round((w.lastLook + t) / 2);
+      w.lastLook = t;
+      return true;
     });
-    if (pending.length === 0) return;
-    const timer = setTimeout(look, Date.now() - instant < FINE_FOR_MS ? FINE_MS : COARSE_MS);
-    timer.unref();
+    schedule();
   };
-  look();
+  schedule();
+  return {
+    instant(at: number) {
+      instant = at;
+      if (timer) clearTimeout(timer);
+      schedule();
+    },
+  };
 }

@@ -55,7 +55,9 @@ export function captureStarts(device: string, range: readonly [number, number]):
 
 /** Each test's data start from tcpdump's lines; `range` tells the servers' ports. */
 export function dataStarts(text: string, range: readonly [number, number]): WireStart[] {
-  const tests = new Map<string, { client: string; server: string; port: number; syns: Map<number, number>; udp: number | null }>();
+  // Per test, each connection (by source port): its first SYN (which tells the control connection
+  // from the data streams) and its last (a retransmitted SYN: the connection began when it got through).
+  const tests = new Map<string, { client: string; server: string; port: number; syns: Map<number, { first: number; last: number }>; udp: number | null }>();
   for (const line of text.split('\n')) {
     const m = LINE.exec(line);
     if (!m) continue;
@@ -68,13 +70,14 @@ export function dataStarts(text: string, range: readonly [number, number]): Wire
     let test = tests.get(key);
     if (!test) tests.set(key, (test = { client, server, port, syns: new Map(), udp: null }));
     const at = Number(t) * 1000;
-    // A retransmitted SYN has its connection's source port: counted once, at its first.
     if (syn) {
-      if (!test.syns.has(Number(fromPort))) test.syns.set(Number(fromPort), at);
+      const c = test.syns.get(Number(fromPort));
+      if (c) c.last = at;
+      else test.syns.set(Number(fromPort), { first: at, last: at });
     } else test.udp ??= at;
   }
   return [...tests.values()].flatMap((x) => {
-    const at = x.udp ?? [...x.syns.values()].sort((a, b) => a - b)[1];
+    const at = x.udp ?? [...x.syns.values()].sort((a, b) => a.first - b.first)[1]?.last;
     return at === undefined ? [] : [{ client: x.client, server: x.server, port: x.port, at }];
   });
 }
