@@ -26,7 +26,8 @@ const PORTS = [5201, 5999];
 async function onTheWire(lab, side) {
   const capture = await captureStarts(lab.network.bridge, PORTS);
   const [run] = await Promise.allSettled([side(lab)]);
-  const starts = await capture.stop();
+  const { starts, dropped } = await capture.stop();
+  if (dropped > 0) throw new Error(`tcpdump lost ${dropped} packets: the wire cannot judge this run`);
   if (run.status === 'rejected') throw run.reason;
   const said = run.value;
   const tests = lab.network.hosts.length * (lab.network.hosts.length - 1);
