@@ -170,17 +170,17 @@ export class DaemonService {
     // Watched from now: the release may reach this host after its clients' servers have woken.
     // A test that begins late (its handshake waits for a loaded host's CPU) is not hung: its
     // deadline runs again from its real start, once the round has been released.
-    const durations = new Map(started.map((inst, i) => [inst, p.clients[i]!.options.duration * 1000]));
+    const durationMs = p.clients.map((c) => c.options.duration * 1000);
+    const durations = new Map(started.map((inst, i) => [inst, durationMs[i]!]));
     const watch = watchTrafficStart(
       started.filter((inst) => inst.running),
       (inst) => inst.record.scheduled_at !== null && this.armRunning(inst, durations.get(inst)!),
     );
     return {
       clients: started.map((inst, i) => {
-        const durationMs = p.clients[i]!.options.duration * 1000;
         // A release that never comes (the controller gave up on this host) must not leave it waiting.
-        inst.deadline(WAIT_MAX_MS + durationMs + CLIENT_GRACE_MS);
-        if (inst.running) this.waiting.push({ inst, durationMs, watch });
+        inst.deadline(WAIT_MAX_MS + durationMs[i]! + CLIENT_GRACE_MS);
+        if (inst.running) this.waiting.push({ inst, durationMs: durationMs[i]!, watch });
         return { ...started_(inst), connected: connected[i]! && inst.running };
       }),
     };
