@@ -2,7 +2,12 @@
 //   floor         iperf3 started directly in each host's namespace, no SSH at all: every server,
 //                 then every client, by a serial launch loop on this machine (`ip netns exec`);
 //   parallel-ssh  the hand-written mesh: one ssh per host at once starting its servers, then one
-//                 per host at once running its clients and printing their JSON.
+//                 per host at once running its clients and printing their JSON;
+//   one-signal    meshperf's start mechanism at its best, with nothing of meshperf: every server of
+//                 the lab in one process group, held stopped once listening; every client started
+//                 and connected; then one SIGCONT to the group, from this process. Its spread is
+//                 what iperf3's own work after the wake (accept, parameters, stream buffers) costs
+//                 on this machine's cores: the floor of any start that leaves iperf3 unchanged.
 // Both run one iperf3 per ordered pair, TCP, duration s, host i serving on port PORT + i.
 import { spawn } from 'node:child_process';
 import { labSsh } from './record.mjs';
@@ -45,6 +50,46 @@ export async function floor(lab, duration) {
   await Promise.all(servers);
   const bad = docs.filter((d) => !/"sum_received"/.test(d));
   if (bad.length) throw new Error(`floor: ${bad.length} clients measured nothing: ${bad[0].slice(0, 300)}`);
+  return performance.now() - start;
+}
+
+/** Connections in state `state` (hex, as /proc/net/tcp writes it) in a namespace. */
+async function sockets(ns, state) {
+  const tcp = await sh('ip', ['netns', 'exec', ns, 'cat', '/proc/net/tcp']);
+  return tcp.split('\n').filter((l) => l.split(/\s+/)[4] === state).length;
+}
+
+export async function oneSignal(lab, duration) {
+  const hosts = lab.network.hosts;
+  const pairs = pairsOf(hosts);
+  const start = performance.now();
+  // One shell, its own process group, backgrounding every server: they all share its group.
+  const script = pairs.map(({ dst, port }) => `ip netns exec ${dst.namespace} iperf3 -s -1 -B ${dst.address} -p ${port} >/dev/null 2>&1 &`).join('\n');
+  const group = spawn('sh', ['-c', `${script}\nwait`], { stdio: 'ignore', detached: true });
+  const ended = new Promise((r) => group.on('close', r));
+  try {
+    await Promise.all(hosts.map((h) => listening(h.namespace, hosts.length - 1)));
+    process.kill(-group.pid, 'SIGSTOP');
+    const clients = pairs.map(({ src, dst, port }) => sh('ip', ['netns', 'exec', src.namespace, 'iperf3', '-c', dst.address, '-B', src.address, '-p', String(port), '-t', String(duration), '-J']));
+    // Each client's control connection is up (the stopped server's kernel completes it).
+    for (;;) {
+      const up = await Promise.all(hosts.map((h) => sockets(h.namespace, '01')));
+      if (up.reduce((a, b) => a + b, 0) >= 2 * pairs.length) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    process.kill(-group.pid, 'SIGCONT');
+    const docs = await Promise.all(clients);
+    const bad = docs.filter((d) => !/"sum_received"/.test(d));
+    if (bad.length) throw new Error(`one-signal: ${bad.length} clients measured nothing: ${bad[0].slice(0, 300)}`);
+  } finally {
+    try {
+      process.kill(-group.pid, 'SIGCONT');
+      process.kill(-group.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await ended;
+  }
   return performance.now() - start;
 }
 

@@ -4,7 +4,9 @@
 //   meshperf      the CLI's own run (runMesh over SSH): servers held, clients connected ahead,
 //                 one SIGCONT per host at the instant;
 //   parallel-ssh  the hand-written mesh (bench/baselines.mjs);
-//   floor         a serial launch loop in each host's namespace, no SSH at all.
+//   floor         a serial launch loop in each host's namespace, no SSH at all;
+//   one-signal    the mechanism alone: all servers in one group held, clients connected, one
+//                 SIGCONT from here; what iperf3's own work after the wake costs on these cores.
 // Prints each side's median wire spread over RUNS runs, meshperf's own start_spread_ms beside the
 // wire's, and the ratios. Needs root on Linux, iperf3, ssh, tcpdump and a build.
 // Usage: npm run bench:spread [-- 8 24]
@@ -14,7 +16,7 @@ import path from 'node:path';
 import { loadInventory, runMesh } from '../dist/index.js';
 import { labDown, labUp, pickFreeSubnet } from '../dist/lab/lab.js';
 import { captureStarts, wireSpread } from '../dist/lab/wire.js';
-import { floor, parallelSsh } from './baselines.mjs';
+import { floor, oneSignal, parallelSsh } from './baselines.mjs';
 import { median, recordRatio } from './record.mjs';
 
 const SIZES = process.argv.slice(2).map(Number).filter((n) => n > 1);
@@ -41,7 +43,7 @@ async function meshperf(lab) {
   return doc.run.rounds[0].start_spread_ms;
 }
 
-const SIDES = { meshperf, 'parallel-ssh': (lab) => parallelSsh(lab, DURATION).then(() => null), floor: (lab) => floor(lab, DURATION).then(() => null) };
+const SIDES = { meshperf, 'parallel-ssh': (lab) => parallelSsh(lab, DURATION).then(() => null), floor: (lab) => floor(lab, DURATION).then(() => null), 'one-signal': (lab) => oneSignal(lab, DURATION).then(() => null) };
 for (const n of SIZES.length ? SIZES : [8]) {
   const dir = mkdtempSync(path.join(os.tmpdir(), `meshperf-bench-spread-${n}-`));
   const lab = await labUp({ hosts: n, dir: path.join(dir, 'lab'), subnet: await pickFreeSubnet() });
@@ -59,8 +61,9 @@ for (const n of SIZES.length ? SIZES : [8]) {
     for (const k of Object.keys(SIDES)) console.log(`  ${k.padEnd(13)} ${median(wire[k]).toFixed(1)} ms   [${wire[k].map((x) => x.toFixed(1)).join(', ')}]`);
     console.log(`  meshperf's own start_spread_ms: [${said.join(', ')}]`);
     const m = median(wire.meshperf);
-    console.log(`  ratio meshperf / parallel-ssh ${(m / median(wire['parallel-ssh'])).toFixed(3)}x, meshperf / floor ${(m / median(wire.floor)).toFixed(3)}x`);
+    console.log(`  ratio meshperf / parallel-ssh ${(m / median(wire['parallel-ssh'])).toFixed(3)}x, meshperf / floor ${(m / median(wire.floor)).toFixed(3)}x, meshperf / one-signal ${(m / median(wire['one-signal'])).toFixed(3)}x`);
     recordRatio({ bench: 'start-spread', label: `${n} hosts: wire start spread, meshperf / parallel-ssh`, ratio: m / median(wire['parallel-ssh']), goal: n <= 8 ? 0.05 : null, detail: `${m.toFixed(1)} ms against ${median(wire['parallel-ssh']).toFixed(1)} ms` });
+    recordRatio({ bench: 'start-spread', label: `${n} hosts: wire start spread, meshperf / one signal to held servers`, ratio: m / median(wire['one-signal']), detail: `${m.toFixed(1)} ms against ${median(wire['one-signal']).toFixed(1)} ms` });
     recordRatio({ bench: 'start-spread', label: `${n} hosts: wire start spread, meshperf / a launch loop`, ratio: m / median(wire.floor), detail: `${m.toFixed(1)} ms against ${median(wire.floor).toFixed(1)} ms` });
   } finally {
     await labDown(path.join(dir, 'lab'));
