@@ -3,6 +3,8 @@ import t from 'tap';
 import { PassThrough } from 'node:stream';
 import { RpcClient, RpcError } from '../lib/rpc/client.js';
 import type { DaemonChannel } from '../lib/transport/types.js';
+import { MAX_LINE_BYTES, RpcCode } from '../lib/protocol/messages.js';
+import { answerLines, PIECE_CHARS } from '../lib/protocol/pieces.js';
 
 function channel() {
   const stdin = new PassThrough();
@@ -61,4 +63,53 @@ t.test('no ready line in time is an error naming what the host printed', async (
   const rpc = new RpcClient(c.ch, 100);
   c.stderr.write('sh: 1: exec: node: not found\n');
   await t.rejects(rpc.ready, /daemon did not say ready within 100 ms: sh: 1: exec: node: not found/);
+});
+
+t.test('an answer longer than a line comes in pieces and is whole; pieces keep the call alive', async (t) => {
+  const c = channel();
+  const rpc = new RpcClient(c.ch, 5000);
+  c.stdout.write(READY);
+  await rpc.ready;
+  // Multi-byte characters, and a surrogate pair that the cut at PIECE_CHARS splits in two.
+  const stderr = 'x'.repeat(PIECE_CHARS - '{"instances":[{"stderr":"'.length - 1) + '😀é'.repeat(PIECE_CHARS);
+  const result = { instances: [{ stderr }] };
+  const pending = rpc.call('collect', {}, 300);
+  const lines = answerLines(1, result);
+  t.ok(lines.length >= 3, `${lines.length} lines: pieces, then the response`);
+  t.ok(lines.every((l) => Buffer.byteLength(l) < MAX_LINE_BYTES), 'no line over the line limit');
+  // Slower in all than the call's timeout, but never silent for that long.
+  for (const line of lines) {
+    c.stdout.write(line);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  const got = (await pending) as unknown as typeof result;
+  t.equal(got.instances[0]!.stderr.length, stderr.length);
+  t.ok(got.instances[0]!.stderr === stderr, 'the text is the same, character for character');
+});
+
+t.test('pieces that do not add up to what the response says reject the call', async (t) => {
+  const c = channel();
+  const rpc = new RpcClient(c.ch, 5000);
+  c.stdout.write(READY);
+  await rpc.ready;
+  const pending = rpc.call('collect', {}, 5000);
+  const lines = answerLines(1, { big: 'y'.repeat(2 * PIECE_CHARS + 5) });
+  c.stdout.write(lines[0]! + lines.at(-1)!);
+  await t.rejects(pending, /collect: the answer came in 1 pieces of 1048576 characters, but its response says 3 of/);
+});
+
+t.test('a line over the line limit fails what waits, naming its size, and the session goes on', async (t) => {
+  const c = channel();
+  const rpc = new RpcClient(c.ch, 5000);
+  c.stdout.write(READY);
+  await rpc.ready;
+  const pending = rpc.call('collect', {}, 5000);
+  c.stdout.write('{"jsonrpc":"2.0","id":1,"result":"' + 'z'.repeat(MAX_LINE_BYTES) + '"}\n');
+  const err = await pending.catch((e) => e);
+  t.ok(err instanceof RpcError);
+  t.equal(err.code, RpcCode.MessageTooLarge);
+  t.match(err.message, /^message_too_large: the host wrote a line of over \d+ bytes, over the 16777216-byte limit$/);
+  const next = rpc.call('ping', {}, 5000);
+  c.stdout.write('{"jsonrpc":"2.0","id":2,"result":{"time_ms":1}}\n');
+  t.same(await next, { time_ms: 1 });
 });

@@ -5,7 +5,8 @@
  * kills every iperf3 it started and exits.
  */
 import { encodeLine, LineDecoder } from '../protocol/framing.js';
-import { MAX_LINE_BYTES, PROTOCOL_VERSION, READY_METHOD, RpcCode, SILENCE_PER_PROCESS_MS } from '../protocol/messages.js';
+import { answerLines } from '../protocol/pieces.js';
+import { JsonRpcResponse, MAX_LINE_BYTES, PROTOCOL_VERSION, READY_METHOD, RpcCode, SILENCE_PER_PROCESS_MS } from '../protocol/messages.js';
 import { handleLine } from './dispatch.js';
 import { DAEMON_VERSION } from './facts.js';
 import { DaemonService } from './service.js';
@@ -17,6 +18,12 @@ function log(message: string): void {
 
 function send(message: unknown): void {
   process.stdout.write(encodeLine(message));
+}
+
+/** A response, in pieces when its line would be long (lib/protocol/pieces.ts). */
+function answer(res: JsonRpcResponse): void {
+  if (res.error) return send(res);
+  for (const line of answerLines(res.id, res.result)) process.stdout.write(line);
 }
 
 function main(): void {
@@ -69,12 +76,12 @@ function main(): void {
     lastHeard = Date.now();
     for (const ev of decoder.push(chunk)) {
       if ('tooLong' in ev) {
-        send({ jsonrpc: '2.0', id: null, error: { code: RpcCode.LineTooLong, message: `line too long: over ${MAX_LINE_BYTES} bytes` } });
+        send({ jsonrpc: '2.0', id: null, error: { code: RpcCode.MessageTooLarge, message: `message_too_large: a line of over ${ev.tooLong} bytes, over the ${MAX_LINE_BYTES}-byte limit` } });
         continue;
       }
       serving++;
       handleLine(service, ev.line, options.port_range)
-        .then((res) => res && send(res), (err) => log(String(err)))
+        .then((res) => res && answer(res), (err) => log(String(err)))
         .finally(() => {
           serving--;
           lastAnswered = Date.now();

@@ -5,9 +5,12 @@
  */
 
 /** Bumped on any incompatible change; the daemon announces it in its ready line. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
-/** Longest line either side accepts; longer lines are refused, so memory stays bounded. */
+/**
+ * Longest line either side accepts; longer lines are refused, so memory stays bounded. Answers
+ * longer than this still arrive whole, in pieces (lib/protocol/pieces.ts).
+ */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 /**
@@ -90,8 +93,8 @@ export const RpcCode = {
   SpawnFailed: -32001,
   /** No free port left in the daemon's range. */
   NoFreePort: -32002,
-  /** The line exceeded MAX_LINE_BYTES. */
-  LineTooLong: -32003,
+  /** A line over MAX_LINE_BYTES, or an answer over ANSWER_MAX_CHARS (lib/protocol/pieces.ts). */
+  MessageTooLarge: -32003,
   /** More iperf3 processes than the host's max_processes. */
   TooManyProcesses: -32004,
 } as const;

@@ -11,7 +11,9 @@ import {
   READY_METHOD,
   ReadyParams,
   ResultOf,
+  RpcCode,
 } from '../protocol/messages.js';
+import { isPieced, PIECE_METHOD, PieceJoiner, PieceParams } from '../protocol/pieces.js';
 import { LOADER_STARTED } from '../transport/loader.js';
 import type { DaemonChannel } from '../transport/types.js';
 
@@ -25,9 +27,13 @@ export class RpcError extends Error {
 }
 
 interface Pending {
+  method: string;
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
+  timeoutMs: number;
+  /** An answer arriving in pieces (lib/protocol/pieces.ts). */
+  pieces?: PieceJoiner;
 }
 
 export class RpcClient {
@@ -64,7 +70,12 @@ export class RpcClient {
     channel.stdout.on('data', (chunk: Buffer) => {
       this.lastHeard = performance.now();
       for (const ev of decoder.push(chunk)) {
-        if (!('line' in ev)) continue;
+        if (!('line' in ev)) {
+          // The daemon never writes such a line (long answers come in pieces): whatever it was
+          // meant to answer is lost, so every call waiting fails now, naming the size.
+          this.failAll(new RpcError(RpcCode.MessageTooLarge, `message_too_large: the host wrote a line of over ${ev.tooLong} bytes, over the ${MAX_LINE_BYTES}-byte limit`));
+          continue;
+        }
         const msg = tryParse(ev.line);
         if (!isReady) {
           if (msg?.method === READY_METHOD) {
@@ -75,6 +86,7 @@ export class RpcClient {
           continue;
         }
         if (msg && typeof msg.id === 'number') this.settle(msg as unknown as JsonRpcResponse);
+        else if (msg?.method === PIECE_METHOD) this.piece(msg.params as PieceParams);
         else if (msg && typeof msg.method === 'string' && msg.id === undefined) this.onNotification(msg.method, msg.params);
       }
     });
@@ -90,12 +102,16 @@ export class RpcClient {
       clearTimeout(readyTimer);
       this.closedError = new Error(`daemon connection closed${this.stderrHint()}`);
       onFail(this.closedError);
-      for (const [id, p] of this.pending) {
-        clearTimeout(p.timer);
-        p.reject(this.closedError);
-        this.pending.delete(id);
-      }
+      this.failAll(this.closedError);
     });
+  }
+
+  private failAll(err: Error): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+      this.pending.delete(id);
+    }
   }
 
   /** Last lines the daemon (or the remote shell) wrote to stderr, for error messages. */
@@ -107,13 +123,33 @@ export class RpcClient {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
     return new Promise<ResultOf<M>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`${method} got no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      const p: Pending = { method, resolve: resolve as (v: unknown) => void, reject, timer: undefined as unknown as NodeJS.Timeout, timeoutMs };
+      this.pending.set(id, p);
+      this.arm(id, p);
       this.channel.stdin.write(encodeLine({ jsonrpc: '2.0', id, method, params }));
     });
+  }
+
+  /** (Re)start a call's timeout: an answer still arriving in pieces is not late. */
+  private arm(id: number, p: Pending): void {
+    clearTimeout(p.timer);
+    p.timer = setTimeout(() => {
+      this.pending.delete(id);
+      p.reject(new Error(`${p.method} got no answer within ${p.timeoutMs} ms`));
+    }, p.timeoutMs);
+  }
+
+  private piece(params: PieceParams): void {
+    const p = typeof params?.id === 'number' && typeof params.data === 'string' ? this.pending.get(params.id) : undefined;
+    if (!p) return;
+    const tooLarge = (p.pieces ??= new PieceJoiner()).add(params.data);
+    if (tooLarge) {
+      this.pending.delete(params.id as number);
+      clearTimeout(p.timer);
+      p.reject(new RpcError(RpcCode.MessageTooLarge, `${tooLarge} (${p.method})`));
+      return;
+    }
+    this.arm(params.id as number, p);
   }
 
   private settle(msg: JsonRpcResponse): void {
@@ -121,8 +157,13 @@ export class RpcClient {
     if (!p) return;
     this.pending.delete(msg.id as number);
     clearTimeout(p.timer);
-    if (msg.error) p.reject(new RpcError(msg.error.code, msg.error.message));
-    else p.resolve(msg.result);
+    if (msg.error) return p.reject(new RpcError(msg.error.code, msg.error.message));
+    if (!isPieced(msg.result)) return p.resolve(msg.result);
+    try {
+      p.resolve((p.pieces ?? new PieceJoiner()).join(msg.result));
+    } catch (err) {
+      p.reject(new Error(`${p.method}: ${(err as Error).message}`));
+    }
   }
 
   private stderrHint(): string {

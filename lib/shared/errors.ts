@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   host_failed: { where: ['pair'], meaning: 'one host of the pair could not take part', fix: "see that host's own error" },
   start_clients: { where: ['instance'], meaning: "the request to prepare or release the source host's clients failed (no answer in time, or the connection closed)", fix: "look at the source host's load and link" },
   collect: { where: ['instance'], meaning: "the request to collect the host's results failed", fix: "look at the host's load and link; results the daemon still held are lost with it" },
+  message_too_large: { where: ['host', 'instance'], meaning: 'a message passed a size bound: a line over 16 MiB, or an answer over 400 MiB (answers over 1 MiB come in pieces and are whole)', fix: 'the message names the size; a daemon of this meshperf never writes such a line, so look for something rewriting the session; for an answer, collect fewer or shorter tests per run' },
   iperf3: { where: ['instance'], meaning: 'iperf3 reported an error, exited non-zero, or printed no summary', fix: "the message carries iperf3's own words (e.g. the server is busy: another program uses that port)" },
   timeout: { where: ['instance'], meaning: 'the client hung past its duration and was killed, or still ran when results were collected', fix: 'a peer or link went away mid-test, or the hosts were far overloaded' },
   no_client: { where: ['instance'], meaning: 'the server started but its client never did', fix: "see the client host's error" },
@@ -60,6 +61,7 @@ export interface ErrorInfo {
 export const RPC_ERROR_WORDS: Readonly<Record<number, ErrorCode>> = {
   [-32001]: 'spawn_failed',
   [-32002]: 'no_free_port',
+  [-32003]: 'message_too_large',
   [-32004]: 'too_many_processes',
   [-32602]: 'invalid_params',
   [-32603]: 'daemon_error',
