@@ -69,8 +69,36 @@ t.test('with no word from the controller the daemon stops everything and exits',
   // Say nothing more: stdin stays open, as on a cut link.
   const code = await Promise.race([d.exited, new Promise((r) => setTimeout(() => r('still running'), 5000))]);
   t.equal(code, 0, 'the daemon exited on its own');
-  t.match(d.stderr(), /no word from the controller for \d+ ms \(allowed 1750 after the test\)/, 'its heartbeat, plus 250 ms for its one process');
+  t.match(d.stderr(), /no word from the controller for \d+ ms \(allowed 1750 after the test, for 1 processes asked\)/, 'its heartbeat, plus 250 ms for its one process');
   t.notOk(alive(serverPid), 'and its iperf3 server is gone');
+});
+
+t.test('the silence a daemon allows does not shrink as its iperf3s end, and it says on stdout why it leaves', async (t) => {
+  const ADDR = '127.0.78.4';
+  const d = await startDaemon({ iperf3: 'iperf3', port_range: [7411, 7430], heartbeat_ms: 1500 });
+  t.teardown(() => d.close());
+  const servers = Array.from({ length: 8 }, (_, i) => ({ id: `b>a#${i}`, source: 'b', destination: 'a', instance: i, bind: ADDR }));
+  const res = await d.call('start_servers', { servers });
+  const started = Date.now();
+  // Every process it was asked for ends; the controller still counts them (1500 + 8 · 250 ms).
+  for (const s of res.result.servers) process.kill(s.pid, 'SIGKILL');
+  t.ok(await eventually(() => iperfsOf(ADDR).length === 0), 'its iperf3s are gone');
+  const early = await Promise.race([d.exited, new Promise((r) => setTimeout(() => r('still running'), 3000 - (Date.now() - started)))]);
+  t.equal(early, 'still running', 'still waiting 3 s on: the allowance is for the 8 processes asked, not the 0 still running');
+  const lines: { method?: string; params?: { reason?: string } }[] = [];
+  const code = await Promise.race([
+    (async () => {
+      for (;;) {
+        const m = await d.next();
+        lines.push(m);
+        if (m.method === 'meshperf.exiting') return d.exited;
+      }
+    })(),
+    new Promise((r) => setTimeout(() => r('still running'), 6000)),
+  ]);
+  t.equal(code, 0, 'then it exits');
+  t.ok(Date.now() - started >= 3500, `not before 3.5 s (${Date.now() - started} ms)`);
+  t.match(lines.at(-1)?.params?.reason, /^no word from the controller for \d+ ms \(allowed 3500 after the test, for 8 processes asked\)$/, 'its reason, on stdout, before it closes');
 });
 
 t.test('a bundle that fails its sha256 is never run', async (t) => {

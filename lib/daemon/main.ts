@@ -6,7 +6,8 @@
  */
 import { encodeLine, LineDecoder } from '../protocol/framing.js';
 import { answerLines } from '../protocol/pieces.js';
-import { JsonRpcResponse, MAX_LINE_BYTES, PROTOCOL_VERSION, READY_METHOD, RpcCode, SILENCE_PER_PROCESS_MS } from '../protocol/messages.js';
+import { EXITING_METHOD, ExitingParams, silenceAllowedMs } from '../protocol/liveness.js';
+import { JsonRpcResponse, MAX_LINE_BYTES, PROTOCOL_VERSION, READY_METHOD, RpcCode } from '../protocol/messages.js';
 import { handleLine } from './dispatch.js';
 import { DAEMON_VERSION } from './facts.js';
 import { DaemonService } from './service.js';
@@ -42,6 +43,8 @@ function main(): void {
     if (shuttingDown) return;
     shuttingDown = true;
     log(`${why}: stopping every iperf3 and exiting`);
+    // On stdout too, ahead of the close: the controller names the reason, not a bare "connection closed".
+    send({ jsonrpc: '2.0', method: EXITING_METHOD, params: { reason: why } satisfies ExitingParams });
     service.stop().finally(() => process.exit(code));
   };
 
@@ -62,13 +65,12 @@ function main(): void {
     // controller's lines may be waiting behind this very timer. A late tick is no evidence.
     const late = now - lastTick > 2 * every;
     lastTick = now;
-    // A host running many processes is slow both ways: allow more silence for each (the
-    // controller does the same, HostSession.silenceAllowedMs).
-    // While our clients' test runs, the controller's lines may wait behind it on a saturated
+    // The rule the controller keeps too (lib/protocol/liveness.ts), with a larger base: we never
+    // give up on it first. While our clients' test runs, the controller's lines may wait behind it on a saturated
     // network: silence counts from the planned end.
-    const allowed = options.heartbeat_ms + SILENCE_PER_PROCESS_MS * service.running();
+    const allowed = silenceAllowedMs(options.heartbeat_ms, service.asked);
     const quietSince = serving > 0 ? now : Math.max(lastHeard, lastAnswered, Math.min(now, service.testRunsUntil));
-    if (!late && now - quietSince > allowed) shutdown(`no word from the controller for ${now - lastHeard} ms (allowed ${allowed} after the test)`, 0);
+    if (!late && now - quietSince > allowed) shutdown(`no word from the controller for ${now - lastHeard} ms (allowed ${allowed} after the test, for ${service.asked} processes asked)`, 0);
   }, every);
   watchdog.unref();
 

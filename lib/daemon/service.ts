@@ -81,6 +81,8 @@ export class DaemonService {
   private readonly held = new Map<string, Instance>();
   /** Until when (ms since the epoch) a test of ours runs: the controller may be silent meanwhile. */
   testRunsUntil = 0;
+  /** iperf3 processes asked of us so far, as the controller counts them (lib/protocol/liveness.ts). */
+  asked = 0;
   private nextCpu = 0;
   private iperf: IperfFacts | null = null;
 
@@ -247,6 +249,7 @@ export class DaemonService {
 
   /** New ids only, and never more running iperf3 processes than the host allows. */
   private checkNew(specs: { id: string }[]): void {
+    this.asked += specs.length;
     const seen = new Set<string>();
     for (const s of specs) {
       if (this.instances.has(s.id) || seen.has(s.id)) throw new RpcFailure(RpcCode.InvalidParams, `instance id ${s.id} is already in use`);

@@ -6,23 +6,18 @@
 import { stopwatch } from '../shared/stopwatch.js';
 import type { HostConfig, RuntimeConfig, SshDefaults } from '../inventory/types.js';
 import type { DaemonOptions, HealthSample, HelloResult, IntervalParams, MethodName, ParamsOf, ResultOf } from '../protocol/messages.js';
-import { INTERVAL_METHOD, PROTOCOL_VERSION, SILENCE_PER_PROCESS_MS } from '../protocol/messages.js';
+import { INTERVAL_METHOD, PROTOCOL_VERSION } from '../protocol/messages.js';
+import { CONTROLLER_SILENCE_MS, DAEMON_SILENCE_MS, PING_EVERY_MS, silenceAllowedMs } from '../protocol/liveness.js';
 import type { HostInterface, SshTarget } from '../results/types.js';
 import { RpcClient, RpcError } from '../rpc/client.js';
 import { DaemonChannel, HostError, Transport } from '../transport/types.js';
 import { MIN_IPERF3, versionAtLeast } from '../shared/versions.js';
 
-/** The daemon gives up on us after this much silence; we ping five times as often. */
-export const HEARTBEAT_MS = 10_000;
-const PING_EVERY_MS = HEARTBEAT_MS / 5;
 /**
- * A host is lost after this much silence (not one byte from its daemon), plus SILENCE_PER_PROCESS_MS
- * for every iperf3 process it was asked to start: a daemon whose host runs hundreds of processes
- * answers late (measured: 11 s of silence from a healthy daemon, 46 iperf3 on each of 24 lab hosts
- * on 2 cores), and late is not dead. A dead host or link is noticed sooner, by SSH's keepalive
- * (2 s × 3), which sshd answers without the daemon; this is for a daemon that hangs.
+ * Lost hosts: silenceAllowedMs (lib/protocol/liveness.ts, the rule the daemon shares) of nothing
+ * at all from the daemon. A dead host or link is noticed sooner, by SSH's keepalive (2 s × 3),
+ * which sshd answers without the daemon; this is for a daemon that hangs.
  */
-const LOST_AFTER_MS = 10_000;
 /** Methods that are safe to send twice: they start nothing. */
 const IDEMPOTENT = new Set<MethodName>(['hello', 'status', 'collect', 'ping']);
 /**
@@ -127,7 +122,7 @@ export class HostSession {
 
   private static async openOnce(o: OpenOptions): Promise<HostSession> {
     const { host } = o;
-    const options: DaemonOptions = { ...o.options, heartbeat_ms: HEARTBEAT_MS };
+    const options: DaemonOptions = { ...o.options, heartbeat_ms: DAEMON_SILENCE_MS };
     if (host.cpus) options.cpus = host.cpus;
     if (host.max_processes) options.max_processes = host.max_processes;
     const lap = stopwatch();
@@ -191,7 +186,7 @@ export class HostSession {
 
   /** How long this host may stay silent before it counts as lost, ms. */
   silenceAllowedMs(): number {
-    return LOST_AFTER_MS + SILENCE_PER_PROCESS_MS * this.work;
+    return silenceAllowedMs(CONTROLLER_SILENCE_MS, this.work);
   }
 
   /**

@@ -21,13 +21,6 @@ export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 export const CLIENT_GRACE_MS = 10_000;
 export const CLIENT_BUSY_MAX_MS = 120_000;
 
-/**
- * Silence each side allows the other beyond its base (the daemon's heartbeat_ms, the controller's
- * lost-host deadline) for every iperf3 process the host runs: a host running hundreds of them is
- * slow to answer both ways (measured: 11-24 s of silence with 46 on each of 24 hosts on 2 cores),
- * and slow is not dead.
- */
-export const SILENCE_PER_PROCESS_MS = 250;
 
 /** The notification the daemon writes first, so noise from login scripts before it is skipped. */
 export const READY_METHOD = 'meshperf.ready';

@@ -13,6 +13,7 @@ import {
   ResultOf,
   RpcCode,
 } from '../protocol/messages.js';
+import { EXITING_METHOD, ExitingParams } from '../protocol/liveness.js';
 import { isPieced, PIECE_METHOD, PieceJoiner, PieceParams } from '../protocol/pieces.js';
 import { LOADER_STARTED } from '../transport/loader.js';
 import type { DaemonChannel } from '../transport/types.js';
@@ -40,6 +41,8 @@ export class RpcClient {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closedError: Error | null = null;
+  /** Why the daemon said it was exiting, when it did (lib/protocol/liveness.ts). */
+  exitReason: string | null = null;
   private stderrTail = '';
   /** When the daemon last sent anything (performance.now()): a busy daemon is slow, not silent. */
   lastHeard = performance.now();
@@ -87,6 +90,7 @@ export class RpcClient {
         }
         if (msg && typeof msg.id === 'number') this.settle(msg as unknown as JsonRpcResponse);
         else if (msg?.method === PIECE_METHOD) this.piece(msg.params as PieceParams);
+        else if (msg?.method === EXITING_METHOD) this.exitReason = String((msg.params as ExitingParams | undefined)?.reason ?? 'no reason given').slice(0, 500);
         else if (msg && typeof msg.method === 'string' && msg.id === undefined) this.onNotification(msg.method, msg.params);
       }
     });
@@ -100,7 +104,7 @@ export class RpcClient {
     });
     channel.closed.then(() => {
       clearTimeout(readyTimer);
-      this.closedError = new Error(`daemon connection closed${this.stderrHint()}`);
+      this.closedError = new Error(this.exitReason ? `the daemon exited: ${this.exitReason}` : `daemon connection closed${this.stderrHint()}`);
       onFail(this.closedError);
       this.failAll(this.closedError);
     });
