@@ -119,6 +119,8 @@ t.test('a link cut mid-run: noticed, its pairs failed with the reason, the rest 
   const lab = await withLab(t, 3, '198.19.108.0/24');
   const inventory = await loadInventory(lab.inventory);
   const h3 = lab.network.hosts[2]!;
+  // The cut daemon waits lost_after + 4 s (plus its processes' share) after the test for a word.
+  for (const h of inventory.hosts) h.ssh.lost_after = 10;
   const DURATION = 8;
   let cutAt = 0;
   const run = runMesh({
@@ -146,7 +148,7 @@ t.test('a link cut mid-run: noticed, its pairs failed with the reason, the rest 
     t.equal(p.summary.error?.code, 'host_lost', `${s} -> ${d} says why`);
   }
   t.equal(schemaErrors(doc), '');
-  // The cut-off daemon hears nothing more: its heartbeat deadline (10 s) ends it and its iperf3s.
+  // The cut-off daemon hears nothing more: its heartbeat deadline (14 s + 1 s for its 4 processes) ends it and its iperf3s.
   t.ok(await eventually(async () => (await leftovers(lab)).length === 0, 20_000), 'no iperf3 or daemon left on any host, the cut one included');
 });
 

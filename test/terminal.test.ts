@@ -13,7 +13,7 @@ t.test('on a terminal: failures as they happen, and what collect waits for', { s
   const lab = await withLab(t, 3, '198.19.134.0/24');
   const inv = path.join(lab.tmp, 'tty.toml');
   const { readFileSync, writeFileSync } = await import('node:fs');
-  writeFileSync(inv, readFileSync(lab.inventory, 'utf8').replace('[ssh]', '[ssh]\nconnect_timeout = 2\nconnect_attempts = 1') + '[[hosts]]\nname = "h4"\naddress = "198.19.134.99"\n');
+  writeFileSync(inv, readFileSync(lab.inventory, 'utf8').replace('[ssh]', '[ssh]\nconnect_timeout = 2\nconnect_attempts = 1\nlost_after = 15') + '[[hosts]]\nname = "h4"\naddress = "198.19.134.99"\n');
   const cmd = `${process.execPath} ${BIN} --inventory ${inv} --duration 2 --out ${path.join(lab.tmp, 'out')}`;
   const child = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let screen = '';
@@ -39,7 +39,9 @@ t.test('on a terminal: failures as they happen, and what collect waits for', { s
   });
   t.ok(await seen(/collect \[.*waiting for h3/), 'the bar says it waits for h3, not "test 4/3 s"');
   t.notMatch(screen, /test +\[[^\]]*\] ([3-9]|\d\d)\/2 s/, 'the test never reads past its duration');
-  t.ok(await seen(/h3: FAILED host_lost/), 'h3, lost, is named as it happens');
+  t.ok(await seen(/h3: nothing heard for \d+ s, but its SSH connection is up: busy, not gone; waiting up to 16 s in all \(ssh\.lost_after\)/), 'h3, silent, is said to be waited for, and for how long');
+  t.notMatch(screen, /h3: FAILED/, '(not yet failed then)');
+  t.ok(await seen(/h3: FAILED host_lost: h3 stopped answering: nothing heard for 1\d s while its SSH connection stayed up \(ssh\.lost_after 15 s/), 'h3, lost after its lost_after, is named as it happens');
   t.ok(await seen(/pairs ok/), 'then the matrix');
   t.equal(await exited, 1);
 });

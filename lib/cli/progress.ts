@@ -23,6 +23,8 @@ export function describe(e: MeshEvent): string | null {
       return `${e.host}: ready (${e.hello.hostname}, iperf3 ${e.hello.iperf3_version}, ${e.hello.cpus.length} cpus, node ${e.hello.node_version})`;
     case 'host-failed':
       return `${e.host}: FAILED ${e.error.code}: ${e.error.message}`;
+    case 'host-slow':
+      return `${e.host}: nothing heard for ${e.silent_s} s, but its SSH connection is up: busy, not gone; waiting up to ${e.lost_after_s} s in all (ssh.lost_after)`;
     case 'host-retry':
       return `${e.host}: attempt ${e.attempt} failed (${e.error.message}); retrying`;
     case 'servers-listening':
@@ -56,7 +58,7 @@ function testLine(e: Extract<MeshEvent, { type: 'test-running' }>): string {
 }
 
 /** Events worth a line on a terminal too, above the bar, as they happen. */
-const NEWS = new Set<MeshEvent['type']>(['host-failed', 'host-retry', 'listener-error']);
+const NEWS = new Set<MeshEvent['type']>(['host-failed', 'host-slow', 'host-retry', 'listener-error']);
 
 /** A bar (drawn on `stream`) when `tty`; plain lines otherwise. */
 export function createProgress(stream: NodeJS.WritableStream, tty: boolean, hostCount: number): Progress {

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { parseCpuList } from '../shared/cpus.js';
+import { LOST_AFTER_S } from '../protocol/liveness.js';
 import { InventoryError } from '../shared/errors.js';
 import { describeErrors } from './messages.js';
 import { readThresholds } from '../results/verdict/thresholds.js';
@@ -116,6 +117,7 @@ export function normalizeInventory(rawIn: unknown, source = 'inventory'): Invent
     identity_file: r.ssh?.identity_file ? expandHome(r.ssh.identity_file) : undefined,
     known_hosts: expandHome(r.ssh?.known_hosts ?? '~/.ssh/known_hosts'),
     connect_timeout: r.ssh?.connect_timeout ?? 10,
+    lost_after: r.ssh?.lost_after ?? LOST_AFTER_S,
     concurrency: r.ssh?.concurrency ?? 8,
     connect_attempts: r.ssh?.connect_attempts ?? 3,
     accept_new_host_keys: r.ssh?.accept_new_host_keys ?? false,
@@ -149,6 +151,7 @@ export function normalizeInventory(rawIn: unknown, source = 'inventory'): Invent
       identity_file: h.identity_file ? expandHome(h.identity_file) : ssh.identity_file,
       known_hosts: h.known_hosts ? expandHome(h.known_hosts) : ssh.known_hosts,
       connect_timeout: ssh.connect_timeout,
+      lost_after: ssh.lost_after,
       connect_attempts: ssh.connect_attempts,
       accept_new_host_keys: ssh.accept_new_host_keys,
       config: ssh.config,

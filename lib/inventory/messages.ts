@@ -89,7 +89,7 @@ function valueAt(raw: unknown, pointer: string): unknown {
 const KEYS: Record<string, string[]> = {
   '': ['transport', 'ssh', 'runtime', 'discover', 'test', 'thresholds', 'hosts'],
   thresholds: [...THRESHOLD_KEYS],
-  ssh: ['user', 'port', 'identity_file', 'known_hosts', 'connect_timeout', 'concurrency', 'connect_attempts', 'accept_new_host_keys', 'config', 'jump'],
+  ssh: ['user', 'port', 'identity_file', 'known_hosts', 'connect_timeout', 'lost_after', 'concurrency', 'connect_attempts', 'accept_new_host_keys', 'config', 'jump'],
   runtime: ['node', 'iperf3', 'push_node', 'keep_runtime', 'linux-x64', 'linux-arm64'],
   test: OPTION_LIST.map(([k]) => k),
   hosts: ['name', 'address', 'ssh_host', 'planes', 'jump', 'labels', 'iperf3', 'node', 'user', 'port', 'identity_file', 'known_hosts', 'cpus', 'max_processes', 'test'],

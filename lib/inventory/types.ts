@@ -12,6 +12,12 @@ export interface SshDefaults {
   known_hosts: string;
   /** Seconds to wait for a TCP connect and SSH handshake. */
   connect_timeout: number;
+  /**
+   * Seconds a host's daemon may stay silent, while its SSH connection still answers, before the
+   * host counts as lost (plus 250 ms per iperf3 process it was asked to start): a saturated host
+   * is slow, not dead (lib/protocol/liveness.ts).
+   */
+  lost_after: number;
   /** Hosts connected to at once (OpenSSH throttles many simultaneous handshakes). */
   concurrency: number;
   /** Tries to connect, with backoff, on refused, timeout or throttled handshakes. */

@@ -9,6 +9,8 @@ export type MeshEvent =
   | { type: 'host-runtime'; host: string; bytes: number }
   | { type: 'host-ready'; host: string; hello: HelloResult }
   | { type: 'host-failed'; host: string; error: ErrorInfo }
+  /** Its daemon has been silent this long while its SSH connection is up: busy, waited for up to lost_after_s. */
+  | { type: 'host-slow'; host: string; silent_s: number; lost_after_s: number }
   | { type: 'servers-listening'; host: string; count: number }
   /** The instant (controller clock) every client of a round is released at, and the lead to it. */
   | { type: 'round-scheduled'; round: number; start_at: string; lead_ms: number; hosts: string[]; flows: number }

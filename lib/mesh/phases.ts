@@ -132,6 +132,7 @@ export async function connectAll(run: RunState): Promise<void> {
             fail(host.name, { code: 'host_lost', message: why });
             dropPeer(run, host.name);
           };
+          s.onSlow = (silentMs, lostAfterMs) => emit({ type: 'host-slow', host: host.name, silent_s: Math.round(silentMs / 1000), lost_after_s: Math.round(lostAfterMs / 1000) });
           emit({ type: 'host-ready', host: host.name, hello: s.hello });
         } catch (err) {
           fail(host.name, asError(err, 'unreachable'));

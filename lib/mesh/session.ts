@@ -7,16 +7,17 @@ import { stopwatch } from '../shared/stopwatch.js';
 import type { HostConfig, RuntimeConfig, SshDefaults } from '../inventory/types.js';
 import type { DaemonOptions, HealthSample, HelloResult, IntervalParams, MethodName, ParamsOf, ResultOf } from '../protocol/messages.js';
 import { INTERVAL_METHOD, PROTOCOL_VERSION } from '../protocol/messages.js';
-import { CONTROLLER_SILENCE_MS, DAEMON_SILENCE_MS, PING_EVERY_MS, silenceAllowedMs } from '../protocol/liveness.js';
+import { daemonSilenceMs, PING_EVERY_MS, silenceAllowedMs, SLOW_AFTER_MS } from '../protocol/liveness.js';
 import type { HostInterface, SshTarget } from '../results/types.js';
 import { RpcClient, RpcError } from '../rpc/client.js';
 import { DaemonChannel, HostError, Transport } from '../transport/types.js';
 import { MIN_IPERF3, versionAtLeast } from '../shared/versions.js';
 
 /**
- * Lost hosts: silenceAllowedMs (lib/protocol/liveness.ts, the rule the daemon shares) of nothing
- * at all from the daemon. A dead host or link is noticed sooner, by SSH's keepalive (2 s × 3),
- * which sshd answers without the daemon; this is for a daemon that hangs.
+ * Lost hosts (lib/protocol/liveness.ts, the rule the daemon shares): a dead host or a cut link is
+ * noticed by SSH's keepalive (2 s × 3), which sshd answers without the daemon, and closes the
+ * channel. While SSH answers, a silent daemon is busy: said after SLOW_AFTER_MS, lost only after
+ * the host's `ssh.lost_after` (both plus 250 ms per process asked).
  */
 /** Methods that are safe to send twice: they start nothing. */
 const IDEMPOTENT = new Set<MethodName>(['hello', 'status', 'collect', 'ping']);
@@ -72,6 +73,9 @@ export class HostSession {
   readonly target?: SshTarget;
   /** Called once, when the host is found lost (for a failure shown as it happens). */
   onLost: (why: string) => void = () => {};
+  /** Called once per silent spell, when it passes SLOW_AFTER_MS: the host is waited for, up to lostAfterMs. */
+  onSlow: (silentMs: number, lostAfterMs: number) => void = () => {};
+  private slowSaid = false;
   clock: ClockEstimate = { offset_ms: 0, rtt_ms: 0 };
   readonly health: HealthSample[] = [];
   /** Its test interfaces, once read (lib/mesh/interfaces.ts). */
@@ -102,7 +106,7 @@ export class HostSession {
     this.pinger = setInterval(() => this.ping(), PING_EVERY_MS);
     channel.closed.then(() => {
       clearInterval(this.pinger);
-      if (!this.closing) this.markLost(`the connection to ${host.name} closed during the run`);
+      if (!this.closing) this.markLost(rpc.exitReason ? `the daemon on ${host.name} exited: ${rpc.exitReason}` : `the connection to ${host.name} closed during the run`);
     });
   }
 
@@ -122,7 +126,7 @@ export class HostSession {
 
   private static async openOnce(o: OpenOptions): Promise<HostSession> {
     const { host } = o;
-    const options: DaemonOptions = { ...o.options, heartbeat_ms: DAEMON_SILENCE_MS };
+    const options: DaemonOptions = { ...o.options, heartbeat_ms: daemonSilenceMs(host.ssh.lost_after * 1000) };
     if (host.cpus) options.cpus = host.cpus;
     if (host.max_processes) options.max_processes = host.max_processes;
     const lap = stopwatch();
@@ -184,9 +188,9 @@ export class HostSession {
     this.busyUntil = Math.max(this.busyUntil, performance.now() + (endsAt - Date.now()));
   }
 
-  /** How long this host may stay silent before it counts as lost, ms. */
+  /** How long this host may stay silent (its SSH up) before it counts as lost, ms. */
   silenceAllowedMs(): number {
-    return silenceAllowedMs(CONTROLLER_SILENCE_MS, this.work);
+    return silenceAllowedMs(this.host.ssh.lost_after * 1000, this.work);
   }
 
   /**
@@ -262,10 +266,16 @@ export class HostSession {
     const late = now - this.lastTick > 2 * PING_EVERY_MS;
     this.lastTick = now;
     const quietSince = Math.max(this.rpc.lastHeard, Math.min(now, this.busyUntil));
-    if (!late && !this.lost && now - quietSince > this.silenceAllowedMs()) {
-      this.markLost(`${this.host.name} stopped answering (nothing heard for ${Math.round((now - this.rpc.lastHeard) / 1000)} s)`);
+    const silent = now - quietSince;
+    if (!late && !this.lost && silent > this.silenceAllowedMs()) {
+      this.markLost(`${this.host.name} stopped answering: nothing heard for ${Math.round((now - this.rpc.lastHeard) / 1000)} s while its SSH connection stayed up (ssh.lost_after ${this.host.ssh.lost_after} s, plus 250 ms for each of the ${this.work} iperf3 processes asked)`);
       this.channel.abort();
       return;
+    }
+    if (silent <= PING_EVERY_MS) this.slowSaid = false;
+    else if (!late && !this.slowSaid && silent > silenceAllowedMs(SLOW_AFTER_MS, this.work)) {
+      this.slowSaid = true;
+      this.onSlow(now - this.rpc.lastHeard, this.silenceAllowedMs());
     }
     // Sent even while an earlier one is unanswered: the daemon counts our silence, and a slow way
     // back (its answers late behind a busy host or link) must not make us fall silent to it.
