@@ -179,3 +179,35 @@ t.test('the way a host fails: what each side moves on average, not its best pair
   t.equal(direction([25, 25, 25, 25]), 'both');
   t.equal(direction([10, 10, 10, 10]), 'egress', 'sends at 0.4x what it receives: egress');
 });
+
+t.test('a suspect\'s evidence is true: a host held back by its CPU quota says so; a side with nothing measured says "not measured"', async (t) => {
+  const inv5 = normalizeInventory({ test: { duration: 2 }, hosts: ['a', 'b', 'c', 'd', 'e'].map((n, i) => ({ name: n, address: `198.19.1.${i + 1}` })) });
+  const flows = planFlows(inv5.hosts, 1, inv5.test);
+  const sample = (throttled: number) => ({ time_ms: T0 + 1000, active: 8, host_cpu_percent: 40, host_memory_free_bytes: 1e9, load_average_1m: 1, daemon_cpu_percent: 1, daemon_rss_bytes: 5e7, cpu_throttled_percent: throttled });
+  const build = (sendsMeasured: boolean, throttled: number | null) => {
+    const records = flows.flatMap((f) => {
+      const fromE = f.id.startsWith('e>');
+      const client = fromE && !sendsMeasured ? record(f.id, 'client', { start: { version: 'iperf 3.12' }, intervals: [], error: 'unable to connect to server' }, { exit_code: 1 }) : record(f.id, 'client', iperfDoc((fromE || f.id.startsWith('e', 2) ? 20 : 800) * 2.5e5));
+      return [client, record(f.id, 'server', {})];
+    });
+    const hosts = inv5.hosts.map((h) => ({
+      name: h.name,
+      address: h.address,
+      status: 'ok' as const,
+      error: null,
+      clock_offset_ms: 0,
+      ...(h.name === 'e' && throttled !== null ? { cpu_limit_cores: 0.01, health: [sample(throttled), sample(throttled), sample(throttled)] } : {}),
+    }));
+    const doc = buildResults({ ...input({ flows, records, rounds: [{ round: 0, scheduled_at: T0, flows: 20, errors: {} }] }), test: inv5.test, hosts });
+    t.equal(schemaErrors(doc), '');
+    t.match(doc.summary.suspects[0], { kind: 'host', host: 'e' });
+    return doc.summary.suspects[0]!.evidence;
+  };
+  const starved = build(true, 97);
+  t.match(starved, /: starved of CPU: its cgroup allows 0\.01 cores and held it back in 97 % of periods while it tested \(median of 3 samples\); its NIC or link may be fine$/);
+  t.notMatch(build(true, 3), /starved/, 'a quota that barely bit is not the cause');
+  t.notMatch(build(true, null), /starved/, 'nor is a host without one');
+  const unsent = build(false, null);
+  t.match(unsent, /^e sends: not measured \(no pair from it has a reading\) and receives at /);
+  t.notMatch(unsent, /0\/0/);
+});

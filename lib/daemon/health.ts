@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { HealthSample } from '../protocol/messages.js';
+import { cpuCgroup, readThrottling, Throttling } from './cgroup.js';
 
 interface CpuTimes {
   busy: number;
@@ -24,6 +25,9 @@ export class HealthSampler {
   private lastHost = hostCpuTimes();
   private lastSelf = process.cpuUsage();
   private lastAt = Date.now();
+  /** Only a cgroup with a quota can throttle. */
+  private readonly cgroup = ((cg) => (cg?.cores != null ? cg : null))(cpuCgroup());
+  private lastThrottle: Throttling | null = this.cgroup && readThrottling(this.cgroup);
 
   sample(active: number): HealthSample {
     const now = Date.now();
@@ -38,6 +42,10 @@ export class HealthSampler {
     this.lastHost = host;
     this.lastSelf = self;
     this.lastAt = now;
+    const throttle = this.cgroup && readThrottling(this.cgroup);
+    const before = this.lastThrottle;
+    this.lastThrottle = throttle;
+    const periods = throttle && before ? throttle.periods - before.periods : 0;
     return {
       time_ms: now,
       active,
@@ -46,6 +54,7 @@ export class HealthSampler {
       load_average_1m: os.loadavg()[0] ?? 0,
       daemon_cpu_percent: wallUs > 0 ? Math.round((1000 * selfUs) / wallUs) / 10 : null,
       daemon_rss_bytes: process.memoryUsage().rss,
+      cpu_throttled_percent: this.cgroup === null ? null : periods > 0 ? Math.round((1000 * (throttle!.throttled - before!.throttled)) / periods) / 10 : 0,
     };
   }
 }

@@ -1,6 +1,6 @@
 /** One OpenSSH server per lab host, in its namespace, with its own hostname (unshare --uts). */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -39,6 +39,22 @@ export function sshdConfig(o: { addresses: string[]; hostKey: string; authorized
   ].join('\n');
 }
 
+/** Shell words that mount this machine's cpu cgroup hierarchy (v2, or v1's cpu controller) where it is mounted here; '' if none. */
+export function cpuCgroupMount(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string {
+  const mounts = mountinfo.split('\n').map((l) => {
+    const [pre, post] = l.split(' - ');
+    const f = pre?.split(' ') ?? [];
+    const g = post?.split(' ') ?? [];
+    return { root: f[3], point: f[4] ?? '', fstype: g[0], options: (g[2] ?? '').split(',') };
+  });
+  const v2 = mounts.find((m) => m.fstype === 'cgroup2' && m.point === '/sys/fs/cgroup');
+  if (v2) return 'mount -t cgroup2 cgroup2 /sys/fs/cgroup && ';
+  const v1 = mounts.find((m) => m.fstype === 'cgroup' && m.root === '/' && m.options.includes('cpu') && /^\/sys\/fs\/cgroup\/[\w,]+$/.test(m.point));
+  if (!v1) return '';
+  const controllers = v1.options.filter((x) => x !== 'rw' && x !== 'ro').join(',');
+  return `mount -t tmpfs cgroup /sys/fs/cgroup && mkdir -p ${v1.point} && mount -t cgroup -o ${controllers} cgroup ${v1.point} && `;
+}
+
 /**
  * Start sshd in `namespace` under hostname `name`; resolves with its pid once it listens. With
  * `home`, that directory is the login's home on this host only, as on a real host: its own
@@ -57,10 +73,13 @@ export async function startSshd(o: { namespace: string; name: string; config: st
   // The cluster's own names (its /etc/hosts), seen by this host's logins only.
   const names = o.hostsFile ? 'mount --bind "$5" /etc/hosts && ' : '';
   const home = o.home ? 'mount --bind "$6" "$7" && ' : '';
+  // ip netns exec mounts a fresh /sys, without the cgroup hierarchies a real host has: its CPU
+  // controller is mounted again, so the daemon reads its cgroup's quota as it would there.
+  const cgroups = cpuCgroupMount();
   // ip netns exec, unshare and sh all exec: the pid we get is sshd's own.
   const child = spawn(
     'ip',
-    ['netns', 'exec', o.namespace, 'unshare', '--uts', '--mount', 'sh', '-c', `${breakNode}${names}${home}hostname "$1" && exec "$2" -D -e -f "$3"`, 'sh', o.name, SSHD, o.config, process.execPath, o.hostsFile ?? '', o.home ?? '', userInfo().homedir],
+    ['netns', 'exec', o.namespace, 'unshare', '--uts', '--mount', 'sh', '-c', `${breakNode}${names}${home}${cgroups}hostname "$1" && exec "$2" -D -e -f "$3"`, 'sh', o.name, SSHD, o.config, process.execPath, o.hostsFile ?? '', o.home ?? '', userInfo().homedir],
     { detached: true, stdio: ['ignore', log, log] },
   );
   closeSync(log);

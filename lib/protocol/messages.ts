@@ -107,6 +107,8 @@ export interface HelloResult {
   max_processes: number | null;
   memory_total_bytes: number;
   memory_free_bytes: number;
+  /** Cores the daemon's cgroup may use (its CPU quota, the tightest on its path); null when unlimited or unknown. */
+  cpu_limit_cores: number | null;
   iperf3_path: string;
   /** e.g. "3.12"; null when iperf3 could not be run. */
   iperf3_version: string | null;
@@ -235,6 +237,8 @@ export interface HealthSample {
   /** The daemon's own CPU time since the previous sample, percent of one CPU, and memory. */
   daemon_cpu_percent: number | null;
   daemon_rss_bytes: number;
+  /** Share of its cgroup's CPU periods since the previous sample in which the quota held it back, percent; null without a quota. */
+  cpu_throttled_percent?: number | null;
 }
 
 export interface StatusResult {

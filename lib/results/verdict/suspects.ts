@@ -10,7 +10,7 @@
  * TCP couples the two ways (a shaped egress delays the ACKs of what the host receives), so the
  * way is judged by how much less one side moves than the other, not by which side fails.
  */
-import type { PairResult, ResultsDocument, Suspect } from '../types.js';
+import type { HostResult, PairResult, ResultsDocument, Suspect } from '../types.js';
 import { hasReading, median, pairsOf, rate } from './judge.js';
 
 /**
@@ -56,7 +56,7 @@ export function findSuspects(doc: ResultsDocument, medianBps: number | null): Su
   for (;;) {
     // A bad uplink between two racks also leaves each host of one rack with a low row: the
     // group wins when it explains more failing pairs than any one host does.
-    const h = bestHost(sides, open, medianBps, total);
+    const h = bestHost(sides, open, medianBps, total, new Map(doc.run.hosts.map((x) => [x.name, x])));
     const g = bestGroup(doc, cells, open, total);
     const s = g && (!h || g.explained.length > h.explained.length) ? g : h;
     if (!s) break;
@@ -68,7 +68,7 @@ export function findSuspects(doc: ResultsDocument, medianBps: number | null): Su
 }
 
 /** The host whose row or column explains the most open failing pairs, if any does. */
-function bestHost(sides: Map<string, { row: Cell[]; col: Cell[] }>, open: Set<Cell>, medianBps: number, total: number): { suspect: Suspect; explained: Cell[] } | null {
+function bestHost(sides: Map<string, { row: Cell[]; col: Cell[] }>, open: Set<Cell>, medianBps: number, total: number, hosts: Map<string, HostResult>): { suspect: Suspect; explained: Cell[] } | null {
   let best: { suspect: Suspect; explained: Cell[] } | null = null;
   for (const [h, { row, col }] of sides) {
     const rowBad = row.filter((c) => open.has(c));
@@ -87,15 +87,30 @@ function bestHost(sides: Map<string, { row: Cell[]; col: Cell[] }>, open: Set<Ce
     const explained = [...rowBad, ...colBad];
     const side = direction === 'egress' ? fo : direction === 'ingress' ? fi : Math.min(fo, fi);
     const confidence = round2(side * Math.min(1, explained.length / total));
+    const starved = cpuStarvation(hosts.get(h));
     const evidence =
-      `${h} sends at ${pct(r)} of the median pair (${rate(r * medianBps)}; ${rowBad.length}/${row.length} sends fail) ` +
-      `and receives at ${pct(c)} (${rate(c * medianBps)}; ${colBad.length}/${col.length} receives fail): ` +
-      { egress: 'its egress', ingress: 'its ingress', both: 'its NIC or link, both ways' }[direction] +
+      `${h} ${sideText('sends', r, medianBps, rowBad.length, row.length)} and ${sideText('receives', c, medianBps, colBad.length, col.length)}: ` +
+      (starved ?? { egress: 'its egress', ingress: 'its ingress', both: 'its NIC or link, both ways' }[direction]) +
       retestNote(explained);
     const suspect: Suspect = { kind: 'host', host: h, direction, evidence, confidence, pairs: explained.length, ...retestOf(explained) };
     if (!best || explained.length > best.explained.length || (explained.length === best.explained.length && confidence > best.suspect.confidence)) best = { suspect, explained };
   }
   return best;
+}
+
+/** One side of a host in words; a side with no pair measured says so, not "0 % (0/0 fail)". */
+function sideText(verb: 'sends' | 'receives', share: number, medianBps: number, bad: number, all: number): string {
+  if (all === 0) return `${verb}: not measured (no pair ${verb === 'sends' ? 'from' : 'to'} it has a reading)`;
+  return `${verb} at ${pct(share)}${verb === 'sends' ? ' of the median pair' : ''} (${rate(share * medianBps)}; ${bad}/${all} ${verb === 'sends' ? 'sends' : 'receives'} fail)`;
+}
+
+/** A quota held the host back for most of its test (health samples while iperf3 ran): the CPU, in words. */
+const STARVED_PERCENT = 50;
+function cpuStarvation(host: HostResult | undefined): string | null {
+  const during = (host?.health ?? []).filter((s) => s.active > 0 && typeof s.cpu_throttled_percent === 'number');
+  const throttled = median(during.map((s) => s.cpu_throttled_percent!));
+  if (throttled === null || throttled < STARVED_PERCENT || typeof host?.cpu_limit_cores !== 'number') return null;
+  return `starved of CPU: its cgroup allows ${host.cpu_limit_cores} cores and held it back in ${Math.round(throttled)} % of periods while it tested (median of ${during.length} samples); its NIC or link may be fine`;
 }
 
 /**
