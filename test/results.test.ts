@@ -211,3 +211,23 @@ t.test('a suspect\'s evidence is true: a host held back by its CPU quota says so
   t.match(unsent, /^e sends: not measured \(no pair from it has a reading\) and receives at /);
   t.notMatch(unsent, /0\/0/);
 });
+
+t.test('a client killed for running over keeps the seconds it measured: failed (timeout), its rate from its intervals, the pair partial', async (t) => {
+  const flows = planFlows(inv.hosts, 1, inv.test);
+  const hung = (id: string) => id === 'a>b#0';
+  const records = flows.flatMap((f) => {
+    if (!hung(f.id)) return [record(f.id, 'client', iperfDoc(2.5e7)), record(f.id, 'server', iperfDoc(2.5e7))];
+    // Killed at its grace: iperf3 printed what it had, intervals and no end.
+    const partial = { start: { version: 'iperf 3.12' }, intervals: [{ sum: { start: 0, end: 1, seconds: 1, bytes: 1.25e7, bits_per_second: 1e8 } }], error: 'interrupt - the client has terminated' };
+    return [record(f.id, 'client', partial, { exit_code: null, signal: 'SIGTERM', timed_out: true, ended_at: T0 + 12_000 }), record(f.id, 'server', partial)];
+  });
+  const doc = buildResults(input({ flows, records }));
+  t.equal(schemaErrors(doc), '');
+  const ab = doc.sources.a!.destinations.b!;
+  t.equal(ab.instances[0]!.status, 'failed');
+  t.equal(ab.instances[0]!.error?.code, 'timeout');
+  t.equal(ab.instances[0]!.metrics.throughput_bps, 1e8, 'what it measured before it hung: 12.5 MB in 1 s');
+  t.equal(ab.summary.status, 'partial', 'measured, but not to its end');
+  t.equal(ab.summary.throughput_bps, 1e8);
+  t.equal(doc.sources.b!.destinations.a!.summary.status, 'ok');
+});

@@ -270,9 +270,10 @@ function instanceResult(
   const result = outcome(client, server, blame, stoppedAt);
   const metrics = client ? clientMetrics(client.iperf3, mirrored) : emptyMetrics();
   const span = realSpan(client, offset);
-  // Stopped before its end: iperf3 printed its intervals but no end-of-test summary from the
-  // receiver; what arrived is counted from the intervals (the server's when it has them).
-  if (result.status === 'interrupted' && !metrics.throughput_bps) {
+  // Stopped before its end (an interrupt, or killed for running over): iperf3 printed its
+  // intervals but no end-of-test summary from the receiver; what arrived is counted from the
+  // intervals (the server's when it has them).
+  if ((result.status === 'interrupted' || result.error?.code === 'timeout') && !metrics.throughput_bps) {
     metrics.throughput_bps = intervalRate(mirrored ? null : server?.iperf3) ?? intervalRate(client?.iperf3);
   }
   if (result.status === 'ok' && metrics.throughput_bps === null) {

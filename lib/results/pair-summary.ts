@@ -6,8 +6,11 @@
  */
 import type { InstanceResult, PairStatus, PairSummary } from './types.js';
 
-/** Instances that measured something: complete, or cut short by an interrupt. */
-export const measured = (i: InstanceResult) => i.status === 'ok' || i.status === 'interrupted';
+/**
+ * Instances that measured something: complete, cut short by an interrupt, or killed for running
+ * over its duration with the seconds it did measure (failed, code `timeout`).
+ */
+export const measured = (i: InstanceResult) => i.status === 'ok' || i.status === 'interrupted' || (i.error?.code === 'timeout' && (i.metrics.throughput_bps ?? 0) > 0);
 
 /** A pair's summary; with several planes, each plane's own summary under `planes`. */
 export function pairSummary(instances: InstanceResult[], perPlane = false): PairSummary {
@@ -33,8 +36,9 @@ export const NO_PROTOCOL_METRICS = {
 function planeSummary(instances: InstanceResult[]): PairSummary {
   const ok = instances.filter((i) => i.status === 'ok');
   const got = instances.filter(measured);
-  const status: PairStatus =
-    ok.length === instances.length ? 'ok' : got.length === instances.length ? 'interrupted' : got.length > 0 ? 'partial' : 'failed';
+  // All measured, some only until an interrupt: interrupted. Killed ones make it partial: they did not finish.
+  const complete = got.length === instances.length && got.every((i) => i.status !== 'failed');
+  const status: PairStatus = ok.length === instances.length ? 'ok' : complete ? 'interrupted' : got.length > 0 ? 'partial' : 'failed';
   const sum = (f: (i: InstanceResult) => number | null) => got.reduce((a, i) => a + (f(i) ?? 0), 0);
   return {
     status,
