@@ -3,8 +3,9 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { loadInventory, runMesh } from '../lib/index.js';
 import { namespacePids } from '../lib/lab/network.js';
+import { IPERF3_NICENESS } from '../lib/daemon/instances.js';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
-import { isIperf, processes } from './helpers/procs.js';
+import { isDaemon, isIperf, processes } from './helpers/procs.js';
 import { schemaErrors } from './helpers/schema.js';
 
 const skip = !canRunLab && NO_LAB_REASON;
@@ -15,6 +16,9 @@ t.test('clients start together, each iperf3 is pinned where the results say, lim
   inventory.hosts[1]!.cpus = [1]; // h2 may use core 1 only
   inventory.hosts[3]!.max_processes = 4; // h4 cannot run 2·2·(N−1) processes
   const affinity = new Map<number, string>();
+  // Niceness from the process table (field 19 of /proc/<pid>/stat), of every iperf3 and daemon.
+  const niceness = new Map<number, number>();
+  const niceOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[16]);
   let sampled = false;
   const doc = await runMesh({
     inventory,
@@ -26,7 +30,9 @@ t.test('clients start together, each iperf3 is pinned where the results say, lim
       for (const h of lab.network.hosts) {
         const pids = await namespacePids(h.namespace);
         for (const p of processes()) {
+          if (pids.includes(p.pid) && isDaemon(p)) niceness.set(p.pid, niceOf(p.pid));
           if (!pids.includes(p.pid) || !isIperf(p)) continue;
+          niceness.set(p.pid, niceOf(p.pid));
           affinity.set(p.pid, /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'))![1]!);
         }
       }
@@ -43,6 +49,20 @@ t.test('clients start together, each iperf3 is pinned where the results say, lim
   t.ok(r.release_spread_ms !== null && r.release_spread_ms <= 20, `servers woken within ${r.release_spread_ms} ms of each other (bound 20)`);
   t.ok(doc.summary.start_spread_ms !== null && doc.summary.start_spread_ms <= 200, `the tests began within ${doc.summary.start_spread_ms} ms (bound 200)`);
   t.equal(doc.run.rounds[0]!.start_spread_ms, doc.summary.start_spread_ms);
+
+  // The daemon outranks its iperf3s: each runs IPERF3_NICENESS nicer than its host's daemon.
+  const daemons = new Map(doc.run.hosts.filter((h) => h.pid !== undefined).map((h) => [h.name, h.pid!]));
+  let niced = 0;
+  for (const i of Object.values(doc.sources).flatMap((s) => Object.values(s.destinations)).flatMap((p) => p.instances)) {
+    for (const end of [i.client!, i.server!]) {
+      const seen = niceness.get(end.pid!);
+      const daemon = niceness.get(daemons.get(end.host)!);
+      if (seen === undefined || daemon === undefined) continue;
+      niced++;
+      if (seen !== daemon + IPERF3_NICENESS) t.fail(`${end.host} iperf3 ${end.pid} at niceness ${seen}, its daemon at ${daemon}`);
+    }
+  }
+  t.ok(niced >= 12, `${niced} iperf3 seen in the process table, each ${IPERF3_NICENESS} nicer than its daemon`);
 
   // Pinning.
   const ok = Object.values(doc.sources).flatMap((s) => Object.values(s.destinations)).flatMap((p) => p.instances);
