@@ -10,6 +10,7 @@ import { loadInventory, runMesh, type MeshEvent } from '../lib/index.js';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
 import { iperf3FromDebian, nodeFromDebian, nodeFromNpm } from './helpers/versions.js';
 import { schemaErrors } from './helpers/schema.js';
+import { startDaemon } from './helpers/daemon.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'meshperf-versions-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,7 +33,7 @@ t.test('iperf3 3.9, 3.12, 3.18 and the newest on one mesh; live intervals from 3
   t.equal(versions.h1, '3.9', 'the oldest supported');
   t.ok(Number(versions.h4!.split('.')[1]) >= 18, `and the newest Debian has (${versions.h4})`);
   const events: MeshEvent[] = [];
-  const doc = await runMesh({ inventory, test: { duration: 3, processes: 1 }, onEvent: (e) => events.push(e) });
+  const doc = await runMesh({ inventory, test: { duration: 3, processes: 1 }, liveIntervals: 'instance', onEvent: (e) => events.push(e) });
   t.equal(schemaErrors(doc), '');
   t.same(doc.run.hosts.map((h) => h.iperf3_version), Object.values(versions), 'each daemon reports the version it found');
   t.equal(doc.summary.pairs_ok, 12, 'every pair, whatever its versions, is measured');
@@ -48,6 +49,12 @@ t.test('iperf3 3.9, 3.12, 3.18 and the newest on one mesh; live intervals from 3
   const streaming = ['h3', 'h4'].flatMap((src) => ['h1', 'h2', 'h3', 'h4'].filter((dst) => dst !== src).map((dst) => `${src}>${dst}#0`));
   t.same([...new Set(intervals.map((e) => e.id))].sort(), streaming, 'live intervals come from the --json-stream (3.17+) clients only');
   t.ok(intervals.filter((e) => e.id === 'h3>h1#0').length >= 2, 'one per second while it runs');
+  // By default only each host's sum comes, once a second: no per-client event.
+  const quiet: MeshEvent[] = [];
+  const again = await runMesh({ inventory, test: { duration: 3, processes: 1 }, onEvent: (e) => quiet.push(e) });
+  t.equal(again.summary.pairs_ok, 12);
+  t.equal(quiet.filter((e) => e.type === 'interval').length, 0, 'without liveIntervals "instance", no interval events');
+  t.ok(quiet.some((e) => e.type === 'test-running' && e.throughput_bps !== null && e.throughput_bps > 0), 'and the progress still carries the live throughput, from the hosts\' sums');
   t.ok(events.some((e) => e.type === 'test-running' && e.throughput_bps !== null && e.throughput_bps > 0), 'progress carries the live throughput');
   for (const id of ['h3>h1', 'h4>h1']) {
     const [src, dst] = id.split('>') as [string, string];
@@ -98,4 +105,30 @@ t.test('a host whose Node.js is too old (12) gets a runtime; with push_node = "n
   t.equal(never.sources.h1!.destinations.h2!.summary.status, 'ok');
   t.equal(never.sources.h2!.destinations.h1!.summary.status, 'ok');
   t.same(await leftovers(lab), []);
+});
+
+t.test('live progress is one message per host a second, whatever its clients; their intervals only when asked', { skip: missing }, async (t) => {
+  const newest = (fetched as { path: string }[])[2]!.path;
+  const ADDR = '127.0.83.1';
+  for (const intervals of [false, true]) {
+    const d = await startDaemon({ iperf3: newest, port_range: [7601, 7620], heartbeat_ms: 60_000 });
+    t.teardown(() => d.close());
+    const servers = [0, 1, 2, 3].map((k) => ({ id: `h>s#${k}`, source: 'h', destination: 's', instance: k, bind: ADDR }));
+    const started = (await d.call('start_servers', { servers, hold: true })).result.servers as { port: number }[];
+    const clients = started.map((s, k) => ({ id: `s>h#${k}`, source: 's', destination: 'h', instance: k, host: ADDR, port: s.port, options: { duration: 4, parallel: 1, protocol: 'tcp' } }));
+    await d.call('start_clients', { clients, live: true, ...(intervals ? { intervals: true } : {}) });
+    await d.call('release', { servers: servers.map((s) => s.id) });
+    // Everything the daemon says while the 4 s test runs, and a little after.
+    const live: { params: { clients: number; bits_per_second: number; intervals?: { id: string }[] } }[] = [];
+    const until = Date.now() + 6000;
+    while (Date.now() < until) {
+      const m = await Promise.race([d.next(), new Promise<null>((r) => setTimeout(() => r(null), until - Date.now()))]);
+      if (m?.method === 'meshperf.host_interval') live.push(m as never);
+    }
+    const perClient = live.flatMap((m) => m.params.intervals ?? []);
+    t.ok(live.length >= 3 && live.length <= 6, `${live.length} messages for 4 clients over 4 s, not one per client per second (16)`);
+    t.ok(live.some((m) => m.params.clients === 4 && m.params.bits_per_second > 0), 'each the sum of the 4 clients');
+    if (intervals) t.ok(perClient.length >= 12 && new Set(perClient.map((i) => i.id)).size === 4, `asked for: ${perClient.length} client intervals in them`);
+    else t.equal(perClient.length, 0, 'not asked for: no client interval in them');
+  }
 });

@@ -20,7 +20,8 @@ import type {
   StatusResult,
   StopResult,
 } from '../protocol/messages.js';
-import { CLIENT_BUSY_MAX_MS, CLIENT_GRACE_MS, INTERVAL_METHOD, RpcCode } from '../protocol/messages.js';
+import { CLIENT_BUSY_MAX_MS, CLIENT_GRACE_MS, HOST_INTERVAL_METHOD, RpcCode } from '../protocol/messages.js';
+import { LiveRate } from './live-rate.js';
 import { iperfError } from '../shared/iperf-json.js';
 import { hostFacts, IperfFacts, probeIperf } from './facts.js';
 import { HealthSampler } from './health.js';
@@ -83,6 +84,9 @@ export class DaemonService {
   testRunsUntil = 0;
   /** iperf3 processes asked of us so far, as the controller counts them (lib/protocol/liveness.ts). */
   asked = 0;
+  /** Live progress, once a second for the whole host; each interval too when the round asked. */
+  private liveIntervals = false;
+  private readonly live = new LiveRate((p) => this.notify(HOST_INTERVAL_METHOD, p), () => this.liveIntervals);
   private nextCpu = 0;
   private iperf: IperfFacts | null = null;
 
@@ -153,17 +157,21 @@ export class DaemonService {
     } catch (err) {
       throw new RpcFailure(RpcCode.InvalidParams, (err as Error).message);
     }
+    this.liveIntervals = p.intervals === true;
     const onInterval: IntervalListener | undefined = p.live
       ? (id, data) => {
           const sum = data.sum as { end?: number; bits_per_second?: number } | undefined;
-          if (sum?.end !== undefined && sum.bits_per_second !== undefined) {
-            this.notify(INTERVAL_METHOD, { id, end: sum.end, bits_per_second: sum.bits_per_second } satisfies IntervalParams);
-          }
+          if (sum?.end !== undefined && sum.bits_per_second !== undefined) this.live.interval({ id, end: sum.end, bits_per_second: sum.bits_per_second } satisfies IntervalParams);
         }
       : undefined;
     const started: Instance[] = [];
     for (const [i, spec] of p.clients.entries()) {
-      started.push(this.launch({ ...spec, role: 'client', argv: argvs[i]!, cpu: cpus[i]!, port: spec.port, address: spec.host, iperf3_version: version }, onInterval));
+      const inst = this.launch({ ...spec, role: 'client', argv: argvs[i]!, cpu: cpus[i]!, port: spec.port, address: spec.host, iperf3_version: version }, onInterval);
+      if (onInterval) {
+        this.live.started(spec.id);
+        void inst.exited.then(() => this.live.ended(spec.id));
+      }
+      started.push(inst);
       await breathe(i);
     }
     const connected = await Promise.all(

@@ -118,6 +118,7 @@ export function checkStartClients(params: unknown, range: readonly [number, numb
   });
   const out: StartClientsParams = { clients };
   if (p.live !== undefined) out.live = bool(p.live, 'params.live');
+  if (p.intervals !== undefined) out.intervals = bool(p.intervals, 'params.intervals');
   return out;
 }
 

@@ -32,8 +32,10 @@ export interface RunState {
   flows: Flow[];
   /** Every instance record collected so far (the rounds' and, after an interrupt, the rest). */
   records: InstanceRecord[];
-  /** The latest interval's throughput of each live client (iperf3 >= 3.17), for progress. */
+  /** What each host's live clients carry now (iperf3 >= 3.17), for progress. */
   latestBps: Map<string, number>;
+  /** Each client's live intervals as `interval` events (RunOptions.liveIntervals); else only each host's sum. */
+  instanceIntervals: boolean;
   /** Connected and not failed. */
   isUp(host: string): boolean;
   /** Mark a host failed (once) and say so. */
@@ -45,11 +47,12 @@ export interface RunState {
  * first error; `onFailed` runs once per failed host, before its host-failed event.
  */
 export function newRunState(
-  base: Pick<RunState, 'inventory' | 'test' | 'transport' | 'signal' | 'emit' | 'journal'>,
+  base: Pick<RunState, 'inventory' | 'test' | 'transport' | 'signal' | 'emit' | 'journal'> & Partial<Pick<RunState, 'instanceIntervals'>>,
   failures: Map<string, ErrorInfo>,
   onFailed?: (host: string, error: ErrorInfo) => void,
 ): RunState {
   const run: RunState = {
+    instanceIntervals: false,
     ...base,
     sessions: new Map(),
     flows: [],
@@ -122,9 +125,9 @@ export async function connectAll(run: RunState): Promise<void> {
               emit({ type: 'host-runtime', host: host.name, bytes });
             },
             onStderr: (line) => emit({ type: 'daemon-stderr', host: host.name, line }),
-            onInterval: (p) => {
-              latestBps.set(p.id, p.bits_per_second);
-              emit({ type: 'interval', id: p.id, end_s: p.end, bits_per_second: p.bits_per_second });
+            onHostInterval: (p) => {
+              latestBps.set(host.name, p.bits_per_second);
+              for (const i of p.intervals ?? []) emit({ type: 'interval', id: i.id, end_s: i.end, bits_per_second: i.bits_per_second });
             },
           });
           sessions.set(host.name, s);
@@ -216,7 +219,7 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
       const clients = plan.get(h.name)!;
       try {
         const live = supports(s.hello.iperf3_version, '--json-stream');
-        await s.call('start_clients', { clients, live }, rpcTimeout(clients.length));
+        await s.call('start_clients', { clients, live, ...(live && run.instanceIntervals ? { intervals: true } : {}) }, rpcTimeout(clients.length));
       } catch (err) {
         errors[h.name] = asError(err, 'start_clients');
       }

@@ -63,6 +63,12 @@ export interface RunOptions {
   retest?: boolean;
   /** With `out`: results.json indented for people (default: compact). */
   pretty?: boolean;
+  /**
+   * Live progress from iperf3 >= 3.17: "host" (default) sends each host's sum once a second (the
+   * `test-running` events' throughput); "instance" adds every client's intervals, as `interval`
+   * events, in the same once-a-second message per host.
+   */
+  liveIntervals?: 'host' | 'instance';
 }
 
 export function newRunId(now = new Date()): string {
@@ -123,7 +129,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   const timings: Record<string, number> = {};
   const lap = stopwatch();
   const mark = (phase: string, ms = lap()) => (timings[phase] = Math.round(((timings[phase] ?? 0) + ms) * 10) / 10);
-  const run = newRunState({ inventory, test, transport, signal, emit, journal }, failures, (host, error) =>
+  const run = newRunState({ inventory, test, transport, signal, emit, journal, instanceIntervals: opts.liveIntervals === 'instance' }, failures, (host, error) =>
     journal?.host(hostResult(inventory.hosts.find((h) => h.name === host)!, run.sessions.get(host), error)),
   );
   const { sessions } = run;

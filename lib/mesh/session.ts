@@ -5,8 +5,8 @@
  */
 import { stopwatch } from '../shared/stopwatch.js';
 import type { HostConfig, RuntimeConfig, SshDefaults } from '../inventory/types.js';
-import type { DaemonOptions, HealthSample, HelloResult, IntervalParams, MethodName, ParamsOf, ResultOf } from '../protocol/messages.js';
-import { INTERVAL_METHOD, PROTOCOL_VERSION } from '../protocol/messages.js';
+import type { DaemonOptions, HealthSample, HelloResult, HostIntervalParams, MethodName, ParamsOf, ResultOf } from '../protocol/messages.js';
+import { HOST_INTERVAL_METHOD, PROTOCOL_VERSION } from '../protocol/messages.js';
 import { daemonSilenceMs, PING_EVERY_MS, silenceAllowedMs, SLOW_AFTER_MS } from '../protocol/liveness.js';
 import type { HostInterface, SshTarget } from '../results/types.js';
 import { RpcClient, RpcError } from '../rpc/client.js';
@@ -55,7 +55,8 @@ export interface OpenOptions {
   host: HostConfig;
   ssh: SshDefaults;
   options: Omit<DaemonOptions, 'heartbeat_ms'>;
-  onInterval?: (p: IntervalParams) => void;
+  /** The host's live progress, once a second while its live clients run. */
+  onHostInterval?: (p: HostIntervalParams) => void;
   onRetry?: (attempt: number, error: HostError) => void;
   runtime?: RuntimeConfig;
   /** A Node.js runtime was pushed to the host: this many bytes went. */
@@ -154,9 +155,9 @@ export class HostSession {
       if (hello.cpus.length === 0) {
         throw new HostError('cpus', `none of the CPUs in hosts.cpus (${host.cpus?.join(',')}) is in this host's affinity list`);
       }
-      if (o.onInterval) {
-        const cb = o.onInterval;
-        rpc.onNotification = (method, params) => method === INTERVAL_METHOD && cb(params as IntervalParams);
+      if (o.onHostInterval) {
+        const cb = o.onHostInterval;
+        rpc.onNotification = (method, params) => method === HOST_INTERVAL_METHOD && cb(params as HostIntervalParams);
       }
       return new HostSession(host, channel, rpc, hello, timings);
     } catch (err) {

@@ -179,13 +179,26 @@ export interface ClientSpec extends InstanceLabel {
  */
 export interface StartClientsParams {
   clients: ClientSpec[];
-  /** Forward per-interval progress as `meshperf.interval` notifications (iperf3 >= 3.17). */
+  /** Send live progress (iperf3 >= 3.17, --json-stream): the host's sum once a second, as `meshperf.host_interval`. */
   live?: boolean;
+  /** With `live`, each client's intervals too, in the same once-a-second message. */
+  intervals?: boolean;
 }
 
-/** Notification: one interval of one client, from iperf3 --json-stream. */
-export const INTERVAL_METHOD = 'meshperf.interval';
+/** Notification, once a second per host while live clients run: what they carry now. */
+export const HOST_INTERVAL_METHOD = 'meshperf.host_interval';
 
+export interface HostIntervalParams {
+  /** Host clock, when it was sent. */
+  time_ms: number;
+  /** Sum of each live client's latest interval. */
+  bits_per_second: number;
+  clients: number;
+  /** Each client's intervals since the previous message, when asked for (`intervals`). */
+  intervals?: IntervalParams[];
+}
+
+/** One interval of one client, from iperf3 --json-stream. */
 export interface IntervalParams {
   id: string;
   /** Seconds since the client's test start. */
