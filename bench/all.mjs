@@ -19,6 +19,7 @@ const BENCHES = {
   memory: ['memory.mjs'],
   'start-spread': ['start-spread.mjs'],
   bastion: ['bastion.mjs'],
+  'busy-hosts': ['busy-hosts.mjs'],
 };
 
 /** Run the benchmarks named (all when none); returns their ratios and how many failed. */

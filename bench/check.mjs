@@ -8,12 +8,11 @@
 // controller, which stalls for seconds (docs/performance.md). Needs root on Linux, cgroup's cpu
 // controller (v1 or v2), GNU time (/usr/bin/time) and a build. Usage: npm run bench:check [-- 50 200]
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { labDown, labUp, pickFreeSubnet } from '../dist/lab/lab.js';
 import { describeUnitCosts, leastSeconds, measureUnitCosts } from './least-cost.mjs';
-import { cliUnderTime, labSsh, median, recordRatio } from './record.mjs';
+import { cliUnderTime, hostsCgroup, labSsh, median, recordRatio } from './record.mjs';
 
 const SIZES = process.argv.slice(2).map(Number).filter((n) => n > 1);
 const RUNS = 3;
@@ -34,16 +33,6 @@ async function sshBaseline(lab, width) {
   };
   await Promise.all(Array.from({ length: width }, worker));
   return performance.now() - start;
-}
-
-/** Put the lab's sshds (and so every login, daemon and probe they start) in one CPU cgroup. */
-function hostsCgroup(lab) {
-  const v1 = existsSync('/sys/fs/cgroup/cpu/cpu.shares');
-  const group = v1 ? `/sys/fs/cgroup/cpu/meshperf-bench-${process.pid}` : `/sys/fs/cgroup/meshperf-bench-${process.pid}`;
-  if (!v1) writeFileSync('/sys/fs/cgroup/cgroup.subtree_control', '+cpu');
-  mkdirSync(group);
-  for (const pid of lab.sshdPids) writeFileSync(path.join(group, 'cgroup.procs'), String(pid));
-  return () => rmdirSync(group);
 }
 
 function check(inventory) {

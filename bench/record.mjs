@@ -2,7 +2,7 @@
 // appended to the file named by MESHPERF_BENCH_RESULTS, when it is set. Run alone, a benchmark
 // only prints. And the median every benchmark reports.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -47,3 +47,13 @@ export function cliUnderTime(bin, args) {
 
 /** The middle run (the upper one of an even count). */
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Put the lab's sshds (and so every login, daemon and probe they start) in one CPU cgroup. */
+export function hostsCgroup(lab) {
+  const v1 = existsSync('/sys/fs/cgroup/cpu/cpu.shares');
+  const group = v1 ? `/sys/fs/cgroup/cpu/meshperf-bench-${process.pid}` : `/sys/fs/cgroup/meshperf-bench-${process.pid}`;
+  if (!v1) writeFileSync('/sys/fs/cgroup/cgroup.subtree_control', '+cpu');
+  mkdirSync(group);
+  for (const pid of lab.sshdPids) writeFileSync(path.join(group, 'cgroup.procs'), String(pid));
+  return () => rmdirSync(group);
+}
