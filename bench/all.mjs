@@ -20,6 +20,7 @@ const BENCHES = {
   'start-spread': ['start-spread.mjs'],
   bastion: ['bastion.mjs'],
   'busy-hosts': ['busy-hosts.mjs'],
+  'controller-cpu': ['controller-cpu.mjs'],
 };
 
 /** Run the benchmarks named (all when none); returns their ratios and how many failed. */

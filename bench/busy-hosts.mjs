@@ -43,6 +43,7 @@ try {
   console.log(`${HOSTS} hosts, sample of 2 peers at 10M: ${whole} of ${RUNS} runs with no host lost and every planned pair measured; median wall ${median(runs.map((r) => r.wall)).toFixed(1)} s`);
   recordRatio({ bench: 'busy-hosts', label: `${HOSTS} hosts under sample: runs with a host lost or a pair unmeasured / runs`, ratio: (RUNS - whole) / RUNS, goal: 0, detail: runs.map((r) => `${r.lost} lost, ${r.measured}/${r.planned}`).join('; ') });
 } finally {
-  removeCgroup();
   await labDown(dir);
+  await new Promise((r) => setTimeout(r, 500)); // the last sessions leave the group
+  removeCgroup();
 }
