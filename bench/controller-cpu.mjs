@@ -1,6 +1,6 @@
 // Benchmark: the controller's work per host per second of test, as the lab grows. For each size
 // (default 8, 24, 48 hosts), the CLI under GNU time twice, `--schedule sample --peers 2 --bitrate
-// 10M` (each host's own load the same at every size), with 2 s and 12 s tests: the difference in
+// 10M` (each host's own load the same at every size), with 2 s and 22 s tests: the difference in
 // controller CPU over the difference in test seconds and hosts is what each host costs it per
 // second while tests run (heartbeats, health samples, live progress). Issue 19's goal: flat
 // within ±30 % from 8 to 48 hosts. Prints each size and the ratio largest / smallest.
@@ -13,7 +13,7 @@ import { cliUnderTime, hostsCgroup, recordRatio } from './record.mjs';
 
 const SIZES = process.argv.slice(2).map(Number).filter((n) => n > 1);
 const BIN = new URL('../bin/meshperf.js', import.meta.url).pathname;
-const [SHORT, LONG] = [2, 12];
+const [SHORT, LONG] = [2, 22];
 
 function cpuOf(inventory, duration) {
   const out = mkdtempSync(path.join(os.tmpdir(), 'meshperf-bench-cpu-'));
