@@ -147,3 +147,20 @@ t.test('a client whose held server never wakes is killed at its deadline, not le
   t.equal(instances[0]!.timed_out, true, 'and is said to have timed out');
   t.equal(instances[0]!.traffic_started_at, null, 'its traffic never began, and the record says so');
 });
+
+t.test('a client whose release never comes is killed once the wait the controller gave has passed (release_within_ms)', async (t) => {
+  const d = await start({ iperf3: 'iperf3', port_range: RANGE, heartbeat_ms: 60_000 });
+  t.teardown(() => d.close());
+  const servers = [{ id: 'h>s#0', source: 'h', destination: 's', instance: 0, bind: ADDR }];
+  const [server] = ((await d.call('start_servers', { servers, hold: true })).result as StartServersResult).servers;
+  const clients = [{ id: 's>h#0', source: 's', destination: 'h', instance: 0, host: ADDR, port: server!.port, options: { duration: 1, parallel: 1, protocol: 'tcp' } }];
+  const began = Date.now();
+  await d.call('start_clients', { clients, release_within_ms: 1000 });
+  // No release: the controller gave up on this host. 1 s of wait, its 1 s test, its 10 s grace.
+  const { instances } = (await d.call('collect', { wait_ms: 30_000, role: 'client' })).result as CollectResult;
+  const after = Date.now() - began;
+  t.equal(instances[0]!.state, 'exited');
+  t.equal(instances[0]!.timed_out, true);
+  t.ok(after >= 11_500 && after < 16_000, `killed ${after} ms after it connected (wait 1 s + test 1 s + grace 10 s), not at the 120 s default`);
+  t.equal((await d.call('start_clients', { clients: [], release_within_ms: 10 })).error?.code, -32602, 'a wait under 1 s is refused');
+});

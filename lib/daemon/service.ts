@@ -20,7 +20,8 @@ import type {
   StatusResult,
   StopResult,
 } from '../protocol/messages.js';
-import { CLIENT_BUSY_MAX_MS, CLIENT_GRACE_MS, HOST_INTERVAL_METHOD, RpcCode } from '../protocol/messages.js';
+import { HOST_INTERVAL_METHOD, RpcCode } from '../protocol/messages.js';
+import { CLIENT_BUSY_MAX_MS, CLIENT_GRACE_MS, RELEASE_WAIT_DEFAULT_MS } from '../protocol/timeouts.js';
 import { LiveRate } from './live-rate.js';
 import { iperfError } from '../shared/iperf-json.js';
 import { hostFacts, IperfFacts, probeIperf } from './facts.js';
@@ -41,8 +42,6 @@ import { familyOf, ProcWatch } from './watch.js';
  */
 const LISTEN_TIMEOUT_MS = 15_000;
 const CONNECT_TIMEOUT_MS = 15_000;
-/** Longest a client may wait for its server's release; then it is killed. */
-const WAIT_MAX_MS = 120_000;
 /** Processes spawned between two turns of the event loop, so heartbeats are answered meanwhile. */
 const SPAWN_BATCH = 4;
 
@@ -189,7 +188,7 @@ export class DaemonService {
     return {
       clients: started.map((inst, i) => {
         // A release that never comes (the controller gave up on this host) must not leave it waiting.
-        inst.deadline(WAIT_MAX_MS + durationMs[i]! + CLIENT_GRACE_MS);
+        inst.deadline((p.release_within_ms ?? RELEASE_WAIT_DEFAULT_MS) + durationMs[i]! + CLIENT_GRACE_MS);
         if (inst.running) this.waiting.push({ inst, durationMs: durationMs[i]!, watch });
         return { ...started_(inst), connected: connected[i]! && inst.running };
       }),

@@ -4,6 +4,7 @@
  */
 import { checkValue, CLIENT_OPTIONS, OPTIONS, optionConflicts } from '../shared/options.js';
 import type { OptionSpec } from '../shared/options.js';
+import { START_AT_WINDOW_MS } from '../protocol/timeouts.js';
 import type {
   PreflightParams,
   ProbeParams,
@@ -119,12 +120,13 @@ export function checkStartClients(params: unknown, range: readonly [number, numb
   const out: StartClientsParams = { clients };
   if (p.live !== undefined) out.live = bool(p.live, 'params.live');
   if (p.intervals !== undefined) out.intervals = bool(p.intervals, 'params.intervals');
+  if (p.release_within_ms !== undefined) out.release_within_ms = int(p.release_within_ms, 'params.release_within_ms', 1000, 86_400_000);
   return out;
 }
 
 /** A start instant more than a minute away is a bug or a clock problem, not a plan. */
 function startAt(p: Obj): { start_at?: number } {
-  return p.start_at === undefined ? {} : { start_at: int(p.start_at, 'params.start_at', Date.now() - 60_000, Date.now() + 60_000) };
+  return p.start_at === undefined ? {} : { start_at: int(p.start_at, 'params.start_at', Date.now() - START_AT_WINDOW_MS, Date.now() + START_AT_WINDOW_MS) };
 }
 
 export function checkRelease(params: unknown): ReleaseParams {

@@ -6,6 +6,7 @@
  * what bites at size is warned about: a port range too small for the plan, a neighbour table
  * smaller than the peers, sshd's MaxStartups below ssh.concurrency.
  */
+import { RPC_TIMEOUT_MS } from '../protocol/timeouts.js';
 import type { HostConfig } from '../inventory/types.js';
 import type { PreflightResult, ProbeResult } from '../protocol/messages.js';
 import type { HostInterface } from '../results/types.js';
@@ -49,7 +50,6 @@ export interface CheckReport {
 }
 
 const PROBE_TIMEOUT_MS = 3000;
-const RPC_MS = 30_000;
 
 export async function checkCluster(opts: CheckOptions): Promise<CheckReport> {
   const { inventory } = opts;
@@ -79,7 +79,7 @@ export async function checkCluster(opts: CheckOptions): Promise<CheckReport> {
     const listenOn = (h: HostConfig) => [...new Set(planes.map((p) => addressOn(h, p)).filter((a): a is string => a !== undefined))];
     await Promise.all(
       live().map(async (h) => {
-        const r = await run.sessions.get(h.name)!.call('preflight', { listen: listenOn(h) }, RPC_MS).catch((e) => run.fail(h.name, asError(e, 'servers')));
+        const r = await run.sessions.get(h.name)!.call('preflight', { listen: listenOn(h) }, RPC_TIMEOUT_MS).catch((e) => run.fail(h.name, asError(e, 'servers')));
         if (r) pre.set(h.name, r);
       }),
     );
@@ -131,6 +131,6 @@ async function probePeers(run: RunState, h: HostConfig, planes: string[], pre: M
     }
   }
   if (!targets.length) return [];
-  const r = await run.sessions.get(h.name)!.call('probe', { targets: targets.map(({ address, port, bind }) => ({ address, port, bind })), timeout_ms: PROBE_TIMEOUT_MS }, RPC_MS + PROBE_TIMEOUT_MS).catch(() => null);
+  const r = await run.sessions.get(h.name)!.call('probe', { targets: targets.map(({ address, port, bind }) => ({ address, port, bind })), timeout_ms: PROBE_TIMEOUT_MS }, RPC_TIMEOUT_MS + PROBE_TIMEOUT_MS).catch(() => null);
   return targets.map((t, i) => ({ peer: t.peer, plane: t.plane, result: r?.results[i] ?? { address: t.address, port: t.port, ok: false, ms: 0, error: 'the probe request failed' } }));
 }

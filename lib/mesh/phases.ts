@@ -4,7 +4,10 @@
  * what finished. runMesh (run.ts) strings them together; they share one RunState.
  */
 import type { HostConfig, Inventory, TestParams } from '../inventory/types.js';
-import { CLIENT_BUSY_MAX_MS, InstanceRecord, InterfacesResult } from '../protocol/messages.js';
+import type { InstanceRecord, InterfacesResult } from '../protocol/messages.js';
+import { COLLECT_WAIT_MS, releaseLeadMs, releaseWaitMs, RPC_TIMEOUT_MS, rpcTimeoutMs } from '../protocol/timeouts.js';
+
+export { COLLECT_WAIT_MS };
 import type { RoundInfo } from '../results/build.js';
 import type { Journal } from '../results/journal.js';
 import { RpcError } from '../rpc/client.js';
@@ -69,23 +72,8 @@ export function newRunState(
   return run;
 }
 
-/**
- * After a round's planned end, how long collect may wait for its clients: the daemon kills a
- * client hung past its duration at CLIENT_GRACE_MS, and one still working (starved of CPU) at
- * CLIENT_BUSY_MAX_MS, so by then every instance has an outcome. The daemon answers as soon as
- * all have one, which is at once in a healthy run.
- */
-export const COLLECT_WAIT_MS = CLIENT_BUSY_MAX_MS + 2000;
 /** Once its client has ended, a server has this long to write its own result and exit. */
 const SERVER_SETTLE_MS = 2000;
-const RPC_TIMEOUT_MS = 30_000;
-const RPC_PER_PROCESS_MS = 200;
-/**
- * Lead from the release to the start instant, beyond twice the slowest round trip now: the
- * processes already exist, so the release only has to reach every daemon (one short line each).
- */
-const RELEASE_MARGIN_MS = 30;
-const RELEASE_PER_HOST_MS = 1;
 
 /**
  * What went wrong, in the results' words: a HostError keeps its code, the daemon's own refusals
@@ -183,7 +171,7 @@ export async function startServers(run: RunState, hosts: HostConfig[], flows: Fl
       try {
         const lap = stopwatch();
         // Held stopped once listening: each round's instant wakes its own (runRound).
-        const res = await sessions.get(h.name)!.call('start_servers', { servers, idle_timeout: Math.ceil(idleTimeout), hold: true }, rpcTimeout(servers.length));
+        const res = await sessions.get(h.name)!.call('start_servers', { servers, idle_timeout: Math.ceil(idleTimeout), hold: true }, rpcTimeoutMs(servers.length));
         sessions.get(h.name)!.timings.servers = (sessions.get(h.name)!.timings.servers ?? 0) + lap();
         for (const s of res.servers) ports.set(s.id, s.port);
         emit({ type: 'servers-listening', host: h.name, count: res.servers.length });
@@ -210,6 +198,8 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
   const hosts = [...new Set(flows.flatMap((f) => [f.client, f.server]))];
   const plan = planClients(hosts, flows, ports);
   const clientHosts = hosts.filter((h) => plan.get(h.name)!.length > 0);
+  // Each host's clients wait, connected, while the others are prepared: as long as the busiest may take.
+  const releaseWait = releaseWaitMs(Math.max(0, ...clientHosts.map((h) => plan.get(h.name)!.length)));
   latestBps.clear();
   const lap = stopwatch();
   const timing: RoundTiming = { prepare: 0, lead: 0, test: 0, collect: 0 };
@@ -219,7 +209,7 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
       const clients = plan.get(h.name)!;
       try {
         const live = supports(s.hello.iperf3_version, '--json-stream');
-        await s.call('start_clients', { clients, live, ...(live && run.instanceIntervals ? { intervals: true } : {}) }, rpcTimeout(clients.length));
+        await s.call('start_clients', { clients, live, release_within_ms: releaseWait, ...(live && run.instanceIntervals ? { intervals: true } : {}) }, rpcTimeoutMs(clients.length));
       } catch (err) {
         errors[h.name] = asError(err, 'start_clients');
       }
@@ -229,7 +219,7 @@ export async function runRound(run: RunState, round: number, flows: Flow[], port
   // clients wait watch for their traffic's start.
   const live = hosts.filter((h) => run.isUp(h.name));
   const rtts = await Promise.all(live.map((h) => sessions.get(h.name)!.rttNow(RPC_TIMEOUT_MS)));
-  const lead = RELEASE_MARGIN_MS + RELEASE_PER_HOST_MS * live.length + 2 * Math.max(0, ...rtts);
+  const lead = releaseLeadMs(live.length, Math.max(0, ...rtts));
   timing.prepare = lap();
   const startAt = Date.now() + lead;
   emit({ type: 'round-scheduled', round, start_at: new Date(startAt).toISOString(), lead_ms: lead, hosts: live.map((h) => h.name), flows: flows.length });
@@ -297,9 +287,7 @@ export interface RoundOutcome {
 }
 
 /** An RPC that starts `count` processes may take a while on a busy host. */
-function rpcTimeout(count: number): number {
-  return RPC_TIMEOUT_MS + RPC_PER_PROCESS_MS * count;
-}
+
 
 /** Wait out a round's test, reporting progress and sampling each host's health as it runs. */
 async function waitForTest(run: RunState, startAt: number): Promise<void> {

@@ -8,6 +8,7 @@ import type { HostConfig, RuntimeConfig, SshDefaults } from '../inventory/types.
 import type { DaemonOptions, HealthSample, HelloResult, HostIntervalParams, MethodName, ParamsOf, ResultOf } from '../protocol/messages.js';
 import { HOST_INTERVAL_METHOD, PROTOCOL_VERSION } from '../protocol/messages.js';
 import { daemonSilenceMs, PING_EVERY_MS, silenceAllowedMs, SLOW_AFTER_MS } from '../protocol/liveness.js';
+import { RPC_TIMEOUT_MS } from '../protocol/timeouts.js';
 import type { HostInterface, SshTarget } from '../results/types.js';
 import { RpcClient, RpcError } from '../rpc/client.js';
 import { DaemonChannel, HostError, Transport } from '../transport/types.js';
@@ -134,7 +135,7 @@ export class HostSession {
     const channel = await o.transport.open({ host, ssh: o.ssh, options, runtime: o.runtime, onRuntime: o.onRuntime });
     // SSH up, Node.js found (or pushed) and the daemon sent: `connect`; its ready line: `boot`.
     const timings: Record<string, number> = { connect: lap() };
-    const rpc = new RpcClient(channel, Math.max(30_000, host.ssh.connect_timeout * 1000));
+    const rpc = new RpcClient(channel, Math.max(RPC_TIMEOUT_MS, host.ssh.connect_timeout * 1000));
     if (o.onStderr) rpc.onStderrLine = o.onStderr;
     try {
       const ready = await rpc.ready.catch((err: Error) => {
@@ -144,7 +145,7 @@ export class HostSession {
       if (ready.protocol !== PROTOCOL_VERSION) {
         throw new HostError('protocol', `daemon speaks protocol ${ready.protocol}, controller ${PROTOCOL_VERSION}`);
       }
-      const hello = await rpc.call('hello', {}, 30_000);
+      const hello = await rpc.call('hello', {}, RPC_TIMEOUT_MS);
       timings.hello = lap();
       if (!hello.iperf3_version) {
         throw new HostError('no_iperf3', `${hello.iperf3_error ?? `iperf3 not usable at ${hello.iperf3_path}`}; ${INSTALL_IPERF3}`);

@@ -13,13 +13,6 @@ export const PROTOCOL_VERSION = 3;
  */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
-/**
- * A client still running this long after its duration is hung (peer gone, link cut): killed. On
- * a host starved of CPU it is only slow, and may run up to CLIENT_BUSY_MAX_MS past its duration
- * before it is killed all the same.
- */
-export const CLIENT_GRACE_MS = 10_000;
-export const CLIENT_BUSY_MAX_MS = 120_000;
 
 
 /** The notification the daemon writes first, so noise from login scripts before it is skipped. */
@@ -183,6 +176,8 @@ export interface StartClientsParams {
   live?: boolean;
   /** With `live`, each client's intervals too, in the same once-a-second message. */
   intervals?: boolean;
+  /** How long a connected client may wait for its release before it is killed (timeouts.ts releaseWaitMs); 120 s when absent. */
+  release_within_ms?: number;
 }
 
 /** Notification, once a second per host while live clients run: what they carry now. */

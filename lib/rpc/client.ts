@@ -15,6 +15,7 @@ import {
 } from '../protocol/messages.js';
 import { EXITING_METHOD, ExitingParams } from '../protocol/liveness.js';
 import { isPieced, PIECE_METHOD, PieceJoiner, PieceParams } from '../protocol/pieces.js';
+import { RPC_TIMEOUT_MS } from '../protocol/timeouts.js';
 import { LOADER_STARTED } from '../transport/loader.js';
 import type { DaemonChannel } from '../transport/types.js';
 
@@ -55,7 +56,7 @@ export class RpcClient {
 
   constructor(
     private readonly channel: DaemonChannel,
-    readyTimeoutMs = 30_000,
+    readyTimeoutMs = RPC_TIMEOUT_MS,
   ) {
     const decoder = new LineDecoder(MAX_LINE_BYTES);
     let onReady: (p: ReadyParams) => void;
