@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseMountinfo } from '../shared/mountinfo.js';
 
 export interface CpuCgroup {
   version: 1 | 2;
@@ -34,19 +35,14 @@ const read = (file: string): string | null => {
  * "0::/path") and /proc/self/mountinfo (the hierarchy's mount point). Pure, for the tests.
  */
 export function locateCpuCgroup(selfCgroup: string, mountinfo: string): { version: 1 | 2; dir: string; mount: string } | null {
-  const mounts = mountinfo.split('\n').map((l) => {
-    const [pre, post] = l.split(' - ');
-    const f = pre?.split(' ') ?? [];
-    const g = post?.split(' ') ?? [];
-    return { root: f[3] ?? '', point: f[4] ?? '', fstype: g[0] ?? '', options: g[2] ?? '' };
-  });
+  const mounts = parseMountinfo(mountinfo);
   for (const line of selfCgroup.split('\n')) {
     const m = /^\d+:([^:]*):(.*)$/.exec(line.trim());
     if (!m) continue;
     const [, controllers, cgPath] = m as unknown as [string, string, string];
     const v1 = controllers.split(',').includes('cpu');
     if (!v1 && controllers !== '') continue;
-    const mount = mounts.find((x) => (v1 ? x.fstype === 'cgroup' && x.options.split(',').includes('cpu') : x.fstype === 'cgroup2'));
+    const mount = mounts.find((x) => (v1 ? x.fstype === 'cgroup' && x.options.includes('cpu') : x.fstype === 'cgroup2'));
     if (!mount) continue;
     // Inside a cgroup namespace or container the mount's root is where the path begins.
     const rel = mount.root !== '/' && cgPath.startsWith(mount.root) ? cgPath.slice(mount.root.length) : cgPath;

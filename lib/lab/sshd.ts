@@ -4,6 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:f
 import { readFile, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import { parseMountinfo } from '../shared/mountinfo.js';
 import { parseProcNetTcp, TCP_LISTEN } from '../shared/proc-net-tcp.js';
 import { run } from './exec.js';
 
@@ -41,12 +42,7 @@ export function sshdConfig(o: { addresses: string[]; hostKey: string; authorized
 
 /** Shell words that mount this machine's cpu cgroup hierarchy (v2, or v1's cpu controller) where it is mounted here; '' if none. */
 export function cpuCgroupMount(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string {
-  const mounts = mountinfo.split('\n').map((l) => {
-    const [pre, post] = l.split(' - ');
-    const f = pre?.split(' ') ?? [];
-    const g = post?.split(' ') ?? [];
-    return { root: f[3], point: f[4] ?? '', fstype: g[0], options: (g[2] ?? '').split(',') };
-  });
+  const mounts = parseMountinfo(mountinfo);
   const v2 = mounts.find((m) => m.fstype === 'cgroup2' && m.point === '/sys/fs/cgroup');
   if (v2) return 'mount -t cgroup2 cgroup2 /sys/fs/cgroup && ';
   const v1 = mounts.find((m) => m.fstype === 'cgroup' && m.root === '/' && m.options.includes('cpu') && /^\/sys\/fs\/cgroup\/[\w,]+$/.test(m.point));
