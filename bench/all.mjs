@@ -21,6 +21,7 @@ const BENCHES = {
   bastion: ['bastion.mjs'],
   'busy-hosts': ['busy-hosts.mjs'],
   'controller-cpu': ['controller-cpu.mjs'],
+  'large-docs': ['large-docs.mjs'],
 };
 
 /** Run the benchmarks named (all when none); returns their ratios and how many failed. */
