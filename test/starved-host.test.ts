@@ -11,7 +11,7 @@ import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
 import { schemaErrors } from './helpers/schema.js';
 
 const BIN = new URL('../bin/meshperf.js', import.meta.url).pathname;
-const skip = (!canRunLab && NO_LAB_REASON) || (!canCapCpu && 'no cgroup cpu controller here');
+const skip = (!canRunLab && NO_LAB_REASON) || (!canCapCpu && 'no CPU-capped cgroup can be made here (cgroup v1 cpu controller, or v2 with cpu.max)');
 
 t.test('a host at 1 % of a core is measured and named first suspect, starved of CPU; exit 3', { skip, timeout: 300_000 }, async (t) => {
   const lab = await withLab(t, 4, '198.19.141.0/24');

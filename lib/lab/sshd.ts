@@ -44,11 +44,12 @@ export function sshdConfig(o: { addresses: string[]; hostKey: string; authorized
 export function cpuCgroupMount(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string {
   const mounts = parseMountinfo(mountinfo);
   const v2 = mounts.find((m) => m.fstype === 'cgroup2' && m.point === '/sys/fs/cgroup');
-  if (v2) return 'mount -t cgroup2 cgroup2 /sys/fs/cgroup && ';
+  // Best effort: a host without its cgroups is still a host (the daemon then reports no quota).
+  if (v2) return '(mount -t cgroup2 cgroup2 /sys/fs/cgroup) 2>/dev/null; ';
   const v1 = mounts.find((m) => m.fstype === 'cgroup' && m.root === '/' && m.options.includes('cpu') && /^\/sys\/fs\/cgroup\/[\w,]+$/.test(m.point));
   if (!v1) return '';
   const controllers = v1.options.filter((x) => x !== 'rw' && x !== 'ro').join(',');
-  return `mount -t tmpfs cgroup /sys/fs/cgroup && mkdir -p ${v1.point} && mount -t cgroup -o ${controllers} cgroup ${v1.point} && `;
+  return `(mount -t tmpfs cgroup /sys/fs/cgroup && mkdir -p ${v1.point} && mount -t cgroup -o ${controllers} cgroup ${v1.point}) 2>/dev/null; `;
 }
 
 /**

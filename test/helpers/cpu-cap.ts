@@ -16,7 +16,28 @@ function layout(): { root: string; version: 1 | 2 } | null {
   return null;
 }
 
-export const canCapCpu = layout() !== null;
+/** Whether a capped cgroup can be made here: tried once, and removed. */
+function probe(): boolean {
+  const l = layout();
+  if (!l) return false;
+  const dir = path.join(l.root, `meshperf-test-probe-${process.pid}`);
+  try {
+    if (l.version === 2) writeFileSync(path.join(l.root, 'cgroup.subtree_control'), '+cpu');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, l.version === 1 ? 'cpu.cfs_quota_us' : 'cpu.max'), l.version === 1 ? '1000' : '1000 100000');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // never made
+    }
+  }
+}
+
+export const canCapCpu = probe();
 
 export interface CpuCap {
   dir: string;
