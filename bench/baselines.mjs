@@ -29,13 +29,14 @@ export function sh(cmd, args, okCodes = [0]) {
 /** The mesh's pairs: host i serves peer j on port PORT + j. */
 const pairsOf = (hosts) => hosts.flatMap((src, i) => hosts.flatMap((dst, j) => (i === j ? [] : [{ src, dst, port: PORT + i }])));
 
+/** Connections in state `state` (hex, as /proc/net/tcp writes it) in a namespace. */
+async function sockets(ns, state) {
+  const tcp = await sh('ip', ['netns', 'exec', ns, 'cat', '/proc/net/tcp']);
+  return tcp.split('\n').filter((l) => l.trim().split(/\s+/)[3] === state).length;
+}
+
 async function listening(ns, count) {
-  for (;;) {
-    const tcp = await sh('ip', ['netns', 'exec', ns, 'cat', '/proc/net/tcp']);
-    const ports = tcp.split('\n').filter((l) => / 0A /.test(l)).length;
-    if (ports >= count) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  while ((await sockets(ns, '0A')) < count) await new Promise((r) => setTimeout(r, 20));
 }
 
 export async function floor(lab, duration) {
@@ -51,12 +52,6 @@ export async function floor(lab, duration) {
   const bad = docs.filter((d) => !/"sum_received"/.test(d));
   if (bad.length) throw new Error(`floor: ${bad.length} clients measured nothing: ${bad[0].slice(0, 300)}`);
   return performance.now() - start;
-}
-
-/** Connections in state `state` (hex, as /proc/net/tcp writes it) in a namespace. */
-async function sockets(ns, state) {
-  const tcp = await sh('ip', ['netns', 'exec', ns, 'cat', '/proc/net/tcp']);
-  return tcp.split('\n').filter((l) => l.split(/\s+/)[4] === state).length;
 }
 
 export async function oneSignal(lab, duration) {

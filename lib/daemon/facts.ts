@@ -4,13 +4,6 @@ import os from 'node:os';
 import type { HelloResult } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { parseIperfVersion } from '../shared/versions.js';
-import { cpuCgroup } from './cgroup.js';
-
-/** Cores its cgroup lets the daemon (and the iperf3 it starts) use, rounded; null when unlimited. */
-function cpuLimit(): number | null {
-  const cores = cpuCgroup()?.cores ?? null;
-  return cores === null ? null : Math.round(cores * 1000) / 1000;
-}
 
 export const DAEMON_VERSION = '0.1.0';
 
@@ -33,7 +26,8 @@ export function probeIperf(path: string): IperfFacts {
   return { path, version, error: null };
 }
 
-export function hostFacts(iperf: IperfFacts, cpus: number[]): Omit<HelloResult, 'max_processes'> {
+/** `cpuLimitCores`: what the daemon's cgroup allows (HealthSampler, which reads it once). */
+export function hostFacts(iperf: IperfFacts, cpus: number[], cpuLimitCores: number | null): Omit<HelloResult, 'max_processes'> {
   return {
     protocol: PROTOCOL_VERSION,
     daemon_version: DAEMON_VERSION,
@@ -44,7 +38,7 @@ export function hostFacts(iperf: IperfFacts, cpus: number[]): Omit<HelloResult, 
     cpus,
     memory_total_bytes: os.totalmem(),
     memory_free_bytes: os.freemem(),
-    cpu_limit_cores: cpuLimit(),
+    cpu_limit_cores: cpuLimitCores,
     iperf3_path: iperf.path,
     iperf3_version: iperf.version,
     iperf3_error: iperf.error,

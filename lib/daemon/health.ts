@@ -29,6 +29,11 @@ export class HealthSampler {
   private readonly cgroup = ((cg) => (cg?.cores != null ? cg : null))(cpuCgroup());
   private lastThrottle: Throttling | null = this.cgroup && readThrottling(this.cgroup);
 
+  /** Cores the daemon's cgroup lets it (and the iperf3 it starts) use, rounded; null when unlimited. */
+  get cpuLimitCores(): number | null {
+    return this.cgroup ? Math.round(this.cgroup.cores! * 1000) / 1000 : null;
+  }
+
   sample(active: number): HealthSample {
     const now = Date.now();
     const host = hostCpuTimes();

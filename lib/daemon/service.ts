@@ -99,7 +99,7 @@ export class DaemonService {
   }
 
   hello(): HelloResult {
-    return { ...hostFacts(this.iperfFacts(), this.cpus), max_processes: this.options.max_processes ?? null };
+    return { ...hostFacts(this.iperfFacts(), this.cpus, this.health.cpuLimitCores), max_processes: this.options.max_processes ?? null };
   }
 
   private iperfFacts(): IperfFacts {
@@ -218,13 +218,6 @@ export class DaemonService {
   /** A running test's deadline: its duration and a grace, longer while the host is starved of CPU. */
   private armRunning(inst: Instance, durationMs: number): void {
     inst.deadline(durationMs + CLIENT_GRACE_MS, CLIENT_GRACE_MS, durationMs + CLIENT_BUSY_MAX_MS);
-  }
-
-  /** iperf3 processes running now. */
-  running(): number {
-    let n = 0;
-    for (const i of this.instances.values()) if (i.running) n++;
-    return n;
   }
 
   status(): StatusResult {

@@ -6,8 +6,6 @@
 import type { HostConfig, Inventory, TestParams } from '../inventory/types.js';
 import type { InstanceRecord, InterfacesResult } from '../protocol/messages.js';
 import { COLLECT_WAIT_MS, releaseLeadMs, releaseWaitMs, RPC_TIMEOUT_MS, rpcTimeoutMs } from '../protocol/timeouts.js';
-
-export { COLLECT_WAIT_MS };
 import type { RoundInfo } from '../results/build.js';
 import type { Journal } from '../results/journal.js';
 import { RpcError } from '../rpc/client.js';
@@ -285,9 +283,6 @@ export interface RoundOutcome {
   timing: RoundTiming;
   records: InstanceRecord[];
 }
-
-/** An RPC that starts `count` processes may take a while on a busy host. */
-
 
 /** Wait out a round's test, reporting progress and sampling each host's health as it runs. */
 async function waitForTest(run: RunState, startAt: number): Promise<void> {

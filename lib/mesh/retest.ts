@@ -4,7 +4,8 @@
  * under the mesh's contention; one that still fails is broken. Both readings are kept.
  */
 import type { RoundInfo } from '../results/build.js';
-import { COLLECT_WAIT_MS, runRound, RunState, startServers } from './phases.js';
+import { COLLECT_WAIT_MS } from '../protocol/timeouts.js';
+import { runRound, RunState, startServers } from './phases.js';
 import type { Flow } from './plan.js';
 
 /** A re-test's instance id: the original's, marked, so that both readings can live in one run. */

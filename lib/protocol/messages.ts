@@ -13,8 +13,6 @@ export const PROTOCOL_VERSION = 3;
  */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
-
-
 /** The notification the daemon writes first, so noise from login scripts before it is skipped. */
 export const READY_METHOD = 'meshperf.ready';
 

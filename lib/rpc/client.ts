@@ -148,20 +148,22 @@ export class RpcClient {
     const p = typeof params?.id === 'number' && typeof params.data === 'string' ? this.pending.get(params.id) : undefined;
     if (!p) return;
     const tooLarge = (p.pieces ??= new PieceJoiner()).add(params.data);
-    if (tooLarge) {
-      this.pending.delete(params.id as number);
-      clearTimeout(p.timer);
-      p.reject(new RpcError(RpcCode.MessageTooLarge, `${tooLarge} (${p.method})`));
-      return;
-    }
+    if (tooLarge) return this.take(params.id as number)!.reject(new RpcError(RpcCode.MessageTooLarge, `${tooLarge} (${p.method})`));
     this.arm(params.id as number, p);
   }
 
-  private settle(msg: JsonRpcResponse): void {
-    const p = this.pending.get(msg.id as number);
-    if (!p) return;
-    this.pending.delete(msg.id as number);
+  /** The call waiting on `id`, no longer waiting (its timer stopped); undefined when none is. */
+  private take(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (!p) return undefined;
+    this.pending.delete(id);
     clearTimeout(p.timer);
+    return p;
+  }
+
+  private settle(msg: JsonRpcResponse): void {
+    const p = this.take(msg.id as number);
+    if (!p) return;
     if (msg.error) return p.reject(new RpcError(msg.error.code, msg.error.message));
     if (!isPieced(msg.result)) return p.resolve(msg.result);
     try {

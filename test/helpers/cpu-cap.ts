@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'tap';
+import { throttlingOf } from '../../lib/daemon/cgroup.js';
 
 const V1 = '/sys/fs/cgroup/cpu';
 const V2 = '/sys/fs/cgroup';
@@ -74,10 +75,6 @@ export function capCpu(t: Test, name: string, cores: number, pids: number[]): Cp
   return {
     dir,
     version: l.version,
-    stat: () => {
-      const s = readFileSync(path.join(dir, 'cpu.stat'), 'utf8');
-      const n = (k: string) => Number(new RegExp(`^${k} (\\d+)$`, 'm').exec(s)![1]);
-      return { periods: n('nr_periods'), throttled: n('nr_throttled') };
-    },
+    stat: () => throttlingOf(readFileSync(path.join(dir, 'cpu.stat'), 'utf8'))!,
   };
 }

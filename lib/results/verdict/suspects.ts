@@ -52,11 +52,12 @@ export function findSuspects(doc: ResultsDocument, medianBps: number | null): Su
     side(c.src).row.push(c);
     side(c.dst).col.push(c);
   }
+  const hosts = new Map(doc.run.hosts.map((x) => [x.name, x]));
   const suspects: Suspect[] = [];
   for (;;) {
     // A bad uplink between two racks also leaves each host of one rack with a low row: the
     // group wins when it explains more failing pairs than any one host does.
-    const h = bestHost(sides, open, medianBps, total, new Map(doc.run.hosts.map((x) => [x.name, x])));
+    const h = bestHost(sides, open, medianBps, total, hosts);
     const g = bestGroup(doc, cells, open, total);
     const s = g && (!h || g.explained.length > h.explained.length) ? g : h;
     if (!s) break;
