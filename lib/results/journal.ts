@@ -4,7 +4,7 @@
  * each written to a temporary name and renamed, never overwritten. A controller that crashes
  * leaves them behind, and recoverResults() builds the results document from them alone.
  */
-import { access, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestParams } from '../shared/options.js';
 import type { InstanceRecord, InstanceRole } from '../protocol/messages.js';
@@ -13,6 +13,7 @@ import type { Thresholds } from './verdict/thresholds.js';
 import { buildResults, PlannedFlow, RoundInfo } from './build.js';
 import type { HostResult, ResultsDocument } from './types.js';
 import { ensureDir } from './files.js';
+import { jsonFilePieces, writePiecesAtomic } from './json-pieces.js';
 
 export const PARTIAL_DIR = 'partial';
 const FORMAT = 'meshperf.partial/v1';
@@ -103,9 +104,8 @@ export class Journal {
         await ensureDir(this.dir);
         // Names are unique within a run; finding one already there means another run's files.
         if (await exists(file)) throw new Error(`${file} already exists: refusing to overwrite it`);
-        const tmp = `${file}.${process.pid}.tmp`;
-        await writeFile(tmp, JSON.stringify(value) + '\n');
-        await rename(tmp, file);
+        // A host's records can be tens of MB: written a record at a time, never as one string.
+        await writePiecesAtomic(file, jsonFilePieces(value, 2));
       })().catch((err: Error) => this.onError(err)),
     );
   }

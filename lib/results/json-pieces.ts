@@ -35,6 +35,12 @@ export function* jsonPieces(value: unknown, depth: number, indent = 0, level = 0
   yield (indent ? '\n' + ' '.repeat(indent * level) : '') + close;
 }
 
+/** The same, and the newline that ends a file. */
+export function* jsonFilePieces(value: unknown, depth: number, indent = 0): Generator<string> {
+  yield* jsonPieces(value, depth, indent);
+  yield '\n';
+}
+
 /** What JSON.stringify would see: toJSON() applied, functions and symbols undefined. */
 function toJsonValue(x: unknown): unknown {
   if (x && typeof (x as { toJSON?: unknown }).toJSON === 'function') return (x as { toJSON(): unknown }).toJSON();

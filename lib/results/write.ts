@@ -2,7 +2,7 @@
 import { stringify } from 'csv-stringify/sync';
 import path from 'node:path';
 import { ensureDir, writeAtomic } from './files.js';
-import { jsonPieces, writePiecesAtomic } from './json-pieces.js';
+import { jsonFilePieces, writePiecesAtomic } from './json-pieces.js';
 import { removeJournal } from './journal.js';
 import type { ResultsDocument } from './types.js';
 
@@ -90,11 +90,6 @@ export function toCsv(doc: ResultsDocument): string {
   return stringify(csvRows(doc), { header: true, columns: [...CSV_COLUMNS] });
 }
 
-function* withNewline(pieces: Iterable<string>): Generator<string> {
-  yield* pieces;
-  yield '\n';
-}
-
 export interface WrittenFiles {
   json: string;
   csv: string;
@@ -115,7 +110,7 @@ export async function writeResults(doc: ResultsDocument, dir: string, o: { prett
   const files = resultFiles(dir);
   // Walked down to each instance (run, sources, a source, destinations, a pair, instances):
   // never the whole document as one string.
-  await writePiecesAtomic(files.json, withNewline(jsonPieces(doc, 6, o.pretty ? 2 : 0)));
+  await writePiecesAtomic(files.json, jsonFilePieces(doc, 6, o.pretty ? 2 : 0));
   await writeAtomic(files.csv, toCsv(doc));
   await removeJournal(dir);
   return files;
