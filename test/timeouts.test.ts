@@ -5,6 +5,10 @@ import t from 'tap';
 import {
   CLIENT_BUSY_MAX_MS,
   CLIENT_GRACE_MS,
+  PROBE_PASSES,
+  PROBE_TIMEOUT_MS,
+  PROBES_AT_ONCE,
+  probeWaitMs,
   COLLECT_WAIT_MS,
   releaseLeadMs,
   releaseWaitMs,
@@ -37,4 +41,13 @@ t.test('a connected client outwaits the controller\'s whole preparation of its r
 t.test('collect waits past every client\'s end: hung ones killed at their grace, busy ones at the busy bound', async (t) => {
   t.ok(CLIENT_GRACE_MS < CLIENT_BUSY_MAX_MS);
   t.ok(COLLECT_WAIT_MS > CLIENT_BUSY_MAX_MS, `collect waits ${COLLECT_WAIT_MS} ms, the daemon kills by ${CLIENT_BUSY_MAX_MS}`);
+});
+
+t.test('check waits for a probe of every peer to time out in every pass, at any cluster size', async (t) => {
+  for (const peers of [1, 31, 32, 33, 199, 999, 9_999]) {
+    // The daemon's worst case: every connect runs to its timeout, PROBES_AT_ONCE at a time, each pass.
+    const worst = PROBE_PASSES * Math.ceil(peers / PROBES_AT_ONCE) * PROBE_TIMEOUT_MS;
+    if (probeWaitMs(peers) < worst + RPC_TIMEOUT_MS) t.fail(`${peers} peers: the controller waits ${probeWaitMs(peers)} ms, the probe may take ${worst} ms`);
+  }
+  t.ok(probeWaitMs(999) > 2 * 3000 + RPC_TIMEOUT_MS, 'more than one timeout\'s worth once peers pass one batch (the old wait was one timeout plus the RPC allowance)');
 });

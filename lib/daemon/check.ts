@@ -8,10 +8,9 @@ import net from 'node:net';
 import path from 'node:path';
 import type { PreflightResult, ProbeParams, ProbeResult } from '../protocol/messages.js';
 import { pickPorts } from './ports.js';
+import { PROBE_PASSES, PROBES_AT_ONCE } from '../protocol/timeouts.js';
 
 const listeners: net.Server[] = [];
-/** Connects at once to peers' listeners: enough to be quick at 1,000 hosts, few enough to be gentle. */
-const PROBES_AT_ONCE = 32;
 
 export async function preflight(listen: string[], range: readonly [number, number], taken: ReadonlySet<number>): Promise<PreflightResult> {
   const inRange = [...taken].filter((p) => p >= range[0] && p <= range[1]).length;
@@ -52,9 +51,9 @@ export async function probe(p: ProbeParams): Promise<ProbeResult> {
     await Promise.all(Array.from({ length: Math.min(PROBES_AT_ONCE, indices.length) }, worker));
   };
   await pass(p.targets.map((_, i) => i));
-  // Once more for what failed: a peer too busy to answer in time (hundreds of hosts booting on
-  // few cores) answers now; a blocked port or a wrong route fails again.
-  await pass(results.flatMap((r, i) => (r.ok ? [] : [i])));
+  // Again for what failed (PROBE_PASSES in all): a peer too busy to answer in time (hundreds of
+  // hosts booting on few cores) answers now; a blocked port or a wrong route fails again.
+  for (let n = 1; n < PROBE_PASSES; n++) await pass(results.flatMap((r, i) => (r.ok ? [] : [i])));
   return { results };
 }
 

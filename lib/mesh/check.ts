@@ -6,7 +6,7 @@
  * what bites at size is warned about: a port range too small for the plan, a neighbour table
  * smaller than the peers, sshd's MaxStartups below ssh.concurrency.
  */
-import { RPC_TIMEOUT_MS } from '../protocol/timeouts.js';
+import { PROBE_TIMEOUT_MS, probeWaitMs, RPC_TIMEOUT_MS } from '../protocol/timeouts.js';
 import type { HostConfig } from '../inventory/types.js';
 import type { PreflightResult, ProbeResult } from '../protocol/messages.js';
 import type { HostInterface } from '../results/types.js';
@@ -48,8 +48,6 @@ export interface CheckReport {
   warnings: string[];
   timings: Record<string, number>;
 }
-
-const PROBE_TIMEOUT_MS = 3000;
 
 export async function checkCluster(opts: CheckOptions): Promise<CheckReport> {
   const { inventory } = opts;
@@ -131,6 +129,6 @@ async function probePeers(run: RunState, h: HostConfig, planes: string[], pre: M
     }
   }
   if (!targets.length) return [];
-  const r = await run.sessions.get(h.name)!.call('probe', { targets: targets.map(({ address, port, bind }) => ({ address, port, bind })), timeout_ms: PROBE_TIMEOUT_MS }, RPC_TIMEOUT_MS + PROBE_TIMEOUT_MS).catch(() => null);
+  const r = await run.sessions.get(h.name)!.call('probe', { targets: targets.map(({ address, port, bind }) => ({ address, port, bind })), timeout_ms: PROBE_TIMEOUT_MS }, probeWaitMs(targets.length)).catch(() => null);
   return targets.map((t, i) => ({ peer: t.peer, plane: t.plane, result: r?.results[i] ?? { address: t.address, port: t.port, ok: false, ms: 0, error: 'the probe request failed' } }));
 }

@@ -53,3 +53,17 @@ export const CLIENT_BUSY_MAX_MS = 120_000;
  * daemon answers as soon as all have one, which is at once in a healthy run.
  */
 export const COLLECT_WAIT_MS = CLIENT_BUSY_MAX_MS + 2000;
+
+/**
+ * `check`'s probes: each connect gets PROBE_TIMEOUT_MS, PROBES_AT_ONCE at a time, in PROBE_PASSES
+ * passes (the second retries what failed: a peer too busy to answer in time). The controller
+ * waits for the worst of that, every connect timing out, plus a request's own allowance.
+ */
+export const PROBE_TIMEOUT_MS = 3000;
+/** Connects at once to peers' listeners: enough to be quick at 1,000 hosts, few enough to be gentle. */
+export const PROBES_AT_ONCE = 32;
+export const PROBE_PASSES = 2;
+
+export function probeWaitMs(targets: number, timeoutMs = PROBE_TIMEOUT_MS): number {
+  return PROBE_PASSES * Math.ceil(targets / PROBES_AT_ONCE) * timeoutMs + RPC_TIMEOUT_MS;
+}
