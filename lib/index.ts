@@ -33,6 +33,7 @@ export type { Metric } from './report/matrix.js';
 export { renderReport, writeReportHtml, REPORT_FORMATS, REPORT_HTML } from './report/render.js';
 export type { ReportFormat, ReportOptions } from './report/render.js';
 export type { PairFilter, PairRow } from './report/pairs.js';
+export { unmatchedFilters } from './report/pairs.js';
 export { readResultsFile } from './results/read.js';
 export { compareResults, comparisonText, comparisonMarkdown, comparisonHtml } from './report/compare.js';
 export type { Comparison, MetricChange } from './report/compare.js';

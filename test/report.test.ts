@@ -46,7 +46,14 @@ t.test('report and compare on real results', { skip }, async (t) => {
     const below = json('--below', '500M');
     t.ok(below.pairs.length >= 6 && below.pairs.every((p) => p.summary.throughput_bps < 500e6), '--below 500M');
     t.same(json('--plane', 'default').pairs.map((p) => p.plane), Array(12).fill('default'), '--plane');
-    t.equal(json('--src', 'nobody').pairs.length, 0, 'nothing matches: an empty report, not an error');
+    t.same(keys(json('--dst', 'h[3-4]', '--src', 'h1')), ['h1>h3', 'h1>h4'], 'the inventory\'s range syntax');
+    t.same(keys(json('--dst', 'h[34]', '--src', 'h1')), ['h1>h3', 'h1>h4'], 'a glob class');
+    t.same(keys(json('--src', 'h[1-2,4]', '--dst', 'h3')), ['h1>h3', 'h2>h3', 'h4>h3'], 'a pdsh list');
+    const none = meshperf('report', slow, '--src', 'h5', '--dst', 'h[34]');
+    t.equal(none.status, 2, 'a filter that matches no host is a usage error, not an empty matrix');
+    t.match(none.stderr, /--src h5 matches none of this run's sources \(h1, h2, h3, h4\); did you mean "h\d"\?/, 'naming the hosts there are');
+    t.equal(none.stdout, '', 'and no report');
+    t.match(meshperf('report', slow, '--dst', 'h[3').stderr, /--dst "h\[3": a \[ without its \]/, 'an unreadable pattern says why');
   });
 
   t.test('formats', async (t) => {

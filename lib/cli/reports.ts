@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
-import { compareResults, comparisonHtml, comparisonMarkdown, comparisonText, METRICS, parseSize, readResultsFile, renderReport, REPORT_FORMATS, UsageError } from '../index.js';
+import { compareResults, comparisonHtml, comparisonMarkdown, comparisonText, METRICS, parseSize, readResultsFile, renderReport, REPORT_FORMATS, unmatchedFilters, UsageError } from '../index.js';
 import type { Comparison, Metric, ReportFormat } from '../index.js';
 
 type Say = (s: string) => void;
@@ -46,8 +46,8 @@ export function reportCommand(say: Say): CommandModule {
     builder: (y) =>
       y
         .positional('results', { type: 'string', demandOption: true, describe: 'results.json, or the run\'s output directory' })
-        .option('src', { type: 'string', array: true, describe: 'only these sources: host names or globs (* and ?), repeatable' })
-        .option('dst', { type: 'string', array: true, describe: 'only these destinations: host names or globs, repeatable' })
+        .option('src', { type: 'string', array: true, describe: 'only these sources: host names, globs (*, ?, [34], [a-c]) or ranges (node[001-010]), repeatable' })
+        .option('dst', { type: 'string', array: true, describe: 'only these destinations: host names, globs or ranges, repeatable' })
         .option('plane', { type: 'string', describe: 'only this plane (rail), with its own per-pair summaries' })
         .option('metric', { choices: METRICS, default: 'throughput' as Metric, describe: 'what the matrix, markdown and HTML show' })
         .option('failed', { type: 'boolean', describe: 'only pairs that fail their thresholds' })
@@ -60,6 +60,8 @@ export function reportCommand(say: Say): CommandModule {
       if (Number.isNaN(below)) throw new UsageError(`--below must be a rate in bits/s, a number optionally with K, M or G (e.g. 500M), got ${JSON.stringify(a.below)}`);
       const doc = await readResultsFile(a.results);
       if (a.plane !== undefined && !doc.run.parameters.planes.includes(a.plane)) throw new UsageError(`--plane ${a.plane}: this run measured ${doc.run.parameters.planes.map((p) => `"${p}"`).join(', ')}`);
+      const unmatched = unmatchedFilters(doc, { src: a.src, dst: a.dst });
+      if (unmatched.length) throw new UsageError(unmatched.join('\n'));
       await emit(renderReport(doc, { format: a.format, metric: a.metric, src: a.src, dst: a.dst, plane: a.plane, failed: a.failed, below }), a.out, say);
     },
   };

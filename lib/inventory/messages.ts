@@ -5,6 +5,7 @@
  */
 import type { ErrorObject } from 'ajv';
 import { HOST_OPTIONS, OPTION_LIST } from '../shared/options.js';
+import { closest } from '../shared/did-you-mean.js';
 import { THRESHOLD_KEYS } from '../results/verdict/thresholds.js';
 
 const HINTS: Record<string, string> = {
@@ -99,20 +100,6 @@ const KEYS: Record<string, string[]> = {
 function didYouMean(key: string, pointer: string): string {
   const section = /^\/hosts\/\d+\/test/.test(pointer) ? 'hosts.test' : pointer.startsWith('/hosts') ? 'hosts' : (pointer.split('/')[1] ?? '');
   const known = KEYS[section] ?? [];
-  const best = known
-    .map((k) => ({ k, d: editDistance(key.toLowerCase(), k) }))
-    .sort((a, b) => a.d - b.d)[0];
-  if (best && best.d <= Math.max(2, Math.floor(key.length / 3))) return `; did you mean "${best.k}"?`;
-  return `; allowed: ${known.join(', ')}`;
-}
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length]![b.length]!;
+  const best = closest(key, known);
+  return best ? `; did you mean "${best}"?` : `; allowed: ${known.join(', ')}`;
 }

@@ -3,10 +3,15 @@
  * and destination globs, one plane, only failing ones, only those below a rate).
  */
 import type { PairResult, PairSummary, ResultsDocument } from '../results/types.js';
-import { matchesSshPattern } from '../shared/ssh-pattern.js';
+import { hostPattern } from '../inventory/host-pattern.js';
+import { closest } from '../shared/did-you-mean.js';
+import { UsageError } from '../shared/errors.js';
 
 export interface PairFilter {
-  /** Globs (* and ?) over source and destination host names; a pair matches any of each. */
+  /**
+   * Source and destination host names: globs (`*`, `?`, `[34]`, `[a-c]`) or the inventory's pdsh
+   * ranges (`node[001-010]`); a pair matches any of each (lib/inventory/host-pattern.ts).
+   */
   src?: string[];
   dst?: string[];
   /** One plane: its sub-summary of each pair that ran on it. */
@@ -29,15 +34,45 @@ export interface PairRow {
   planes: string[];
 }
 
-const anyOf = (globs: string[] | undefined, name: string) => !globs?.length || globs.some((g) => matchesSshPattern(g, name, false));
+/** A pattern that cannot be read is the caller's mistake, named: a UsageError. */
+function compile(patterns: string[] | undefined, flag: string): ((name: string) => boolean) | null {
+  if (!patterns?.length) return null;
+  const tests = patterns.map((p) => {
+    const m = hostPattern(p);
+    if (typeof m === 'string') throw new UsageError(`--${flag} ${m}`);
+    return m;
+  });
+  return (name) => tests.some((test) => test(name));
+}
+
+/**
+ * The filter's patterns that match no host of the document, each said with the hosts there are
+ * (and the nearest, when it looks like a typo): a filter that keeps nothing is a mistake.
+ */
+export function unmatchedFilters(doc: ResultsDocument, f: PairFilter): string[] {
+  const sources = Object.keys(doc.sources);
+  const destinations = [...new Set(Object.values(doc.sources).flatMap((s) => Object.keys(s.destinations)))];
+  const problems: string[] = [];
+  for (const [flag, patterns, names] of [['src', f.src, sources], ['dst', f.dst, destinations]] as const) {
+    for (const p of patterns ?? []) {
+      if (names.some(compile([p], flag)!)) continue;
+      const near = closest(p, names);
+      const shown = names.length > 12 ? `${names.slice(0, 12).join(', ')}, … (${names.length} in all)` : names.join(', ');
+      problems.push(`--${flag} ${p} matches none of this run's ${flag === 'src' ? 'sources' : 'destinations'} (${shown || 'none'})${near ? `; did you mean "${near}"?` : ''}`);
+    }
+  }
+  return problems;
+}
 
 /** One row per pair the filter keeps, in source then destination order. */
 export function pairRows(doc: ResultsDocument, f: PairFilter = {}): PairRow[] {
   const rows: PairRow[] = [];
+  const fromSrc = compile(f.src, 'src');
+  const toDst = compile(f.dst, 'dst');
   for (const [src, { destinations }] of Object.entries(doc.sources)) {
     for (const [dst, pair] of Object.entries(destinations)) {
       const row = pairRow(src, dst, pair, f.plane);
-      if (row && keeps(row, pair, f)) rows.push(row);
+      if (row && (!fromSrc || fromSrc(row.src)) && (!toDst || toDst(row.dst)) && keeps(row, pair, f)) rows.push(row);
     }
   }
   return rows;
@@ -54,7 +89,6 @@ function pairRow(src: string, dst: string, pair: PairResult, plane: string | und
 }
 
 function keeps(row: PairRow, pair: PairResult, f: PairFilter): boolean {
-  if (!anyOf(f.src, row.src) || !anyOf(f.dst, row.dst)) return false;
   if (f.failed && pair.summary.verdict !== 'fail') return false;
   if (f.below !== undefined && !(row.summary.throughput_bps < f.below)) return false;
   return true;
