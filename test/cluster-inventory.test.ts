@@ -36,7 +36,8 @@ planes = { rail2 = "10.0.2.[1-128]" }
   t.same(expandRange('n[08-10]'), ['n08', 'n09', 'n10']);
   t.same(expandRange('plain'), ['plain']);
   t.match(errorOf('[[hosts]]\nname = "n[1-4]"\naddress = "10.0.0.[1-3]"\n'), /hosts\[0\]\.address: its range gives 3 values but name's gives 4; ranges of one table expand in step/);
-  t.match(errorOf('[[hosts]]\nname = "n"\naddress = "10.0.0.[1-3]"\n'), /hosts\[0\]\.name: "n" needs a range too/);
+  t.match(errorOf('[[hosts]]\nname = "n"\naddress = "10.0.0.[1-3]"\n'), /hosts\[0\]\.name "n" needs a range too: address has a range/);
+  t.match(errorOf('[[hosts]]\naddress = "10.0.0.[1-3]"\n'), /hosts\[0\]\.name is missing: address has a range, so every host of the table needs its own name \(e\.g\. name = "node\[1-3\]"\)/);
   t.match(errorOf('[[hosts]]\nname = "n[4-1]"\naddress = "10.0.0.[4-1]"\n'), /the range 4-1 is inverted/);
   // Ranges and single tables mix; a range that collides with another table is caught as a duplicate.
   t.match(errorOf('[[hosts]]\nname = "n[1-2]"\naddress = "10.0.0.[1-2]"\n[[hosts]]\nname = "n2"\naddress = "10.0.0.9"\n'), /hosts\[2\]\.name: "n2" is already used by hosts\[1\]/);

@@ -61,7 +61,8 @@ export function expandHosts(hosts: unknown): { hosts: unknown; problems: string[
       return;
     }
     if (!fields.some((f) => f.where === 'name')) {
-      problems.push(`hosts[${i}].name: "${String(table.name)}" needs a range too, as ${fields[0]!.where} has one: every host needs its own name`);
+      const given = typeof table.name === 'string' ? `"${table.name}" needs a range too` : 'is missing';
+      problems.push(`hosts[${i}].name ${given}: ${fields[0]!.where} has a range, so every host of the table needs its own name (e.g. name = "node[1-${n}]")`);
       return;
     }
     for (let k = 0; k < n; k++) {
