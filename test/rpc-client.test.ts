@@ -18,6 +18,9 @@ function channel() {
   return { ch, stdout, stderr, sent, close };
 }
 
+/** A whole collect record, as a daemon of this build writes one (lib/protocol/answers.ts checks it). */
+const RECORD = { id: 'h1>h2#0', source: 'h1', destination: 'h2', instance: 0, role: 'client', state: 'exited', daemon_pid: 7, pid: 8, cpu: null, port: 5201, address: '198.18.0.2', argv: ['iperf3'], started_at: 1, ended_at: 2, exit_code: 0, signal: null, stderr: '', iperf3: {}, timed_out: false, scheduled_at: null, iperf3_version: '3.12', released_at: null, traffic_started_at: null };
+
 const READY = '{"jsonrpc":"2.0","method":"meshperf.ready","params":{"protocol":1,"daemon_version":"0.1.0","pid":42}}\n';
 
 t.test('noise from login scripts before the ready line is skipped', async (t) => {
@@ -72,7 +75,9 @@ t.test('an answer longer than a line comes in pieces and is whole; pieces keep t
   await rpc.ready;
   // Multi-byte characters, and a surrogate pair that the cut at PIECE_CHARS splits in two.
   const stderr = 'x'.repeat(PIECE_CHARS - '{"instances":[{"stderr":"'.length - 1) + '😀é'.repeat(PIECE_CHARS);
-  const result = { instances: [{ stderr }] };
+  // stderr first, so that the cut falls where the characters above put it.
+  const { stderr: _, ...rest } = RECORD;
+  const result = { instances: [{ stderr, ...rest }] };
   const pending = rpc.call('collect', {}, 300);
   const lines = answerLines(1, result);
   t.ok(lines.length >= 3, `${lines.length} lines: pieces, then the response`);
@@ -85,6 +90,33 @@ t.test('an answer longer than a line comes in pieces and is whole; pieces keep t
   const got = (await pending) as unknown as typeof result;
   t.equal(got.instances[0]!.stderr.length, stderr.length);
   t.ok(got.instances[0]!.stderr === stderr, 'the text is the same, character for character');
+});
+
+t.test('an answer that does not fit the protocol rejects as protocol_error, naming the method and the field', async (t) => {
+  const c = channel();
+  const rpc = new RpcClient(c.ch, 5000);
+  c.stdout.write(READY);
+  await rpc.ready;
+  const collect = rpc.call('collect', {}, 5000);
+  const ping = rpc.call('ping', {}, 5000);
+  const stop = rpc.call('stop', {}, 5000);
+  c.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { instances: [RECORD, { ...RECORD, pid: '8' }] } }) + '\n');
+  c.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: 2, result: { time_ms: null } }) + '\n');
+  c.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: 3, result: { killed: 2 } }) + '\n');
+  const err = await collect.catch((e) => e);
+  t.equal(err.code, 'protocol_error');
+  t.match(err.message, /in its answer to collect, result\.instances\[1\]\.pid must be an integer, not "8"/);
+  await t.rejects(ping, /in its answer to ping, result\.time_ms must be a number, not null/);
+  t.same(await stop, { killed: 2 }, 'a good answer on the same stream still arrives');
+});
+
+t.test('a ready line that does not fit the protocol fails the start as protocol_error', async (t) => {
+  const c = channel();
+  const rpc = new RpcClient(c.ch, 5000);
+  c.stdout.write('{"jsonrpc":"2.0","method":"meshperf.ready","params":{"protocol":"3","pid":1}}\n');
+  const err = await rpc.ready.catch((e) => e);
+  t.equal(err.code, 'protocol_error');
+  t.match(err.message, /in its ready line, params\.protocol must be an integer, not "3"/);
 });
 
 t.test('pieces that do not add up to what the response says reject the call', async (t) => {

@@ -11,6 +11,7 @@ import { daemonSilenceMs, PING_EVERY_MS, silenceAllowedMs, SLOW_AFTER_MS } from 
 import { RPC_TIMEOUT_MS } from '../protocol/timeouts.js';
 import type { HostInterface, SshTarget } from '../results/types.js';
 import { RpcClient, RpcError } from '../rpc/client.js';
+import { hostIntervalParams } from '../protocol/answers.js';
 import { DaemonChannel, HostError, Transport } from '../transport/types.js';
 import { MIN_IPERF3, versionAtLeast } from '../shared/versions.js';
 
@@ -158,7 +159,17 @@ export class HostSession {
       }
       if (o.onHostInterval) {
         const cb = o.onHostInterval;
-        rpc.onNotification = (method, params) => method === HOST_INTERVAL_METHOD && cb(params as HostIntervalParams);
+        // Live progress only: one that does not fit the protocol is dropped, never shown.
+        rpc.onNotification = (method, params) => {
+          if (method !== HOST_INTERVAL_METHOD) return;
+          let checked: HostIntervalParams;
+          try {
+            checked = hostIntervalParams(params, 'params');
+          } catch {
+            return;
+          }
+          cb(checked);
+        };
       }
       return new HostSession(host, channel, rpc, hello, timings);
     } catch (err) {
@@ -301,6 +312,7 @@ export class HostSession {
 
 /** The daemon never said ready: tell a missing node apart from everything else. */
 function startFailure(host: HostConfig, stderr: string, err: Error): HostError {
+  if (err instanceof HostError && err.code === 'protocol_error') return err;
   if (/node: (command )?not found|No such file or directory|exec: .*node/.test(stderr)) {
     return new HostError('no_node', `Node.js not found on the host as "${host.node}" (set hosts.node to its path): ${stderr.trim()}`);
   }

@@ -15,6 +15,8 @@ import {
 } from '../protocol/messages.js';
 import { EXITING_METHOD, ExitingParams } from '../protocol/liveness.js';
 import { isPieced, PIECE_METHOD, PieceJoiner, PieceParams } from '../protocol/pieces.js';
+import { checkAnswer, readyParams, ShapeError } from '../protocol/answers.js';
+import { HostError } from '../shared/errors.js';
 import { RPC_TIMEOUT_MS } from '../protocol/timeouts.js';
 import { LOADER_STARTED } from '../transport/loader.js';
 import type { DaemonChannel } from '../transport/types.js';
@@ -85,7 +87,11 @@ export class RpcClient {
           if (msg?.method === READY_METHOD) {
             isReady = true;
             clearTimeout(readyTimer);
-            onReady(msg.params as ReadyParams);
+            try {
+              onReady(readyParams(msg.params, 'params'));
+            } catch (err) {
+              onFail(notOurs('its ready line', err));
+            }
           }
           continue;
         }
@@ -165,11 +171,16 @@ export class RpcClient {
     const p = this.take(msg.id as number);
     if (!p) return;
     if (msg.error) return p.reject(new RpcError(msg.error.code, msg.error.message));
-    if (!isPieced(msg.result)) return p.resolve(msg.result);
+    let result: unknown;
     try {
-      p.resolve((p.pieces ?? new PieceJoiner()).join(msg.result));
+      result = isPieced(msg.result) ? (p.pieces ?? new PieceJoiner()).join(msg.result) : msg.result;
     } catch (err) {
-      p.reject(new Error(`${p.method}: ${(err as Error).message}`));
+      return p.reject(new Error(`${p.method}: ${(err as Error).message}`));
+    }
+    try {
+      p.resolve(checkAnswer(p.method as MethodName, result));
+    } catch (err) {
+      p.reject(notOurs(`its answer to ${p.method}`, err));
     }
   }
 
@@ -177,6 +188,12 @@ export class RpcClient {
     const tail = this.stderrTail.trim();
     return tail ? `: ${tail.split('\n').slice(-3).join(' | ')}` : '';
   }
+}
+
+/** A ShapeError said as the host's failure: what it sent does not fit the protocol. */
+function notOurs(what: string, err: unknown): Error {
+  if (!(err instanceof ShapeError)) return err as Error;
+  return new HostError('protocol_error', `the host is not speaking meshperf's protocol: in ${what}, ${err.message}; is its \`node\` a real Node.js running meshperf's daemon?`);
 }
 
 function tryParse(line: string): Record<string, unknown> | null {

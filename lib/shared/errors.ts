@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   daemon: { where: ['host'], meaning: 'the daemon did not start or did not say ready', fix: "read the message: it carries the daemon's last words on stderr" },
   daemon_checksum: { where: ['host'], meaning: 'the daemon bundle arrived corrupted (sha256 mismatch)', fix: 'look for something that rewrites the SSH session (a login banner on stdin, a wrapper shell)' },
   protocol: { where: ['host'], meaning: 'the daemon speaks another protocol version than the controller', fix: 'run the same meshperf version everywhere (the daemon is pushed by the controller, so this means a modified bundle)' },
+  protocol_error: { where: ['host', 'instance'], meaning: 'the host answered with something meshperf\'s protocol does not allow (a field missing or of the wrong type); nothing it said is kept', fix: 'the message names the request and the field: look for something on the host standing in for Node.js or the daemon (a wrapper script, another program called `node`)' },
   cpus: { where: ['host'], meaning: "none of the host's `cpus` is in the login's CPU affinity list", fix: 'set `hosts.cpus` to cores the login may use (see `taskset -pc $$` on the host)' },
   max_processes: { where: ['host'], meaning: 'the plan needs more iperf3 processes at once than the host\'s `max_processes`', fix: 'raise `max_processes`, or lower `processes`' },
   clock: { where: ['host'], meaning: "the host's clock could not be measured", fix: 'the host answered too slowly or not at all: look at its load and its link' },
