@@ -21,6 +21,9 @@ t.test('the schemas and docs/measurement.md state the table as it is (npm run sy
   t.same(results.properties.run.properties.parameters, parametersSchema(), 'results run.parameters');
   t.same(results.definitions.instance.properties.parameters, instanceParametersSchema(), 'results instance parameters');
   t.ok(readFileSync('docs/measurement.md', 'utf8').includes(optionsTable()), 'docs/measurement.md');
+  // A default is iperf3's only where iperf3 is given the option.
+  const ours = optionsTable().split('\n').filter((row) => / \| — \| /.test(row) && row.includes("iperf3's |"));
+  t.same(ours, [], 'meshperf\'s own options never say their default is iperf3\'s');
 });
 
 t.test('no other file of lib/ lists the options', async (t) => {

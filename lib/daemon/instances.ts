@@ -1,6 +1,7 @@
 /**
  * The iperf3 processes this daemon started: spawn (argv only, never a shell), pin, watch, reap,
- * and kill. Each runs in its own process group so that killing the group takes all of it.
+ * and kill. A client (or an unheld server) leads its own process group, so that killing the group
+ * takes all of it; a held server stays in the daemon's, so that one signal wakes them all.
  */
 import { spawn, ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -111,7 +111,8 @@ export function optionsTable(): string {
   const rows = OPTION_LIST.map(([k, s]) => {
     const cli = s.cli ? `\`--${s.cli.name}${s.cli.alias ? `, -${s.cli.alias}` : ''}\`` : '(inventory only)';
     const iperf = s.flag ? `\`${s.flag}\`${s.since ? ` (${s.since}+)` : ''}` : '—';
-    const def = s.default === undefined ? (s.kind === 'bool' ? 'off' : "iperf3's") : `\`${JSON.stringify(s.default)}\``;
+    // No default of meshperf's: iperf3's own where iperf3 takes it; else the meaning says.
+    const def = s.default !== undefined ? `\`${JSON.stringify(s.default)}\`` : s.kind === 'bool' ? 'off' : s.flag ? "iperf3's" : '—';
     return `| \`${k}\` | ${cli} | ${iperf} | ${s.perHost ? 'host' : ''} | ${def} | ${s.help} |`;
   });
   return [TABLE_START, '| option | flag | iperf3 | host | default | meaning |', '| --- | --- | --- | --- | --- | --- |', ...rows, TABLE_END].join('\n');
