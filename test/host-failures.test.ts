@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseInventory } from '../lib/inventory/load.js';
-import { runMesh, type MeshEvent } from '../lib/index.js';
+import { renderReport, runMesh, type MeshEvent } from '../lib/index.js';
 import { canRunLab, filesOnHost, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
 import { schemaErrors } from './helpers/schema.js';
 
@@ -64,6 +64,11 @@ t.test('each reason a host cannot take part gets its code; the others are measur
   t.equal(doc.sources.h3.destinations.h1.summary.status, 'skipped');
   t.equal(doc.sources.h1.destinations.h6.summary.error?.code, 'host_key_mismatch', 'a skipped pair carries its host\'s reason');
   t.equal(schemaErrors(doc), '');
+  // Rates say what they count: 2 of 56 pairs ran, both ok; the other 54 never could.
+  t.same([doc.summary.pairs, doc.summary.pairs_ok, doc.summary.pairs_skipped, doc.summary.pairs_measured, doc.summary.pair_success_rate], [56, 2, 54, 2, 1]);
+  t.match(renderReport(doc, { format: 'matrix' }), /^2\/56 pairs ok \(54 skipped: a host could not take part; 2\/2 of those measured\), /m, 'the terminal says the rate\'s denominator');
+  t.same(host('h1').connections, { as_client: { total: 1, ok: 1, failed: 0, interrupted: 0 }, as_server: { total: 1, ok: 1, failed: 0, interrupted: 0 }, success_rate: 1 }, 'h1 took part in two connections, both ok');
+  t.equal(host('h3').connections?.success_rate, null, 'a host that never joined had none');
   t.same(await leftovers(lab), []);
 
   t.same([...filesOnHost(lab)].filter((f) => !filesBefore.has(f)), [], 'no file written on any host (/tmp, /var/tmp, home)');

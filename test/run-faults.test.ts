@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { appendFileSync, chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadInventory, runMesh, type MeshEvent } from '../lib/index.js';
+import { loadInventory, renderReport, runMesh, type MeshEvent } from '../lib/index.js';
 import { parseProcNetTcp, TCP_LISTEN } from '../lib/shared/proc-net-tcp.js';
 import { hostFiles } from '../lib/lab/lab.js';
 import { startSshd } from '../lib/lab/sshd.js';
@@ -89,6 +89,16 @@ t.test('a server another client got to first ("server is busy"): that instance f
   t.match(i?.error?.message, /server is busy/, `with iperf3's reason: ${i?.error?.message}`);
   t.type(i?.client?.exit_code, 'number', 'and the client\'s exit status');
   t.equal(doc.summary.pairs_ok, 5, 'every other pair was measured');
+  // Each daemon's success rate: the stolen server is on h2, its client on the pair's source.
+  const src = Object.entries(doc.sources).find(([, s]) => Object.values(s.destinations).some((p) => p.instances.includes(i!)))![0];
+  const conn = (n: string) => doc.run.hosts.find((h) => h.name === n)!.connections!;
+  t.same(conn('h2').as_server, { total: 2, ok: 1, failed: 1, interrupted: 0 }, 'h2 served two connections, one failed');
+  t.same(conn(src).as_client, { total: 2, ok: 1, failed: 1, interrupted: 0 }, `${src} sent two, one failed`);
+  t.equal(conn('h2').success_rate, 0.75, 'h2: 3 of its 4 connections worked');
+  const third = ['h1', 'h3'].find((n) => n !== src)!;
+  t.equal(conn(third).success_rate, 1, `${third}: none of its connections failed`);
+  const h2Row = /<tr data-host="h2">.*?<\/tr>/.exec(renderReport(doc, { format: 'html' }))?.[0];
+  t.match(h2Row, /75 % \(2\/2, 1\/2\)/, 'report.html\'s hosts table shows it');
   spawnSync('kill', ['-KILL', String(stranger)]);
   t.ok(await eventually(async () => (await leftovers(lab)).length === 0), 'nothing is left running');
 });

@@ -123,17 +123,25 @@ function failures(doc: ResultsDocument, rows: PairRow[]): string {
   ].join('')}</ul></section>`;
 }
 
+/** A host's test connections that worked, of those it took part in: its daemon's success rate. */
+function connectionsCell(h: HostResult): string {
+  const c = h.connections;
+  if (!c || c.success_rate === null) return '<td class="connections"></td>';
+  const role = (x: { ok: number; total: number }) => `${x.ok}/${x.total}`;
+  return `<td class="connections ${c.success_rate === 1 ? 'good' : 'bad'}">${Math.round(c.success_rate * 1000) / 10} % (${role(c.as_client)}, ${role(c.as_server)})</td>`;
+}
+
 function health(hosts: HostResult[]): string {
   const maxCpu = (h: HostResult) => {
     const v = (h.health ?? []).map((x) => x.host_cpu_percent).filter((x): x is number => typeof x === 'number');
     return v.length ? `${Math.round(Math.max(...v))} %` : '';
   };
   const nics = (h: HostResult) => (h.interfaces ?? []).map((i) => `${i.plane}: ${i.name} mtu ${i.mtu ?? '?'}${i.speed_mbps ? ` ${i.speed_mbps} Mbit/s` : ''}`).join('<br>');
-  return `<section><h2>Hosts</h2><table id="hosts"><tr><th>host</th><th>status</th><th>iperf3</th><th>cpus</th><th>clock offset</th><th>RPC latency</th><th>host CPU (peak)</th><th>interfaces</th></tr>${hosts
+  return `<section><h2>Hosts</h2><table id="hosts"><tr><th>host</th><th>status</th><th>iperf3</th><th>cpus</th><th>clock offset</th><th>RPC latency</th><th>host CPU (peak)</th><th>connections ok (as client, as server)</th><th>interfaces</th></tr>${hosts
     .map(
       (h) =>
         `<tr data-host="${esc(h.name)}"><td>${esc(h.name)}</td><td class="${h.status === 'ok' ? 'good' : 'bad'}">${h.status}${h.error ? `: ${esc(h.error.code)}` : ''}</td><td>${esc(h.iperf3_version ?? '')}</td><td>${h.cpus?.length ?? ''}</td>` +
-        `<td>${h.clock_offset_ms === undefined ? '' : `${h.clock_offset_ms.toFixed(1)} ms`}</td><td>${h.rpc_latency_ms ? `${h.rpc_latency_ms.mean_ms.toFixed(1)} ms` : ''}</td><td>${maxCpu(h)}</td><td>${nics(h)}</td></tr>`,
+        `<td>${h.clock_offset_ms === undefined ? '' : `${h.clock_offset_ms.toFixed(1)} ms`}</td><td>${h.rpc_latency_ms ? `${h.rpc_latency_ms.mean_ms.toFixed(1)} ms` : ''}</td><td>${maxCpu(h)}</td>${connectionsCell(h)}<td>${nics(h)}</td></tr>`,
     )
     .join('')}</table></section>`;
 }

@@ -96,7 +96,9 @@ function summaryLines(doc: ResultsDocument): string[] {
     rounds <= 1
       ? `aggregate ${formatBps(s.aggregate_throughput_bps)}`
       : `busiest round ${formatBps(s.aggregate_throughput_bps)} at once (${rounds} rounds, one after another)`;
-  const lines = [`${s.pairs_ok}/${s.pairs} pairs ok, ${s.instances_ok}/${s.instances} iperf3 instances ok, ${carried}`];
+  // Skipped pairs never ran: said apart, so that "2/6 ok" is not read as 2 of 6 measurements.
+  const skipped = s.pairs_skipped ? ` (${s.pairs_skipped} skipped: a host could not take part; ${s.pairs_ok}/${s.pairs - s.pairs_skipped} of those measured)` : '';
+  const lines = [`${s.pairs_ok}/${s.pairs} pairs ok${skipped}, ${s.instances_ok}/${s.instances} iperf3 instances ok, ${carried}`];
   if (s.pairs_pass !== undefined) {
     const median = s.median_pair_throughput_bps === null ? '' : ` (median pair ${formatBps(s.median_pair_throughput_bps)})`;
     lines.push(s.pairs_fail ? `verdict: ${s.pairs_fail}/${s.pairs} pairs FAIL their thresholds (marked !)${median}` : `verdict: all ${s.pairs_pass} pairs pass${median}`);

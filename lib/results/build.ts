@@ -13,6 +13,7 @@ import { applyVerdicts } from './verdict/apply.js';
 import { defaultThresholds, Thresholds } from './verdict/thresholds.js';
 import { clientMetrics, emptyMetrics, iperfVersionOf, localPort } from './metrics.js';
 import { commonWindow, inWindow, realSpan, spread } from './window.js';
+import { hostConnections, ratio } from './connections.js';
 import {
   EndpointResult,
   ErrorInfo,
@@ -165,7 +166,7 @@ export function buildResults(input: BuildInput): ResultsDocument {
       finished_at: input.finishedAt.toISOString(),
       interrupted: input.interrupted,
       parameters: parameters(input),
-      hosts: input.hosts,
+      hosts: withConnections(input.hosts, input.flows, built),
       rounds,
       warnings: input.warnings ?? [],
       timings: { ...input.timings },
@@ -176,6 +177,15 @@ export function buildResults(input: BuildInput): ResultsDocument {
   };
   // Verdicts and suspects last: they read the whole document.
   return applyVerdicts(doc, thresholds);
+}
+
+/** Each host with its test connections counted, as client and as server (mesh and re-test). */
+function withConnections(hosts: HostResult[], flows: PlannedFlow[], built: Map<string, InstanceResult>): HostResult[] {
+  const counted = hostConnections(
+    hosts.map((h) => h.name),
+    flows.map((f) => ({ client: f.client.name, server: f.server.name, status: built.get(f.id)!.status })),
+  );
+  return hosts.map((h) => ({ ...h, connections: counted.get(h.name)! }));
 }
 
 /** How much of the full mesh the schedule measured (a sample measures part; pairs absent were not). */
@@ -354,7 +364,6 @@ function runSummary(hosts: HostResult[], sources: ResultsDocument['sources'], ro
   const instances = pairs.flatMap((p) => p.instances);
   const instancesOk = instances.filter((i) => i.status === 'ok').length;
   const measured = pairs.length - count('skipped');
-  const rate = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 10000) / 10000 : null);
   const spreads = rounds.map((r) => r.start_spread_ms).filter((v): v is number => v !== null);
   return {
     hosts: hosts.length,
@@ -366,6 +375,7 @@ function runSummary(hosts: HostResult[], sources: ResultsDocument['sources'], ro
     pairs_failed: count('failed'),
     pairs_skipped: count('skipped'),
     pairs_interrupted: count('interrupted'),
+    pairs_measured: measured,
     instances: instances.length,
     instances_ok: instancesOk,
     instances_failed: instances.filter((i) => i.status === 'failed').length,
@@ -373,9 +383,9 @@ function runSummary(hosts: HostResult[], sources: ResultsDocument['sources'], ro
     // The most the mesh carried at once: the busiest round (under "all", the only one).
     aggregate_throughput_bps: Math.max(0, ...rounds.map((r) => r.aggregate_throughput_bps)),
     total_throughput_bps: pairs.reduce((a, p) => a + p.summary.throughput_bps, 0),
-    instance_success_rate: rate(instancesOk, instances.length),
-    pair_success_rate: rate(count('ok'), measured),
-    host_failure_rate: rate(hosts.filter((h) => h.status !== 'ok').length, hosts.length) ?? 0,
+    instance_success_rate: ratio(instancesOk, instances.length),
+    pair_success_rate: ratio(count('ok'), measured),
+    host_failure_rate: ratio(hosts.filter((h) => h.status !== 'ok').length, hosts.length) ?? 0,
     start_spread_ms: spreads.length ? Math.max(...spreads) : null,
     // Filled in by buildResults once every pair is judged.
     pairs_pass: 0,

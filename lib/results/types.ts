@@ -1,4 +1,5 @@
 /** The results document (results.json), as described by schemas/results.schema.json. */
+import type { HostConnections } from './connections.js';
 import type { HealthSample, HelloResult, IperfOptions } from '../protocol/messages.js';
 import type { ErrorInfo } from '../shared/errors.js';
 import type { ParameterValues } from '../shared/options.js';
@@ -82,6 +83,8 @@ export interface HostResult extends Partial<Omit<HelloResult, 'protocol' | 'time
   health?: HealthSample[];
   /** Its own steps, ms: connect (SSH up, Node.js found or pushed, daemon sent), boot (its ready line), hello, servers, clock. */
   timings?: Record<string, number>;
+  /** Its test connections (instances) as client and as server, and the share that worked (results/connections.ts). */
+  connections?: HostConnections;
 }
 
 export interface SshTarget {
@@ -252,7 +255,9 @@ export interface RunSummary {
   aggregate_throughput_bps: number;
   /** Sum of every pair's throughput, over all rounds. */
   total_throughput_bps: number;
-  /** instances_ok / instances, pairs_ok / measured pairs, hosts_failed / hosts; null when none. */
+  /** Pairs that ran (pairs − pairs_skipped): pair_success_rate's denominator. */
+  pairs_measured: number;
+  /** instances_ok / instances, pairs_ok / pairs_measured, hosts_failed / hosts; null when none. */
   instance_success_rate: number | null;
   pair_success_rate: number | null;
   host_failure_rate: number;
