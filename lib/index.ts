@@ -18,6 +18,7 @@ export type { Thresholds, ThresholdKey } from './results/verdict/thresholds.js';
 export type { RunOptions } from './mesh/run.js';
 export type { MeshEvent, MeshEventListener } from './mesh/events.js';
 export { logEntry, LOG_FILE } from './mesh/log.js';
+export { STDERR_LINES_KEPT } from './mesh/stderr-limit.js';
 export type { LogEntry } from './mesh/log.js';
 export { writeResults, resultFiles, toCsv, CSV_COLUMNS } from './results/write.js';
 export { recoverResults, PARTIAL_DIR } from './results/journal.js';

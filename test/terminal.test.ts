@@ -45,3 +45,30 @@ t.test('on a terminal: failures as they happen, and what collect waits for', { s
   t.ok(await seen(/pairs ok/), 'then the matrix');
   t.equal(await exited, 1);
 });
+
+t.test('a host that floods stderr: the terminal shows the first few and a count, the log keeps a bounded number, the results say so', { skip: !canRunLab && NO_LAB_REASON }, async (t) => {
+  const { readFileSync, writeFileSync, chmodSync } = await import('node:fs');
+  const { spawnSync } = await import('node:child_process');
+  const lab = await withLab(t, 2, '198.19.192.0/24');
+  // h2's `node`: the real one, and beside it on the same stderr, once the daemon runs, 3000 lines
+  // (a wrapper or a library gone wrong does the same).
+  const noisy = path.join(lab.tmp, 'node');
+  writeFileSync(noisy, `#!/bin/sh\n(sleep 0.5; i=0; while [ $i -lt 3000 ]; do echo "noise $i"; i=$((i+1)); done) >&2 &\nexec ${process.execPath} "$@"\n`);
+  chmodSync(noisy, 0o755);
+  const inv = path.join(lab.tmp, 'noisy.toml');
+  writeFileSync(inv, readFileSync(lab.inventory, 'utf8').replace(/(name = "h2"\n[^\[]*?address = "[^"]+")/, `$1\nnode = "${noisy}"`));
+  const out = path.join(lab.tmp, 'out');
+  const r = spawnSync(process.execPath, [BIN, '--inventory', inv, '--duration', '1', '--out', out], { encoding: 'utf8' });
+  t.equal(r.status, 0, r.stderr.slice(-2000));
+  const shown = r.stderr.split('\n').filter((l) => l.startsWith('h2: daemon stderr: noise'));
+  t.same(shown, [0, 1, 2, 3, 4].map((i) => `h2: daemon stderr: noise ${i}`), 'the first five lines, on the terminal');
+  t.match(r.stderr, /^h2: 995 more lines of daemon stderr not shown here; meshperf\.log keeps them \(up to 1000 a host\)$/m, 'and a count of the rest');
+  const total = /^warning: h2: its daemon side wrote (\d+) lines to stderr/m.exec(r.stderr);
+  t.ok(total && Number(total[1]) >= 3000, `and, once, how many there were in all: ${total?.[0]}`);
+  t.ok(r.stderr.split('\n').length < 100, `the terminal got ${r.stderr.split('\n').length} lines, not thousands`);
+  const logged = readFileSync(path.join(out, 'meshperf.log'), 'utf8').split('\n').filter((l) => l.includes('"daemon-stderr"') && l.includes('"h2"'));
+  t.equal(logged.length, 1000, 'the log keeps the first 1000');
+  const doc = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+  t.ok(doc.run.warnings.some((w: string) => /^h2: its daemon side wrote \d{4,} lines to stderr; the first 1000 are in the run's log \(daemon-stderr\), the other \d+ were not kept$/.test(w)), 'the results say what was not kept');
+  t.equal(doc.summary.pairs_ok, 2, 'and the run measured as ever');
+});

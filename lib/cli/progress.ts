@@ -2,7 +2,7 @@
 import cliProgress from 'cli-progress';
 import { logEntry } from '../index.js';
 import type { MeshEvent } from '../index.js';
-import { formatBps } from '../index.js';
+import { formatBps, STDERR_LINES_KEPT } from '../index.js';
 
 export interface Progress {
   listener: (e: MeshEvent) => void;
@@ -60,15 +60,40 @@ function testLine(e: Extract<MeshEvent, { type: 'test-running' }>): string {
 /** Events worth a line on a terminal too, above the bar, as they happen. */
 const NEWS = new Set<MeshEvent['type']>(['host-failed', 'host-slow', 'host-retry', 'listener-error']);
 
+/** Lines of one host's daemon stderr shown on the terminal; the rest are counted (and in the log). */
+export const TERMINAL_STDERR_LINES = 5;
+
+/**
+ * The first few stderr lines of each host, then a count: a host whose login script or daemon
+ * floods stderr must not drown the terminal. `shown` says whether to print this line; `summary`
+ * what was held back, once at the end.
+ */
+function stderrGate(limit = TERMINAL_STDERR_LINES) {
+  const counts = new Map<string, number>();
+  return {
+    shown(host: string): boolean {
+      const n = (counts.get(host) ?? 0) + 1;
+      counts.set(host, n);
+      return n <= limit;
+    },
+    summary(): string[] {
+      return [...counts].filter(([, n]) => n > limit).map(([host, n]) => `${host}: ${n - limit} more lines of daemon stderr not shown here; meshperf.log keeps them (up to ${STDERR_LINES_KEPT} a host)`);
+    },
+  };
+}
+
 /** A bar (drawn on `stream`) when `tty`; plain lines otherwise. */
 export function createProgress(stream: NodeJS.WritableStream, tty: boolean, hostCount: number): Progress {
+  const gate = stderrGate();
+  const heldBack = () => gate.summary().forEach((l) => stream.write(l + '\n'));
   if (!tty) {
     return {
       listener: (e) => {
+        if (e.type === 'daemon-stderr' && !gate.shown(e.host)) return;
         const line = describe(e);
         if (line) stream.write(line + '\n');
       },
-      stop: () => {},
+      stop: heldBack,
     };
   }
   const bar = new cliProgress.SingleBar(
@@ -93,7 +118,10 @@ export function createProgress(stream: NodeJS.WritableStream, tty: boolean, host
         bar.update(bar.getTotal(), { phase: 'collect', unit: 's', rate: `waiting for ${e.waiting.slice(0, 3).join(', ')}${e.waiting.length > 3 ? ` and ${e.waiting.length - 3} more` : ''} (+${e.overdue_s} s)` });
       }
     },
-    stop: () => bar.stop(),
+    stop: () => {
+      bar.stop();
+      heldBack();
+    },
   };
 }
 

@@ -88,6 +88,7 @@ export async function checkCluster(opts: CheckOptions): Promise<CheckReport> {
     await Promise.all([...run.sessions.values()].map((s) => s.close().catch(() => {})));
     timings.disconnect = lap();
   }
+  warnings.push(...run.stderr.warnings());
   // Hosts on each plane, counted once (each host's peers and ports come from them).
   const planeSize = new Map(planes.map((p) => [p, planeMembers(inventory.hosts, p).length]));
   const hosts = inventory.hosts.map((h) => hostCheck(run, h, failures.get(h.name), pre.get(h.name), probes.get(h.name) ?? [], found.get(h.name), planes));

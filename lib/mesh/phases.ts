@@ -16,6 +16,7 @@ import type { MeshEvent } from './events.js';
 import { Flow, planClients, planServers } from './plan.js';
 import { ConnectQueue } from './connect-queue.js';
 import { HostSession } from './session.js';
+import { StderrLimit } from './stderr-limit.js';
 import { stopwatch } from '../shared/stopwatch.js';
 
 /** What the phases of one run share; runMesh owns it. */
@@ -37,6 +38,8 @@ export interface RunState {
   latestBps: Map<string, number>;
   /** Each client's live intervals as `interval` events (RunOptions.liveIntervals); else only each host's sum. */
   instanceIntervals: boolean;
+  /** Each host's stderr lines, passed on up to a bound (stderr-limit.ts). */
+  stderr: StderrLimit;
   /** Connected and not failed. */
   isUp(host: string): boolean;
   /** Mark a host failed (once) and say so. */
@@ -59,6 +62,7 @@ export function newRunState(
     flows: [],
     records: [],
     latestBps: new Map(),
+    stderr: new StderrLimit(base.emit),
     isUp: (name) => run.sessions.has(name) && !failures.has(name),
     fail(host, error) {
       if (failures.has(host)) return;
@@ -110,7 +114,7 @@ export async function connectAll(run: RunState): Promise<void> {
               job.unmeasured();
               emit({ type: 'host-runtime', host: host.name, bytes });
             },
-            onStderr: (line) => emit({ type: 'daemon-stderr', host: host.name, line }),
+            onStderr: (line) => run.stderr.line(host.name, line),
             onHostInterval: (p) => {
               latestBps.set(host.name, p.bits_per_second);
               for (const i of p.intervals ?? []) emit({ type: 'interval', id: i.id, end_s: i.end, bits_per_second: i.bits_per_second });

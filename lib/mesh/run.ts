@@ -258,6 +258,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     mark('disconnect');
   }
   for (const [name, s] of sessions) if (s.lost) run.fail(name, { code: 'host_lost', message: s.lost });
+  run.stderr.warnings().forEach(warn);
 
   // 5. The results, each host's built in one place.
   const doc = buildResults(results());
