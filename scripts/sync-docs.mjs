@@ -4,7 +4,7 @@
 // table of docs/measurement.md. Run after `npm run build`; the tests fail when they disagree.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { errorCodeSchema, withErrorTable } from '../dist/schemas/errors.js';
-import { instanceParametersSchema, inventoryTestSchema, inventoryTuningSchema, parametersSchema, withOptionsTable } from '../dist/schemas/options.js';
+import { instanceParametersSchema, inventoryProfilesSchema, inventorySweepSchema, inventoryTestSchema, inventoryTuningSchema, parametersSchema, withOptionsTable } from '../dist/schemas/options.js';
 
 const edit = (file, f) => writeFileSync(file, f(readFileSync(file, 'utf8')));
 const editJson = (file, f) => edit(file, (text) => JSON.stringify(f(JSON.parse(text)), null, 2) + '\n');
@@ -19,6 +19,8 @@ editJson('schemas/results.schema.json', (s) => {
 });
 editJson('schemas/inventory.schema.json', (s) => {
   s.properties.test = inventoryTestSchema();
+  s.properties.profiles = inventoryProfilesSchema();
+  s.properties.sweep = inventorySweepSchema();
   s.definitions.tuning = inventoryTuningSchema();
   return s;
 });

@@ -16,7 +16,10 @@ export function formatDryRun(d: DryRun): string {
     `iperf3 processes per pair: ${auto}`,
     `iperf3 instances: ${d.instances} clients and as many servers`,
     `busiest host: ${d.per_host.servers} servers (ports)${d.servers_per_round ? ' per round, started before each round (all at once would not fit its port_range or max_processes)' : ''}, ${d.per_host.clients_at_once} clients at once, ${d.per_host.processes_at_once} iperf3 processes`,
-    `test time: ${d.rounds} × ${d.test_s / Math.max(1, d.rounds)} s = ${duration(d.test_s)}; expected wall time about ${duration(d.expected_s)}`,
+    ...(d.campaign
+      ? [`campaign: ${d.campaign.steps} steps = ${d.campaign.profiles} profile${d.campaign.profiles === 1 ? '' : 's'} × ${d.campaign.points} sweep point${d.campaign.points === 1 ? '' : 's'} × ${d.campaign.repeat} repetition${d.campaign.repeat === 1 ? '' : 's'}, ${d.campaign.rounds} rounds in all, over one connection to each host (the figures above: its first step)`,
+         `test time: ${duration(d.test_s)} in all; expected wall time about ${duration(d.expected_s)}`]
+      : [`test time: ${d.rounds} × ${d.test_s / Math.max(1, d.rounds)} s = ${duration(d.test_s)}; expected wall time about ${duration(d.expected_s)}`]),
     d.traffic_bytes
       ? `traffic: ${bytes(d.traffic_bytes.total)} in all, ${bytes(d.traffic_bytes.busiest_host)} sent by the busiest host`
       : 'traffic: TCP without --bitrate sends as much as the network carries (no estimate)',

@@ -7,8 +7,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yargs, { Argv } from 'yargs';
-import { dryRun, InventoryError, LabError, LOG_FILE, loadInventory, REPORT_HTML, writeReportHtml, newRunId, normalizeInventory, recoverResults, resultFiles, runMesh, UsageError, writeResults } from '../index.js';
-import type { Inventory, ResultsDocument } from '../index.js';
+import { dryRun, InventoryError, LabError, LOG_FILE, loadInventory, REPORT_HTML, writeReportHtml, newRunId, normalizeInventory, parseSweep, recoverResults, resultFiles, runMesh, UsageError, writeResults } from '../index.js';
+import type { Inventory, ResultsDocument, RunOptions } from '../index.js';
 import { labDown, labUp, pickFreeSubnet, SSHD } from '../lab/lab.js';
 import { positiveInt, testFlags, TestFlagArgs, testOverrides, thresholdFlags, thresholdOverrides } from './flags.js';
 import { formatMatrix, METRICS } from '../index.js';
@@ -71,6 +71,9 @@ interface RunArgs extends TestFlagArgs {
   verbose?: boolean;
   json?: boolean;
   pretty?: boolean;
+  profile?: string[];
+  sweep?: string[];
+  repeat?: string;
 }
 
 const runOptions = (y: Argv) =>
@@ -86,7 +89,10 @@ const runOptions = (y: Argv) =>
     .option('force', { type: 'boolean', describe: 'write into an --out directory that is not empty' })
     .option('transport', { choices: ['ssh', 'local'] as const, describe: 'how to reach hosts (default: inventory, else ssh)' })
     .option('accept-new-host-keys', { type: 'boolean', describe: 'add unknown host keys to known_hosts (changed keys are still refused)' })
-    .option('plane', { type: 'string', array: true, describe: 'plane (rail) of [hosts.planes] to measure, repeatable, or "all"; all in one run (default: the hosts\' address)' });
+    .option('plane', { type: 'string', array: true, describe: 'plane (rail) of [hosts.planes] to measure, repeatable, or "all"; all in one run (default: the hosts\' address)' })
+    .option('profile', { type: 'string', array: true, describe: 'a profile of [profiles.NAME] or a built-in one (tcp-single, tcp-multi, udp-line, reverse), repeatable: one step each', group: 'Campaign:' })
+    .option('sweep', { type: 'string', array: true, describe: 'KEY=V1,V2,...: one step per value, the cross-product over several --sweep (e.g. bitrate=100M,400M)', group: 'Campaign:' })
+    .option('repeat', { type: 'string', describe: 'runs of each step: each pair gets median, spread and a 95 % confidence interval', group: 'Campaign:' });
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   let code: number = EXIT.ok;
@@ -99,7 +105,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       const overrides = { test: testOverrides(a), thresholds: thresholdOverrides(a) };
       const inventory = await loadInventory(a.inventory);
       if (a.dryRun) {
-        const plan = dryRun({ inventory, test: overrides.test, planes: a.plane });
+        const plan = dryRun({ inventory, test: overrides.test, planes: a.plane, ...campaignArgs(a) });
         say(a.json ? JSON.stringify(plan) : formatDryRun(plan));
         return;
       }
@@ -210,7 +216,7 @@ async function runAndReport(
   const progress = a.json ? jsonLines(io.stdout) : a.verbose ? verboseLines(io.stderr) : createProgress(io.stderr, io.tty, inventory.hosts.length);
   let doc: ResultsDocument;
   try {
-    doc = await runMesh({ inventory, test, thresholds, retest: a.retest, pretty: a.pretty, transport: a.transport, runId, onEvent: progress.listener, signal: controller.signal, out, planes: a.plane });
+    doc = await runMesh({ inventory, test, thresholds, retest: a.retest, pretty: a.pretty, transport: a.transport, runId, onEvent: progress.listener, signal: controller.signal, out, planes: a.plane, ...campaignArgs(a) });
   } finally {
     progress.stop();
     stopListening();
@@ -226,11 +232,23 @@ async function runAndReport(
   return code;
 }
 
-/** 0 all measured and passing; 1 a host or pair not measured; 3 all measured, some pair below its thresholds. */
+/**
+ * 0 all measured and passing; 1 a host or pair not measured; 3 all measured, some pair below its
+ * thresholds. A campaign: over every step.
+ */
 export function exitCode(doc: ResultsDocument): number {
-  const s = doc.summary;
-  if (s.hosts_failed > 0 || s.pairs_ok !== s.pairs) return EXIT.someFailed;
-  return s.pairs_fail > 0 ? EXIT.thresholds : EXIT.ok;
+  const all = doc.steps?.map((s) => s.summary) ?? [doc.summary];
+  if (all.some((s) => s.hosts_failed > 0 || s.pairs_ok !== s.pairs)) return EXIT.someFailed;
+  return all.some((s) => s.pairs_fail > 0) ? EXIT.thresholds : EXIT.ok;
+}
+
+/** --profile, --sweep, --repeat as runMesh takes them (each checked, or a UsageError). */
+function campaignArgs(a: RunArgs): Pick<RunOptions, 'profiles' | 'sweep' | 'repeat'> {
+  return {
+    ...(a.profile?.length ? { profiles: a.profile } : {}),
+    ...(a.sweep?.length ? { sweep: parseSweep(a.sweep) } : {}),
+    ...(a.repeat !== undefined ? { repeat: positiveInt('repeat', 1000)(a.repeat) } : {}),
+  };
 }
 
 /** An --out that holds files is refused unless --force: results of another run are never mixed. */

@@ -2,7 +2,7 @@
 import cliProgress from 'cli-progress';
 import { logEntry } from '../index.js';
 import type { MeshEvent } from '../index.js';
-import { formatBps, STDERR_LINES_KEPT } from '../index.js';
+import { formatBps, STDERR_LINES_KEPT, stepWords } from '../index.js';
 
 export interface Progress {
   listener: (e: MeshEvent) => void;
@@ -43,6 +43,8 @@ export function describe(e: MeshEvent): string | null {
       return `round ${e.round + 1}: ${e.flows} clients on ${e.hosts.length} hosts released at ${e.start_at} (lead ${Math.round(e.lead_ms)} ms)`;
     case 'daemon-stderr':
       return `${e.host}: daemon stderr: ${e.line}`;
+    case 'step-started':
+      return `step ${e.step + 1}/${e.steps}: ${stepWords(e.profile, e.point)}${e.repetition > 1 ? `, repetition ${e.repetition}` : ''}`;
     case 'listener-error':
     case 'warning':
       return `warning: ${e.message}`;
@@ -58,7 +60,7 @@ function testLine(e: Extract<MeshEvent, { type: 'test-running' }>): string {
 }
 
 /** Events worth a line on a terminal too, above the bar, as they happen. */
-const NEWS = new Set<MeshEvent['type']>(['host-failed', 'host-slow', 'host-retry', 'listener-error']);
+const NEWS = new Set<MeshEvent['type']>(['host-failed', 'host-slow', 'host-retry', 'listener-error', 'step-started']);
 
 /** Lines of one host's daemon stderr shown on the terminal; the rest are counted (and in the log). */
 export const TERMINAL_STDERR_LINES = 5;

@@ -18,7 +18,8 @@ import { expandHosts } from './ranges.js';
 import { discoverSshHosts } from './ssh-hosts.js';
 import { ansibleToInventory, isAnsibleFile, parseAnsibleIni, parseAnsibleYaml } from './ansible.js';
 import { defaultTest, HOST_OPTIONS, OPTION_LIST, OptionKey, optionConflicts, parseSize, readValue } from '../shared/options.js';
-import type { HostConfig, Inventory, RuntimeConfig, SshDefaults, SshKey, TestParams } from './types.js';
+import type { CampaignConfig, HostConfig, Inventory, RuntimeConfig, SshDefaults, SshKey, TestParams } from './types.js';
+import { resolveProfile, type RawProfile } from './profiles.js';
 
 export { InventoryError };
 
@@ -130,7 +131,7 @@ export function normalizeInventory(rawIn: unknown, source = 'inventory'): Invent
     binaries: Object.fromEntries(Object.entries(r.runtime ?? {}).filter(([k]) => k.includes('-')).map(([k, v]) => [k, expandHome(String(v))])),
   };
   const sshSet = SSH_KEYS.filter((k) => r.ssh?.[k] !== undefined);
-  const { port_range: rawRange, ...rawTest } = r.test ?? {};
+  const { port_range: rawRange, profile: rawProfile, repeat, ...rawTest } = (r.test ?? {}) as RawOptions & { profile?: string | string[]; repeat?: number };
   const test: TestParams = { ...TEST_DEFAULTS, ...readOptions(rawTest, OPTION_LIST.map(([k]) => k).filter((k) => k !== 'port_range')) };
   problems.push(...optionConflicts(test).map((m) => `test: ${m}`));
   if (typeof rawRange === 'string') {
@@ -163,10 +164,25 @@ export function normalizeInventory(rawIn: unknown, source = 'inventory'): Invent
     ...(h.max_processes ? { max_processes: h.max_processes } : {}),
     test: readOptions(h.test, HOST_OPTIONS),
   }));
+  const profiles = r.profiles ?? {};
+  // Every profile of the inventory resolves (no cycle, no unknown `extends`), used or not.
+  for (const name of Object.keys(profiles)) {
+    const p = resolveProfile(name, profiles, `profiles.${name}`);
+    if (typeof p === 'string') problems.push(p);
+  }
+  const campaign: CampaignConfig = {
+    profiles: rawProfile === undefined ? [] : Array.isArray(rawProfile) ? rawProfile : [rawProfile],
+    sweep: Object.fromEntries(Object.entries(r.sweep ?? {}).map(([k, vs]) => [k, vs.map((v) => readValue(k as OptionKey, v))])),
+    repeat: repeat ?? 1,
+  };
+  for (const name of campaign.profiles) {
+    const p = resolveProfile(name, profiles, 'test.profile');
+    if (typeof p === 'string' && !Object.hasOwn(profiles, name)) problems.push(p);
+  }
   const { thresholds, problems: thresholdProblems } = readThresholds(r.thresholds);
   problems.push(...duplicates(hosts, 'name'), ...duplicates(hosts, 'address'), ...planeProblems(hosts), ...thresholdProblems);
   if (problems.length > 0) throw fail(problems);
-  return { source, transport: r.transport ?? 'ssh', ssh, runtime, test, thresholds, hosts };
+  return { source, transport: r.transport ?? 'ssh', ssh, runtime, test, thresholds, hosts, profiles, campaign };
 }
 
 /** "5201-5999" -> [5201, 5999], or a message saying what is wrong. */
@@ -252,4 +268,6 @@ interface RawInventory {
   test?: RawOptions;
   thresholds?: Record<string, unknown>;
   hosts?: RawHost[];
+  profiles?: Record<string, RawProfile>;
+  sweep?: Record<string, unknown[]>;
 }

@@ -4,7 +4,7 @@
  * regular expressions, which is not something to act on.
  */
 import type { ErrorObject } from 'ajv';
-import { HOST_OPTIONS, OPTION_LIST } from '../shared/options.js';
+import { HOST_OPTIONS, OPTION_LIST, SWEEP_KEYS } from '../shared/options.js';
 import { closest } from '../shared/did-you-mean.js';
 import { THRESHOLD_KEYS } from '../results/verdict/thresholds.js';
 
@@ -88,11 +88,13 @@ function valueAt(raw: unknown, pointer: string): unknown {
 }
 
 const KEYS: Record<string, string[]> = {
-  '': ['transport', 'ssh', 'runtime', 'discover', 'test', 'thresholds', 'hosts'],
+  '': ['transport', 'ssh', 'runtime', 'discover', 'test', 'profiles', 'sweep', 'thresholds', 'hosts'],
   thresholds: [...THRESHOLD_KEYS],
   ssh: ['user', 'port', 'identity_file', 'known_hosts', 'connect_timeout', 'lost_after', 'concurrency', 'connect_attempts', 'accept_new_host_keys', 'config', 'jump'],
   runtime: ['node', 'iperf3', 'push_node', 'keep_runtime', 'linux-x64', 'linux-arm64'],
-  test: OPTION_LIST.map(([k]) => k),
+  test: [...OPTION_LIST.map(([k]) => k), 'profile', 'repeat'],
+  profiles: [...OPTION_LIST.map(([k]) => k).filter((k) => k !== 'port_range'), 'extends'],
+  sweep: [...SWEEP_KEYS],
   hosts: ['name', 'address', 'ssh_host', 'planes', 'jump', 'labels', 'iperf3', 'node', 'user', 'port', 'identity_file', 'known_hosts', 'cpus', 'max_processes', 'test'],
   'hosts.test': [...HOST_OPTIONS],
 };

@@ -82,6 +82,7 @@ export interface HostConfig {
 }
 
 export type { Schedule, TestParams, Tuning } from '../shared/options.js';
+import type { RawProfile } from './profiles.js';
 
 export interface Inventory {
   /** File it came from, if any (used in messages). */
@@ -93,4 +94,15 @@ export interface Inventory {
   /** What each pair must reach ([thresholds] over the defaults). */
   thresholds: Thresholds;
   hosts: HostConfig[];
+  /** [profiles.NAME] as written (lib/inventory/profiles.ts resolves them, with the built-in ones). */
+  profiles?: Record<string, RawProfile>;
+  /** What [test] profile and repeat, and [sweep], ask for; the run's options add to it. */
+  campaign?: CampaignConfig;
+}
+
+export interface CampaignConfig {
+  profiles: string[];
+  /** Option -> the values it takes, read as [test] reads them. */
+  sweep: Record<string, unknown[]>;
+  repeat: number;
 }

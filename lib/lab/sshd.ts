@@ -35,7 +35,8 @@ export function sshdConfig(o: { addresses: string[]; hostKey: string; authorized
     'ClientAliveInterval 5',
     'ClientAliveCountMax 3',
     `SetEnv PATH=${nodeDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-    'LogLevel ERROR',
+    // INFO: each login's "Accepted publickey" line, the outside record of how many sessions a run opened.
+    'LogLevel INFO',
     '',
   ].join('\n');
 }

@@ -4,7 +4,7 @@
  * ports per host, the expected duration and, when the rate is known, the traffic.
  */
 import type { HostConfig, TestParams } from '../inventory/types.js';
-import { effectiveTest, RunOptions } from './run.js';
+import { planCampaign, RunOptions } from './run.js';
 import { atOnce, HostLoad, needsServersPerRound, planFlows, processesAtOnce, roundCount } from './plan.js';
 import { planeMembers } from './planes.js';
 
@@ -31,16 +31,42 @@ export interface DryRun {
   expected_s: number;
   /** Bytes sent when each process's rate is known (a bitrate, or UDP's 1 Mbit/s default); null for TCP without one. */
   traffic_bytes: { busiest_host: number; total: number } | null;
+  /** A campaign (profiles, --sweep, --repeat): its steps; the figures above are its first step's, test_s and expected_s its whole. */
+  campaign?: { steps: number; profiles: number; points: number; repeat: number; rounds: number };
 }
 
-/** Measured on the lab (issue 11): about 2 s per round beyond its duration, and a few seconds to connect. */
-const ROUND_OVERHEAD_S = 2;
-const CONNECT_S = 5;
+/**
+ * Beyond the tests themselves, fitted to the lab's wall clocks (issue 21): Node.js and the
+ * connects, then per round its servers, prepare, release and collect, each growing with the
+ * hosts (3 hosts 8 rounds: 9.8 s for 8 s of tests; 5 hosts 18 rounds: 23.9 s for 18; 8 hosts
+ * one round: 1.3 s beyond 2). A real cluster pays its own round trips on top.
+ */
+const connectS = (hosts: number) => 0.3 + 0.05 * hosts;
+const roundOverheadS = (hosts: number) => 0.15 + 0.03 * hosts;
 const UDP_DEFAULT_BPS = 1e6;
 
-export function dryRun(opts: Pick<RunOptions, 'inventory' | 'test' | 'planes'>): DryRun {
-  const { test, planes } = effectiveTest(opts as RunOptions);
-  const hosts = opts.inventory.hosts;
+export function dryRun(opts: Pick<RunOptions, 'inventory' | 'test' | 'planes' | 'profiles' | 'sweep' | 'repeat'>): DryRun {
+  const { steps, tests, planes } = planCampaign(opts as RunOptions);
+  const each = tests.map((test) => stepDryRun(opts.inventory.hosts, test, planes));
+  const first = each[0]!;
+  if (steps.length === 1) return first;
+  // Connected once; then each step's rounds, each with its overhead.
+  const rounds = each.reduce((a, d) => a + d.rounds, 0);
+  return {
+    ...first,
+    test_s: each.reduce((a, d) => a + d.test_s, 0),
+    expected_s: round1(connectS(opts.inventory.hosts.length) + each.reduce((a, d) => a + d.expected_s - connectS(opts.inventory.hosts.length), 0)),
+    campaign: {
+      steps: steps.length,
+      profiles: new Set(steps.map((s) => s.profile)).size,
+      points: new Set(steps.map((s) => JSON.stringify(s.point))).size,
+      repeat: Math.max(...steps.map((s) => s.repetition)),
+      rounds,
+    },
+  };
+}
+
+function stepDryRun(hosts: HostConfig[], test: TestParams, planes: string[]): DryRun {
   const k = typeof test.processes === 'number' ? test.processes : 1;
   const flows = planFlows(hosts, k, test, planes);
   const rounds = roundCount(flows);
@@ -66,10 +92,12 @@ export function dryRun(opts: Pick<RunOptions, 'inventory' | 'test' | 'planes'>):
     per_host: perHost,
     servers_per_round: perRound,
     test_s: rounds * test.duration,
-    expected_s: CONNECT_S + rounds * (test.duration + ROUND_OVERHEAD_S),
+    expected_s: round1(connectS(hosts.length) + rounds * (test.duration + roundOverheadS(hosts.length))),
     traffic_bytes: bytesPerFlow === null ? null : { busiest_host: Math.max(0, ...sent.values()) * bytesPerFlow, total: flows.length * bytesPerFlow },
   };
 }
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
 
 function busiest(hosts: HostConfig[], load: Map<string, HostLoad>, serversPerRound: boolean): DryRun['per_host'] {
   let worst = { servers: 0, clients_at_once: 0, processes_at_once: 0, ports: 0 };

@@ -23,6 +23,8 @@ export type MeshEvent =
   | { type: 'collecting'; waiting: string[]; overdue_s: number }
   /** One host's instances of a round (clients, then servers), or all it had after an interrupt. */
   | { type: 'host-collected'; host: string; role: InstanceRole | 'all'; records: InstanceRecord[] }
+  /** A campaign's step begins (profiles, --sweep, --repeat): which of how many, and what it measures. */
+  | { type: 'step-started'; step: number; steps: number; profile: string | null; point: Record<string, unknown>; repetition: number }
   /** A line the host's daemon (or its shell) wrote to stderr. */
   | { type: 'daemon-stderr'; host: string; line: string }
   /** Something the user should know that fails nothing (an MTU mismatch, traffic on the wrong interface); also in run.warnings. */

@@ -6,7 +6,7 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Inventory, TestParams } from '../inventory/types.js';
-import { BuildInput, buildResults, RoundInfo } from '../results/build.js';
+import { BuildInput, buildResults } from '../results/build.js';
 import { hasReading, pairsOf } from '../results/verdict/judge.js';
 import { defaultThresholds, Thresholds } from '../results/verdict/thresholds.js';
 import { retestPairs } from './retest.js';
@@ -25,9 +25,11 @@ import { openRunLog } from './log.js';
 import { guardListener } from './events.js';
 import { hostResult } from './host-result.js';
 import { prepareOutDir } from './out-dir.js';
-import { COLLECT_WAIT_MS } from '../protocol/timeouts.js';
-import { asError, collectHost, connectAll, newRunState, readInterfaces, runRound, startServers } from './phases.js';
-import { Flow, groupOf, planRun, portRangeProblem } from './plan.js';
+import { collectHost, connectAll, newRunState, readInterfaces } from './phases.js';
+import { campaignSteps, type Step } from './campaign.js';
+import { measureStep, type StepOutcome } from './step.js';
+import { composeCampaign } from '../results/campaign.js';
+import { groupOf, portRangeProblem } from './plan.js';
 import { planeMembers, planeProblems, resolvePlanes } from './planes.js';
 import { counterDeltas, mtuWarnings, namesOf, testInterfaces, trafficWarnings } from './interfaces.js';
 import type { InterfaceFacts } from '../protocol/messages.js';
@@ -70,6 +72,12 @@ export interface RunOptions {
    * events, in the same once-a-second message per host.
    */
   liveIntervals?: 'host' | 'instance';
+  /** Profiles to run, one step each ([profiles.NAME] or built in; default: the inventory's [test] profile, else none). */
+  profiles?: string[];
+  /** Option -> its values: one step each, the cross-product over several options (over the inventory's [sweep]). */
+  sweep?: Record<string, unknown[]>;
+  /** Runs of each step (default: the inventory's [test] repeat, else 1). */
+  repeat?: number;
 }
 
 export function newRunId(now = new Date()): string {
@@ -115,10 +123,13 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   const runId = opts.runId ?? newRunId(startedAt);
   const warnings: string[] = [];
   const transport = pickTransport(opts.transport ?? inventory.transport);
-  const { test, planes, thresholds } = effectiveTest(opts);
+  // Every step's options checked before anything connects (campaign.ts: one step without any).
+  const { steps, tests, planes, thresholds } = planCampaign(opts);
+  const test = tests[0]!;
+  if (opts.retest && steps.length > 1) throw new UsageError(`--retest measures the failing pairs of one step again; this run has ${steps.length} steps (profiles, --sweep, --repeat)`);
   if (opts.out) await prepareOutDir(opts.out);
   const log = opts.out ? openRunLog(opts.out, (err) => warnings.push(`log: ${err.message}`)) : null;
-  log?.write({ event: 'run-start', run_id: runId, transport: transport.name, hosts: inventory.hosts.map((h) => h.name), test, planes, thresholds, retest: opts.retest ?? false });
+  log?.write({ event: 'run-start', run_id: runId, transport: transport.name, hosts: inventory.hosts.map((h) => h.name), test, planes, thresholds, retest: opts.retest ?? false, ...(steps.length > 1 ? { steps: steps.length } : {}) });
   const listener = guardListener(opts.onEvent, (message) => warnings.push(message));
   const emit = (e: MeshEvent) => {
     log?.event(e);
@@ -135,37 +146,35 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   );
   const { sessions } = run;
   const live = () => inventory.hosts.filter((h) => run.isUp(h.name));
-  const rounds: RoundInfo[] = [];
   const warn = (message: string) => {
     warnings.push(message);
     emit({ type: 'warning', message });
   };
+  const hosts = () => inventory.hosts.map((h) => hostResult(h, sessions.get(h.name), failures.get(h.name)));
   const before = new Map<string, InterfaceFacts[]>();
   const deltas = new Map<string, Map<string, { rx: number; tx: number }>>();
-  let flows: Flow[] = [];
-  let processes = typeof test.processes === 'number' ? test.processes : 1;
-  let serversPerRound = false;
+  const done: StepOutcome[] = [];
   // An interrupt stops every iperf3 at once, whatever the run is waiting for (a collect included).
   let interruptedAt: number | null = signal?.aborted ? Date.now() : null;
-  // The results' input, from what the run holds now (also for a provisional look before --retest).
-  const results = (): BuildInput => ({
+  // The results' input for one step, from what the run holds now (also for a provisional look before --retest).
+  const results = (o: StepOutcome): BuildInput => ({
     runId,
     startedAt,
     finishedAt: new Date(),
     interrupted: signal?.aborted ?? false,
     interruptedAt,
-    test,
+    test: o.test,
     planes,
     thresholds,
-    processes,
+    processes: o.processes,
     transport: transport.name,
-    hosts: inventory.hosts.map((h) => hostResult(h, sessions.get(h.name), failures.get(h.name))),
-    flows,
-    rounds,
-    records: run.records,
+    hosts: hosts(),
+    flows: o.flows,
+    rounds: o.rounds,
+    records: o.records,
     warnings,
     timings,
-    serversPerRound,
+    serversPerRound: o.serversPerRound,
   });
   // Each host's stop after an interrupt, once: its collect waits for it rather than stop again.
   const stops = new Map<string, Promise<unknown>>();
@@ -185,38 +194,13 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     for (const f of found) sessions.get(f.name)!.interfaces = f.interfaces;
     [...found.flatMap((f) => (before.has(f.name) ? f.problems : [])), ...mtuWarnings(found)].forEach(warn);
     mark('interfaces');
-    // 2. The plan, for the hosts that answered.
-    const plan = planRun(live().map((h) => ({ config: h, hello: sessions.get(h.name)!.hello })), test, COLLECT_WAIT_MS / 1000, planes);
-    for (const r of plan.refused) run.fail(r.host, { code: 'max_processes', message: r.message });
-    ({ flows, processes, serversPerRound } = plan);
-    run.flows = flows;
-    journal?.plan({ run_id: runId, started_at: startedAt.toISOString(), test, planes, thresholds, processes, transport: transport.name, hosts: inventory.hosts.map((h) => hostResult(h, sessions.get(h.name), failures.get(h.name))), flows });
-    if (!signal?.aborted && flows.length > 0) {
-      // 3. Servers everywhere, for every round (or, when they would not all fit, for each round
-      // just before it); then each host's clock.
-      mark('plan');
-      if (serversPerRound) log?.write({ event: 'servers-per-round', reason: 'every round\'s servers at once would exceed a host\'s port_range or max_processes' });
-      const ports = serversPerRound ? new Map<string, number>() : await startServers(run, live(), flows, plan.idleTimeout);
-      mark('servers');
-      await Promise.all(live().map((h) => sessions.get(h.name)!.measureClock().catch((e) => run.fail(h.name, asError(e, 'clock')))));
-      mark('clock');
-      // 4. The rounds, each starting in sync on every host.
-      for (let r = 0; r < plan.rounds && !signal?.aborted; r++) {
-        const bothUp = (f: Flow) => run.isUp(f.client.name) && run.isUp(f.server.name);
-        if (serversPerRound) {
-          // startServers skips the hosts that serve nothing this round.
-          (await startServers(run, live(), flows.filter((f) => f.round === r && bothUp(f)), plan.idleTimeout)).forEach((port, id) => ports.set(id, port));
-          mark('servers');
-        }
-        // A host whose servers did not start is out by now.
-        const round = flows.filter((f) => f.round === r && bothUp(f));
-        const { info, records, timing } = await runRound(run, r, round, ports);
-        for (const [phase, ms] of Object.entries(timing)) mark(phase, ms);
-        lap();
-        for (const [host, error] of Object.entries(info.errors)) log?.write({ event: 'round-error', host, round: r, error });
-        rounds.push(info);
-        run.records.push(...records);
-      }
+    // 2-4. Each step over the same connections: its plan, servers and rounds (step.ts). A step
+    // interrupted keeps what it measured; the steps after it do not run.
+    for (const step of steps) {
+      if (signal?.aborted && done.length) break;
+      if (steps.length > 1) emit({ type: 'step-started', step: step.index, steps: steps.length, profile: step.profile, point: step.point, repetition: step.repetition });
+      const stepJournal = step.index === 0 ? journal : (journal?.forStep(step.index) ?? null);
+      done.push(await measureStep(run, step, tests[step.index]!, { runId, startedAt, planes, thresholds, hosts, mark, lap, log: (e) => log?.write(e), journal: stepJournal, measureClock: step.index === 0, steps: steps.length }));
     }
     // 5. Each host on its own from here: after an interrupt its iperf3s stopped and what ran
     // kept, then what went through its interfaces during the test, then, unless --retest still
@@ -243,12 +227,13 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     }
     await Promise.all(ending.map((e) => e.counted));
     mark('interfaces');
-    // --retest: the failing pairs again, alone (after the counters, which are the mesh's).
-    if (opts.retest && !signal?.aborted) {
-      const failing = pairsOf(buildResults(results())).filter(([, , p]) => p.summary.verdict === 'fail' && hasReading(p.summary));
-      const again = await retestPairs(run, failing.map(([s, d]) => `${s}>${d}`), Math.max(-1, ...rounds.map((r) => r.round)) + 1);
-      flows.push(...again.flows); // run.flows too (the same array): an interrupt stops them as well
-      rounds.push(...again.rounds);
+    // --retest (one step only): the failing pairs again, alone (after the counters, which are the mesh's).
+    const only = done[0];
+    if (opts.retest && !signal?.aborted && only) {
+      const failing = pairsOf(buildResults(results(only))).filter(([, , p]) => p.summary.verdict === 'fail' && hasReading(p.summary));
+      const again = await retestPairs(run, failing.map(([s, d]) => `${s}>${d}`), Math.max(-1, ...only.rounds.map((r) => r.round)) + 1);
+      only.flows.push(...again.flows); // run.flows too (the same array): an interrupt stops them as well
+      only.rounds.push(...again.rounds);
       mark('retest');
     }
   } finally {
@@ -260,8 +245,9 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   for (const [name, s] of sessions) if (s.lost) run.fail(name, { code: 'host_lost', message: s.lost });
   run.stderr.warnings().forEach(warn);
 
-  // 5. The results, each host's built in one place.
-  const doc = buildResults(results());
+  // 6. The results, each host's built in one place; a campaign's steps each built alone, then together.
+  const built = (done.length ? done : [emptyStep(steps[0]!, test)]).map((o) => ({ step: o.step, doc: buildResults(results(o)) }));
+  const doc = built.length === 1 && steps.length === 1 ? built[0]!.doc : composeCampaign(built, steps.length);
   trafficWarnings(doc, deltas).forEach(warn);
   windowWarnings(doc.run.rounds, test.duration).forEach(warn);
   doc.run.timings.build = mark('build');
@@ -275,6 +261,27 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   emit({ type: 'done', summary: doc.summary });
   await log?.close();
   return doc;
+}
+
+/** The steps a run takes (profiles × sweep points × repetitions; one without them), each checked. */
+export function planCampaign(opts: RunOptions): { steps: Step[]; tests: TestParams[]; planes: string[]; thresholds: Thresholds } {
+  const own = opts.inventory.campaign;
+  const spec = {
+    profiles: opts.profiles ?? own?.profiles ?? [],
+    sweep: { ...(own?.sweep ?? {}), ...(opts.sweep ?? {}) },
+    repeat: opts.repeat ?? own?.repeat ?? 1,
+  };
+  const steps = campaignSteps(opts.inventory.test, stripUndefined(opts.test ?? {}), spec, opts.inventory.profiles);
+  const checked = steps.map((s) => effectiveTest({ ...opts, test: s.options }));
+  // A sample draws its seed once: every step then measures the same pairs.
+  const seed = checked[0]!.test.seed;
+  const tests = checked.map((c) => (c.test.schedule === 'sample' ? { ...c.test, seed } : c.test));
+  return { steps, tests, planes: checked[0]!.planes, thresholds: checked[0]!.thresholds };
+}
+
+/** A step that never ran (every host failed before the first): the results still say so. */
+function emptyStep(step: Step, test: TestParams): StepOutcome {
+  return { step, test, flows: [], rounds: [], records: [], processes: typeof test.processes === 'number' ? test.processes : 1, serversPerRound: false };
 }
 
 export function pickTransport(t: 'ssh' | 'local' | Transport): Transport {

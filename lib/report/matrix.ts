@@ -1,5 +1,6 @@
 /** The source x destination table printed at the end of a run (and by meshperf report), of any metric. */
-import type { PairResult, PairSummary, ResultsDocument } from '../results/types.js';
+import type { PairResult, PairSummary, ResultsDocument, StepLabel } from '../results/types.js';
+import { UNSTABLE_CV } from '../results/campaign.js';
 
 export const METRICS = ['throughput', 'loss', 'jitter', 'retransmits', 'rtt'] as const;
 export type Metric = (typeof METRICS)[number];
@@ -74,7 +75,31 @@ export function formatMatrix(doc: ResultsDocument, metric: Metric = 'throughput'
       }
     }
   }
-  return [...tables, ...(planes.length > 1 ? [] : ['']), ...summaryLines(doc), ...suspectLines(doc), ...notes.map((n) => `  ${n}`)].join('\n');
+  const main = [...tables, ...(planes.length > 1 ? [] : ['']), ...summaryLines(doc), ...suspectLines(doc), ...notes.map((n) => `  ${n}`)];
+  return (doc.steps ? [`step 1 of ${doc.steps.length}: ${stepName(doc.steps[0]!)}`, ...main, '', ...campaignLines(doc)] : main).join('\n');
+}
+
+function stepName(s: StepLabel): string {
+  const what = [...(s.profile ? [`profile ${s.profile}`] : []), ...Object.entries(s.point).map(([k, v]) => `${k}=${v}`)].join(', ') || 'the run';
+  return `${what}, repetition ${s.repetition}`;
+}
+
+/** A campaign's steps, one line each, and the pairs whose readings varied over repetitions. */
+function campaignLines(doc: ResultsDocument): string[] {
+  const c = doc.run.campaign!;
+  const lines = [`campaign: ${c.steps_run} of ${c.steps} steps run, over one connection to each host`];
+  for (const s of doc.steps!) {
+    const m = s.summary;
+    lines.push(`  ${s.index + 1}. ${stepName(s)}: ${m.pairs_ok}/${m.pairs} pairs ok, ${m.pairs_fail} fail, median pair ${m.median_pair_throughput_bps === null ? '—' : formatBps(m.median_pair_throughput_bps)}${s.interrupted ? ' (interrupted)' : ''}`);
+  }
+  const unstable = new Set<string>();
+  for (const s of doc.steps!) {
+    for (const [src, { destinations }] of Object.entries(s.sources)) {
+      for (const [dst, p] of Object.entries(destinations)) if (p.summary.unstable) unstable.add(`${src} -> ${dst} (${stepName({ ...s, repetition: 0 }).replace(/, repetition 0$/, '')}: throughput cv ${p.summary.stats?.throughput_bps?.cv})`);
+    }
+  }
+  if (unstable.size) lines.push(`unstable over repetitions (throughput varies by more than ${UNSTABLE_CV * 100} %):`, ...[...unstable].map((u) => `  ${u}`));
+  return lines;
 }
 
 function table(doc: ResultsDocument, plane: string | null, metric: Metric): string[] {

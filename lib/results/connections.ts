@@ -4,23 +4,9 @@
  * its client and on the host that ran its server; a pair skipped because a host never joined has
  * none, so it counts on neither (that host's own status says why).
  */
-import type { InstanceStatus } from './types.js';
+import type { ConnectionCounts, HostConnections, InstanceStatus } from './types.js';
 
-export interface ConnectionCounts {
-  total: number;
-  ok: number;
-  failed: number;
-  interrupted: number;
-}
-
-export interface HostConnections {
-  /** Instances whose iperf3 client ran on this host. */
-  as_client: ConnectionCounts;
-  /** Instances whose iperf3 server ran on this host. */
-  as_server: ConnectionCounts;
-  /** ok / total over both roles; null when the host took part in none. */
-  success_rate: number | null;
-}
+export type { ConnectionCounts, HostConnections };
 
 const none = (): ConnectionCounts => ({ total: 0, ok: 0, failed: 0, interrupted: 0 });
 

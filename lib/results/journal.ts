@@ -11,7 +11,8 @@ import type { InstanceRecord, InstanceRole } from '../protocol/messages.js';
 import type { ErrorInfo } from '../shared/errors.js';
 import type { Thresholds } from './verdict/thresholds.js';
 import { buildResults, PlannedFlow, RoundInfo } from './build.js';
-import type { HostResult, ResultsDocument } from './types.js';
+import type { HostResult, ResultsDocument, StepLabel } from './types.js';
+import { composeCampaign } from './campaign.js';
 import { ensureDir } from './files.js';
 import { jsonFilePieces, writePiecesAtomic } from './json-pieces.js';
 
@@ -30,6 +31,8 @@ export interface PlanEntry {
   processes: number;
   transport: 'ssh' | 'local';
   hosts: HostResult[];
+  /** A campaign's step (absent: a run of one step, or its first). */
+  step?: StepLabel;
   flows: (Pick<PlannedFlow, 'id' | 'instance' | 'round' | 'options' | 'plane' | 'clientAddress' | 'serverAddress'> & { src: string; dst: string; client: string; server: string })[];
 }
 
@@ -49,10 +52,18 @@ export class Journal {
   private seq = 0;
 
   constructor(
-    outDir: string,
+    private readonly outDir: string,
     private readonly onError: (err: Error) => void,
+    sub?: string,
   ) {
-    this.dir = path.join(outDir, PARTIAL_DIR);
+    this.dir = path.join(outDir, PARTIAL_DIR, ...(sub ? [sub] : []));
+  }
+
+  /** The journal of a campaign's later step: its own directory in `partial/`, its own names. */
+  forStep(index: number): Journal {
+    const j = new Journal(this.outDir, this.onError, `step-${String(index).padStart(4, '0')}`);
+    j.pending = this.pending; // one flush waits for every step's writes
+    return j;
   }
 
   plan(entry: Omit<PlanEntry, 'format' | 'flows'> & { flows: PlannedFlow[] }): void {
@@ -128,15 +139,28 @@ export async function removeJournal(outDir: string): Promise<void> {
  * instance collected is there; the rounds it never collected are marked interrupted.
  */
 export async function recoverResults(outDir: string): Promise<ResultsDocument> {
-  const dir = path.join(outDir, PARTIAL_DIR);
+  const root = path.join(outDir, PARTIAL_DIR);
+  const later = (await readdir(root).catch(() => [] as string[])).filter((n) => /^step-\d+$/.test(n)).sort();
+  if (!later.length) return recoverStep(root, root).then((r) => r.doc);
+  // A campaign: each step from its own directory (the first's is partial/ itself), the hosts'
+  // states from partial/. A step with no plan never began.
+  const steps = [await recoverStep(root, root)];
+  for (const sub of later) if (await exists(path.join(root, sub, 'plan.json'))) steps.push(await recoverStep(path.join(root, sub), root));
+  const total = Math.max(...steps.map((s) => s.total ?? steps.length), steps.length);
+  return composeCampaign(steps.map((s) => ({ step: s.step, doc: s.doc })), total);
+}
+
+/** One step's results from its directory of the journal; host states from `root`. */
+async function recoverStep(dir: string, root: string): Promise<{ step: StepLabel; total?: number; doc: ResultsDocument }> {
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
   const read = async <T>(name: string): Promise<T> => JSON.parse(await readFile(path.join(dir, name), 'utf8')) as T;
   if (!names.includes('plan.json')) throw new Error(`${dir} holds no plan.json: nothing to recover (was --out the run's directory?)`);
   const plan = await read<PlanEntry>('plan.json');
   if (plan.format !== FORMAT) throw new Error(`${dir}/plan.json is not a meshperf journal (${FORMAT})`);
   const hosts = new Map(plan.hosts.map((h) => [h.name, h]));
-  for (const n of names.filter((n) => n.startsWith('host-'))) {
-    const { host } = await read<HostEntry>(n);
+  const rootNames = dir === root ? names : (await readdir(root).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
+  for (const n of rootNames.filter((n) => n.startsWith('host-'))) {
+    const { host } = JSON.parse(await readFile(path.join(root, n), 'utf8')) as HostEntry;
     hosts.set(host.name, host);
   }
   const records: InstanceRecord[] = [];
@@ -160,7 +184,7 @@ export async function recoverResults(outDir: string): Promise<ResultsDocument> {
     }
     rounds.push({ round: r, scheduled_at: started[0]?.scheduled_at ?? Date.parse(plan.started_at), flows: ids.size, errors });
   }
-  return buildResults({
+  const doc = buildResults({
     runId: plan.run_id,
     startedAt: new Date(plan.started_at),
     finishedAt: new Date(Math.max(Date.parse(plan.started_at), ...records.map((r) => r.ended_at ?? 0))),
@@ -176,4 +200,5 @@ export async function recoverResults(outDir: string): Promise<ResultsDocument> {
     rounds,
     records,
   });
+  return { step: plan.step ?? { index: 0, profile: null, point: {}, repetition: 1 }, total: plan.step?.of, doc };
 }

@@ -1,5 +1,4 @@
 /** The results document (results.json), as described by schemas/results.schema.json. */
-import type { HostConnections } from './connections.js';
 import type { HealthSample, HelloResult, IperfOptions } from '../protocol/messages.js';
 import type { ErrorInfo } from '../shared/errors.js';
 import type { ParameterValues } from '../shared/options.js';
@@ -85,6 +84,22 @@ export interface HostResult extends Partial<Omit<HelloResult, 'protocol' | 'time
   timings?: Record<string, number>;
   /** Its test connections (instances) as client and as server, and the share that worked (results/connections.ts). */
   connections?: HostConnections;
+}
+
+export interface ConnectionCounts {
+  total: number;
+  ok: number;
+  failed: number;
+  interrupted: number;
+}
+
+export interface HostConnections {
+  /** Instances whose iperf3 client ran on this host. */
+  as_client: ConnectionCounts;
+  /** Instances whose iperf3 server ran on this host. */
+  as_server: ConnectionCounts;
+  /** ok / total over both roles; null when the host took part in none. */
+  success_rate: number | null;
 }
 
 export interface SshTarget {
@@ -193,7 +208,13 @@ export interface PairSummary {
   reasons?: VerdictReason[];
   /** When more than one plane ran: this pair's summary on each plane. */
   planes?: Record<string, PairSummary>;
+  /** A campaign step with repetitions: each metric over the step's repetitions (the same in each of them). */
+  stats?: Partial<Record<StatMetric, Stats>>;
+  /** Over the repetitions its throughput varies by more than UNSTABLE_CV (coefficient of variation), or its loss by more than max_loss_percent: a flapping link. */
+  unstable?: boolean;
 }
+
+export type StatMetric = 'throughput_bps' | 'lost_percent' | 'jitter_ms' | 'rtt_mean_us';
 
 export interface PairResult {
   summary: PairSummary;
@@ -295,7 +316,44 @@ export interface ResultsDocument {
      * for a sample schedule (and pairs that share no plane). A pair absent was not measured.
      */
     coverage: { possible_pairs: number; pairs: number; fraction: number };
+    /** A campaign (profiles, --sweep, --repeat): its steps planned and run. Absent for a run of one step. */
+    campaign?: { steps: number; steps_run: number; profiles: string[]; sweep: Record<string, unknown[]>; repeat: number };
   };
+  /** A campaign: the first step's (so that a reader of one-step files reads a whole run); each step's in `steps`. */
   summary: RunSummary;
   sources: Record<string, { destinations: Record<string, PairResult> }>;
+  /** A campaign's steps, in the order they ran, each with its own 4 levels (results/campaign.ts). */
+  steps?: StepResult[];
+}
+
+/** Which step of a campaign: its profile, its sweep point, its repetition. */
+export interface StepLabel {
+  index: number;
+  profile: string | null;
+  point: Record<string, unknown>;
+  repetition: number;
+  /** Steps in the campaign (in the journal's plan). */
+  of?: number;
+}
+
+export interface StepResult extends StepLabel {
+  interrupted: boolean;
+  parameters: RunParameters;
+  rounds: RoundResult[];
+  summary: RunSummary;
+  sources: Record<string, { destinations: Record<string, PairResult> }>;
+}
+
+/** One metric of a pair over the repetitions of its step (results/stats.ts). */
+export interface Stats {
+  n: number;
+  median: number;
+  min: number;
+  max: number;
+  stddev: number;
+  /** stddev / mean; null when the mean is 0. */
+  cv: number | null;
+  /** 95 % confidence interval of the mean (Student's t); equal to the mean when n is 1. */
+  ci95_low: number;
+  ci95_high: number;
 }

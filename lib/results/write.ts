@@ -39,47 +39,62 @@ export const CSV_COLUMNS = [
   'server_iperf3_version',
   // Appended, not inserted, so that readers that go by position keep working.
   'plane',
+  // A campaign's step (empty for a run of one step): its index, profile, sweep point (key=value;...) and repetition.
+  'step',
+  'profile',
+  'point',
+  'repetition',
 ] as const;
 
-/** One row per instance, in source, destination, instance order. */
+/** One row per instance, in source, destination, instance order (a campaign: step by step). */
 export function csvRows(doc: ResultsDocument): Record<(typeof CSV_COLUMNS)[number], unknown>[] {
   const rows = [];
-  for (const [source, { destinations }] of Object.entries(doc.sources)) {
-    for (const [destination, pair] of Object.entries(destinations)) {
-      for (const i of pair.instances) {
-        rows.push({
-          run_id: doc.run.id,
-          source,
-          destination,
-          instance: i.instance,
-          round: i.round,
-          protocol: i.parameters.protocol,
-          status: i.status,
-          error_code: i.error?.code ?? '',
-          error: i.error?.message ?? '',
-          throughput_bps: i.metrics.throughput_bps ?? '',
-          sent_bps: i.metrics.sent_bps ?? '',
-          retransmits: i.metrics.retransmits ?? '',
-          bytes_sent: i.metrics.bytes_sent ?? '',
-          bytes_received: i.metrics.bytes_received ?? '',
-          rtt_mean_us: i.metrics.rtt_mean_us ?? '',
-          jitter_ms: i.metrics.jitter_ms ?? '',
-          lost_packets: i.metrics.lost_packets ?? '',
-          lost_percent: i.metrics.lost_percent ?? '',
-          client_address: i.client?.address ?? '',
-          client_port: i.client?.port ?? '',
-          client_cpu: i.client?.cpu ?? '',
-          client_pid: i.client?.pid ?? '',
-          server_address: i.server?.address ?? '',
-          server_port: i.server?.port ?? '',
-          server_cpu: i.server?.cpu ?? '',
-          server_pid: i.server?.pid ?? '',
-          started_at: i.started_at ?? '',
-          ended_at: i.ended_at ?? '',
-          client_iperf3_version: i.client?.iperf3_version ?? '',
-          server_iperf3_version: i.server?.iperf3_version ?? '',
-          plane: i.plane,
-        });
+  const steps = doc.steps ?? [{ index: null, profile: null, point: {}, repetition: null, sources: doc.sources }];
+  for (const step of steps) {
+    const label = {
+      step: step.index ?? '',
+      profile: step.profile ?? '',
+      point: Object.entries(step.point).map(([k, v]) => `${k}=${v}`).join(';'),
+      repetition: step.repetition ?? '',
+    };
+    for (const [source, { destinations }] of Object.entries(step.sources)) {
+      for (const [destination, pair] of Object.entries(destinations)) {
+        for (const i of pair.instances) {
+          rows.push({
+            run_id: doc.run.id,
+            source,
+            destination,
+            instance: i.instance,
+            round: i.round,
+            protocol: i.parameters.protocol,
+            status: i.status,
+            error_code: i.error?.code ?? '',
+            error: i.error?.message ?? '',
+            throughput_bps: i.metrics.throughput_bps ?? '',
+            sent_bps: i.metrics.sent_bps ?? '',
+            retransmits: i.metrics.retransmits ?? '',
+            bytes_sent: i.metrics.bytes_sent ?? '',
+            bytes_received: i.metrics.bytes_received ?? '',
+            rtt_mean_us: i.metrics.rtt_mean_us ?? '',
+            jitter_ms: i.metrics.jitter_ms ?? '',
+            lost_packets: i.metrics.lost_packets ?? '',
+            lost_percent: i.metrics.lost_percent ?? '',
+            client_address: i.client?.address ?? '',
+            client_port: i.client?.port ?? '',
+            client_cpu: i.client?.cpu ?? '',
+            client_pid: i.client?.pid ?? '',
+            server_address: i.server?.address ?? '',
+            server_port: i.server?.port ?? '',
+            server_cpu: i.server?.cpu ?? '',
+            server_pid: i.server?.pid ?? '',
+            started_at: i.started_at ?? '',
+            ended_at: i.ended_at ?? '',
+            client_iperf3_version: i.client?.iperf3_version ?? '',
+            server_iperf3_version: i.server?.iperf3_version ?? '',
+            plane: i.plane,
+            ...label,
+          });
+        }
       }
     }
   }

@@ -4,7 +4,7 @@
  * parameters, and the table in docs/measurement.md. `npm run sync-docs` writes them into
  * schemas/ and docs/; test/options-table.test.ts checks they agree.
  */
-import { CLIENT_OPTIONS, HOST_OPTIONS, NAME_PATTERN, OPTION_LIST, OPTIONS } from '../shared/options.js';
+import { CLIENT_OPTIONS, HOST_OPTIONS, NAME_PATTERN, OPTION_LIST, OPTIONS, SWEEP_KEYS } from '../shared/options.js';
 import type { OptionKey, OptionSpec } from '../shared/options.js';
 import { THRESHOLD_KEYS } from '../results/verdict/thresholds.js';
 import { withBlock } from './blocks.js';
@@ -64,9 +64,24 @@ const object = (properties: Schema, required: string[] = []): Schema => ({
 
 const fromKeys = (keys: readonly OptionKey[], f: (s: OptionSpec) => Schema) => Object.fromEntries(keys.map((k) => [k, f(OPTIONS[k])]));
 
-/** The inventory's [test] table. */
+/** The inventory's [test] table: the options, and the campaign's profiles and repetitions. */
 export function inventoryTestSchema(): Schema {
-  return object(fromKeys(OPTION_LIST.map(([k]) => k), inventoryValue));
+  return object({
+    ...fromKeys(OPTION_LIST.map(([k]) => k), inventoryValue),
+    profile: { oneOf: [{ type: 'string' }, { type: 'array', minItems: 1, items: { type: 'string' } }], description: 'the profile(s) to run, one step each (as --profile)' },
+    repeat: { type: 'integer', minimum: 1, maximum: 1000, description: 'runs of each step (as --repeat)' },
+  });
+}
+
+/** [profiles.NAME]: the options of [test] but port_range, and which profile it extends. */
+export function inventoryProfilesSchema(): Schema {
+  const keys = OPTION_LIST.map(([k]) => k).filter((k) => k !== 'port_range');
+  return { type: 'object', additionalProperties: object({ ...fromKeys(keys, inventoryValue), extends: { type: 'string' } }) };
+}
+
+/** [sweep]: an option and the values it takes, one step each. */
+export function inventorySweepSchema(): Schema {
+  return object(fromKeys(SWEEP_KEYS, (s) => ({ type: 'array', minItems: 1, items: inventoryValue(s) })));
 }
 
 /** A host's [hosts.test] table. */

@@ -109,6 +109,8 @@ export type ParameterValues = { [K in OptionKey]: ValueOf<Spec<K>> | (K extends 
 export const OPTION_LIST = Object.entries(OPTIONS) as [OptionKey, OptionSpec][];
 export const CLIENT_OPTIONS = OPTION_LIST.filter(([, s]) => s.flag !== undefined).map(([k]) => k) as ClientKey[];
 export const HOST_OPTIONS = OPTION_LIST.filter(([, s]) => s.perHost).map(([k]) => k) as HostKey[];
+/** What --sweep may vary from step to step: how each test runs, not which pairs or ports the plan uses. */
+export const SWEEP_KEYS = OPTION_LIST.map(([k]) => k).filter((k) => !['port_range', 'schedule', 'group_by', 'peers', 'sample_rounds', 'seed'].includes(k));
 
 /** The defaults of [test]. */
 export function defaultTest(): TestParams {

@@ -1,0 +1,108 @@
+/**
+ * A campaign's results: each step built as a run of its own (build.ts), then put together. The
+ * document keeps the shape of a one-step run (its run, summary and sources are the first step's,
+ * so that every reader of results.json still reads a whole run) and adds `steps`, each with its
+ * profile, sweep point and repetition and its own four levels. Each pair of a step gets `stats`
+ * over the repetitions of that step and is `unstable` when its throughput varies beyond
+ * UNSTABLE_CV or its loss across max_loss_percent: one reading per pair cannot tell a flapping
+ * link from noise, five can.
+ */
+import type { HostConnections } from './connections.js';
+import { stats } from './stats.js';
+import type { PairSummary, ResultsDocument, StatMetric, StepLabel, StepResult } from './types.js';
+
+/** Coefficient of variation of a pair's throughput over repetitions above which it is unstable (a healthy lab link: under 0.1). */
+export const UNSTABLE_CV = 0.25;
+
+const METRICS: StatMetric[] = ['throughput_bps', 'lost_percent', 'jitter_ms', 'rtt_mean_us'];
+
+export function composeCampaign(built: { step: StepLabel; doc: ResultsDocument }[], planned: number): ResultsDocument {
+  const steps: StepResult[] = built.map(({ step, doc }) => ({
+    index: step.index,
+    profile: step.profile,
+    point: step.point,
+    repetition: step.repetition,
+    interrupted: doc.run.interrupted,
+    parameters: doc.run.parameters,
+    rounds: doc.run.rounds,
+    summary: doc.summary,
+    sources: doc.sources,
+  }));
+  addStats(steps);
+  const first = built[0]!.doc;
+  const last = built[built.length - 1]!.doc;
+  const labels = built.map((b) => b.step);
+  return {
+    ...first,
+    run: {
+      ...first.run,
+      finished_at: last.run.finished_at,
+      interrupted: built.some((b) => b.doc.run.interrupted) || built.length < planned,
+      // The hosts as they ended, their connections counted over every step.
+      hosts: last.run.hosts.map((h) => ({ ...h, connections: summed(built.map((b) => b.doc.run.hosts.find((x) => x.name === h.name)?.connections)) })),
+      campaign: {
+        steps: planned,
+        steps_run: built.length,
+        profiles: [...new Set(labels.flatMap((l) => (l.profile ? [l.profile] : [])))],
+        sweep: sweepOf(labels),
+        repeat: Math.max(...labels.map((l) => l.repetition)),
+      },
+    },
+    steps,
+  };
+}
+
+/** Each pair's stats over the repetitions of its step (same profile and point), in each of them. */
+function addStats(steps: StepResult[]): void {
+  const groups = new Map<string, StepResult[]>();
+  for (const s of steps) {
+    const key = JSON.stringify([s.profile, s.point]);
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  for (const group of groups.values()) {
+    const pairs = new Set(group.flatMap((s) => Object.entries(s.sources).flatMap(([src, { destinations }]) => Object.keys(destinations).map((dst) => `${src}>${dst}`))));
+    for (const key of pairs) {
+      const [src, dst] = key.split('>') as [string, string];
+      const summaries = group.map((s) => s.sources[src]?.destinations[dst]?.summary).filter((p): p is PairSummary => p !== undefined);
+      // Readings only from repetitions that measured the pair.
+      const measured = summaries.filter((p) => p.status === 'ok' || p.status === 'partial');
+      const out: PairSummary['stats'] = {};
+      for (const m of METRICS) {
+        const st = stats(measured.map((p) => p[m]).filter((v): v is number => typeof v === 'number'));
+        if (st) out[m] = st;
+      }
+      const unstable = isUnstable(out, group[0]!.parameters.thresholds?.max_loss_percent ?? null);
+      for (const p of summaries) Object.assign(p, { stats: out, unstable });
+    }
+  }
+}
+
+/**
+ * Unstable: over two or more repetitions its throughput varies by more than UNSTABLE_CV, or its
+ * loss moves by more than the loss a pair may have (max_loss_percent): it passes one reading and
+ * fails the next, so no single reading describes the link.
+ */
+function isUnstable(st: NonNullable<PairSummary['stats']>, maxLoss: number | null): boolean {
+  const t = st.throughput_bps;
+  if (!t || t.n < 2) return false;
+  const loss = st.lost_percent;
+  return (t.cv !== null && t.cv > UNSTABLE_CV) || (maxLoss !== null && loss !== undefined && loss.max - loss.min > maxLoss);
+}
+
+function sweepOf(labels: StepLabel[]): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const l of labels) for (const [k, v] of Object.entries(l.point)) if (!(out[k] ??= []).some((x) => x === v)) out[k]!.push(v);
+  return out;
+}
+
+function summed(all: (HostConnections | undefined)[]): HostConnections {
+  const zero = () => ({ total: 0, ok: 0, failed: 0, interrupted: 0 });
+  const out: HostConnections = { as_client: zero(), as_server: zero(), success_rate: null };
+  for (const c of all) {
+    if (!c) continue;
+    for (const role of ['as_client', 'as_server'] as const) for (const k of ['total', 'ok', 'failed', 'interrupted'] as const) out[role][k] += c[role][k];
+  }
+  const total = out.as_client.total + out.as_server.total;
+  out.success_rate = total ? Math.round(((out.as_client.ok + out.as_server.ok) / total) * 1e4) / 1e4 : null;
+  return out;
+}
