@@ -75,10 +75,14 @@ function withLines<T>(f: () => T, text: string): T {
     if (!(err instanceof InventoryError)) throw err;
     const tables = text.split('\n').flatMap((l, i) => (/^\s*\[\[\s*hosts\s*\]\]/.test(l) ? [i + 1] : []));
     const origin = (err as InventoryError & { origin?: number[] }).origin;
+    const lines = text.split('\n');
     const problems = err.problems.map((p) => {
       const m = /^hosts\[(\d+)\]/.exec(p);
       const table = m ? (origin?.[Number(m[1])] ?? Number(m[1])) : undefined;
-      const line = table !== undefined ? tables[table] : undefined;
+      // A profile's problem: the line of its [profiles.NAME] table.
+      const profile = /^profiles\.([\w.-]+?)(\.extends)?:/.exec(p)?.[1];
+      const at = profile ? lines.findIndex((l) => new RegExp(`^\\s*\\[\\s*profiles\\.("?)${profile.replace(/[.-]/g, '\\$&')}\\1\\s*\\]`).test(l)) + 1 : 0;
+      const line = table !== undefined ? tables[table] : at || undefined;
       return line ? `line ${line}: ${p}` : p;
     });
     throw new InventoryError(err.source, problems);
