@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import { LOADER_JS } from '../lib/transport/loader.js';
+import { CSV_COLUMNS } from '../lib/results/write.js';
 import { schemaErrors } from './helpers/schema.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -70,4 +71,11 @@ t.test('the sizes operations.md states are the real ones', async (t) => {
   const bundle = Number(/daemon bundle \(about (\d+) KB\)/.exec(text)?.[1]);
   const real = statSync('dist/daemon.cjs').size / 1000;
   t.ok(Math.abs(bundle - real) / real < 0.15, `the bundle: said ${bundle} KB, is ${real.toFixed(1)} KB`);
+});
+
+t.test('the results.csv example in docs/results.md has the columns results.csv has', async (t) => {
+  const [example] = blocks('docs/results.md', 'csv');
+  const lines = example!.text.split('\n');
+  t.same(lines[0]!.split(','), [...CSV_COLUMNS], 'the header');
+  for (const row of lines.slice(1)) t.equal(row.split(',').length, CSV_COLUMNS.length, 'each row as wide (no field of these holds a comma)');
 });
