@@ -136,7 +136,8 @@ export class HostSession {
     const channel = await o.transport.open({ host, ssh: o.ssh, options, runtime: o.runtime, onRuntime: o.onRuntime });
     // SSH up, Node.js found (or pushed) and the daemon sent: `connect`; its ready line: `boot`.
     const timings: Record<string, number> = { connect: lap() };
-    const rpc = new RpcClient(channel, Math.max(RPC_TIMEOUT_MS, host.ssh.connect_timeout * 1000));
+    // Its ready line: as long as a busy host may stay silent, for a starved one is slow to compile the bundle.
+    const rpc = new RpcClient(channel, Math.max(RPC_TIMEOUT_MS, host.ssh.connect_timeout * 1000, host.ssh.lost_after * 1000));
     if (o.onStderr) rpc.onStderrLine = o.onStderr;
     try {
       const ready = await rpc.ready.catch((err: Error) => {

@@ -73,7 +73,7 @@ export const sshTransport: Transport = {
  */
 async function bootDaemon(conn: ssh2.Client, node: string, req: OpenRequest): Promise<{ stream: ClientChannel; pushedBytes: number }> {
   const first = await startLoader(conn, node, req.options, null);
-  if (await loaderStarted(first, req.host.ssh.connect_timeout)) return { stream: first, pushedBytes: 0 };
+  if (await loaderStarted(first, Math.max(req.host.ssh.connect_timeout, req.host.ssh.lost_after))) return { stream: first, pushedBytes: 0 };
   first.resume(); // read to its end, so that the ended command's channel closes
   const found = await ensureNode((script, stdin) => runScript(conn, script, stdin), req.host.node, req.runtime ?? DEFAULT_RUNTIME);
   if (found.pushedBytes) req.onRuntime?.(found.pushedBytes);
@@ -97,8 +97,10 @@ async function startLoader(conn: ssh2.Client, node: string, options: OpenRequest
  * that does not run the loader). What it wrote to stderr before then is a login's noise or the
  * shell's complaint, which the full probe explains better.
  */
-function loaderStarted(stream: ClientChannel, connectTimeoutS: number): Promise<boolean> {
-  const waitS = Math.max(30, connectTimeoutS);
+function loaderStarted(stream: ClientChannel, allowedS: number): Promise<boolean> {
+  // A host starved of CPU takes long to start Node.js (1 % of a core: tens of seconds), and its
+  // SSH is up: it is waited for as long as a busy host is (ssh.lost_after), never less than 30 s.
+  const waitS = Math.max(30, allowedS);
   return new Promise((resolve, reject) => {
     let seen = '';
     const finish = () => {
@@ -114,7 +116,7 @@ function loaderStarted(stream: ClientChannel, connectTimeoutS: number): Promise<
     const onClose = () => (finish(), resolve(false));
     const timer = setTimeout(() => {
       finish();
-      reject(new HostError('daemon', `the daemon's loader did not start on the host within ${waitS} s`));
+      reject(new HostError('daemon', `the daemon's loader did not start on the host within ${waitS} s (ssh.lost_after, or connect_timeout if longer)`));
     }, waitS * 1000);
     stream.stderr.on('data', onData);
     // 'exit', as its stdout is left unread for the daemon's client: 'close' waits for that.
