@@ -74,6 +74,7 @@ interface RunArgs extends TestFlagArgs {
   profile?: string[];
   sweep?: string[];
   repeat?: string;
+  findKnee?: boolean;
 }
 
 const runOptions = (y: Argv) =>
@@ -92,7 +93,8 @@ const runOptions = (y: Argv) =>
     .option('plane', { type: 'string', array: true, describe: 'plane (rail) of [hosts.planes] to measure, repeatable, or "all"; all in one run (default: the hosts\' address)' })
     .option('profile', { type: 'string', array: true, describe: 'a profile of [profiles.NAME] or a built-in one (tcp-single, tcp-multi, udp-line, reverse), repeatable: one step each', group: 'Campaign:' })
     .option('sweep', { type: 'string', array: true, describe: 'KEY=V1,V2,...: one step per value, the cross-product over several --sweep (e.g. bitrate=100M,400M)', group: 'Campaign:' })
-    .option('repeat', { type: 'string', describe: 'runs of each step: each pair gets median, spread and a 95 % confidence interval', group: 'Campaign:' });
+    .option('repeat', { type: 'string', describe: 'runs of each step: each pair gets median, spread and a 95 % confidence interval', group: 'Campaign:' })
+    .option('find-knee', { type: 'boolean', describe: 'UDP: step by step, the highest rate each pair carries within max_loss_percent (--bitrate: the highest to try)', group: 'Campaign:' });
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   let code: number = EXIT.ok;
@@ -243,11 +245,12 @@ export function exitCode(doc: ResultsDocument): number {
 }
 
 /** --profile, --sweep, --repeat as runMesh takes them (each checked, or a UsageError). */
-function campaignArgs(a: RunArgs): Pick<RunOptions, 'profiles' | 'sweep' | 'repeat'> {
+function campaignArgs(a: RunArgs): Pick<RunOptions, 'profiles' | 'sweep' | 'repeat' | 'findKnee'> {
   return {
     ...(a.profile?.length ? { profiles: a.profile } : {}),
     ...(a.sweep?.length ? { sweep: parseSweep(a.sweep) } : {}),
     ...(a.repeat !== undefined ? { repeat: positiveInt('repeat', 1000)(a.repeat) } : {}),
+    ...(a.findKnee ? { findKnee: true } : {}),
   };
 }
 

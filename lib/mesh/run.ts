@@ -28,7 +28,8 @@ import { prepareOutDir } from './out-dir.js';
 import { collectHost, connectAll, newRunState, readInterfaces } from './phases.js';
 import { campaignSteps, type Step } from './campaign.js';
 import { measureStep, type StepOutcome } from './step.js';
-import { composeCampaign } from '../results/campaign.js';
+import { composeCampaign, withKnees } from '../results/campaign.js';
+import { KNEE_MAX_BPS, KNEE_MAX_STEPS, KneeSearch } from './knee.js';
 import { groupOf, portRangeProblem } from './plan.js';
 import { planeMembers, planeProblems, resolvePlanes } from './planes.js';
 import { counterDeltas, mtuWarnings, namesOf, testInterfaces, trafficWarnings } from './interfaces.js';
@@ -78,6 +79,11 @@ export interface RunOptions {
   sweep?: Record<string, unknown[]>;
   /** Runs of each step (default: the inventory's [test] repeat, else 1). */
   repeat?: number;
+  /**
+   * UDP: step by step, the highest rate each pair carries within max_loss_percent (knee.ts);
+   * each pair's summary gets knee_bps. `test.bitrate`, when given, is the highest rate tried.
+   */
+  findKnee?: boolean;
 }
 
 export function newRunId(now = new Date()): string {
@@ -126,6 +132,7 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
   // Every step's options checked before anything connects (campaign.ts: one step without any).
   const { steps, tests, planes, thresholds } = planCampaign(opts);
   const test = tests[0]!;
+  const knee = opts.findKnee ? kneeSearch(opts, steps.length, test, thresholds) : null;
   if (opts.retest && steps.length > 1) throw new UsageError(`--retest measures the failing pairs of one step again; this run has ${steps.length} steps (profiles, --sweep, --repeat)`);
   if (opts.out) await prepareOutDir(opts.out);
   const log = opts.out ? openRunLog(opts.out, (err) => warnings.push(`log: ${err.message}`)) : null;
@@ -196,11 +203,19 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
     mark('interfaces');
     // 2-4. Each step over the same connections: its plan, servers and rounds (step.ts). A step
     // interrupted keeps what it measured; the steps after it do not run.
-    for (const step of steps) {
-      if (signal?.aborted && done.length) break;
-      if (steps.length > 1) emit({ type: 'step-started', step: step.index, steps: steps.length, profile: step.profile, point: step.point, repetition: step.repetition });
-      const stepJournal = step.index === 0 ? journal : (journal?.forStep(step.index) ?? null);
-      done.push(await measureStep(run, step, tests[step.index]!, { runId, startedAt, planes, thresholds, hosts, mark, lap, log: (e) => log?.write(e), journal: stepJournal, measureClock: step.index === 0, steps: steps.length }));
+    // With --find-knee the steps are the search's, one after another (knee.ts).
+    for (let i = 0; ; i++) {
+      const k = knee?.next() ?? null;
+      const step = knee ? (k ? { index: i, profile: null, point: k.point, repetition: 1, options: {} } : null) : steps[i];
+      if (!step || (signal?.aborted && done.length)) break;
+      const total = knee ? KNEE_MAX_STEPS : steps.length;
+      if (total > 1) emit({ type: 'step-started', step: i, steps: total, profile: step.profile, point: step.point, repetition: step.repetition });
+      const stepJournal = i === 0 ? journal : (journal?.forStep(i) ?? null);
+      const flowOptions = k ? (f: { src: { name: string }; dst: { name: string } }) => ({ bitrate: Math.round(k.rateOf(`${f.src.name}>${f.dst.name}`)) }) : undefined;
+      const stepTest = k ? { ...test, bitrate: typeof k.point.bitrate === 'number' ? k.point.bitrate : test.bitrate } : tests[i]!;
+      const outcome = await measureStep(run, step, stepTest, { runId, startedAt, planes, thresholds, hosts, mark, lap, log: (e) => log?.write(e), journal: stepJournal, measureClock: i === 0, steps: total, flowOptions });
+      done.push(outcome);
+      if (k) knee!.record(buildResults(results(outcome)), k);
     }
     // 5. Each host on its own from here: after an interrupt its iperf3s stopped and what ran
     // kept, then what went through its interfaces during the test, then, unless --retest still
@@ -247,7 +262,8 @@ export async function runMesh(opts: RunOptions): Promise<ResultsDocument> {
 
   // 6. The results, each host's built in one place; a campaign's steps each built alone, then together.
   const built = (done.length ? done : [emptyStep(steps[0]!, test)]).map((o) => ({ step: o.step, doc: buildResults(results(o)) }));
-  const doc = built.length === 1 && steps.length === 1 ? built[0]!.doc : composeCampaign(built, steps.length);
+  const doc = built.length === 1 && steps.length === 1 && !knee ? built[0]!.doc : composeCampaign(built, knee ? built.length : steps.length);
+  if (knee) withKnees(doc, knee.knees());
   trafficWarnings(doc, deltas).forEach(warn);
   windowWarnings(doc.run.rounds, test.duration).forEach(warn);
   doc.run.timings.build = mark('build');
@@ -277,6 +293,16 @@ export function planCampaign(opts: RunOptions): { steps: Step[]; tests: TestPara
   const seed = checked[0]!.test.seed;
   const tests = checked.map((c) => (c.test.schedule === 'sample' ? { ...c.test, seed } : c.test));
   return { steps, tests, planes: checked[0]!.planes, thresholds: checked[0]!.thresholds };
+}
+
+/** --find-knee's search, for a UDP run of one step; or a UsageError saying why not. */
+function kneeSearch(opts: RunOptions, steps: number, test: TestParams, thresholds: Thresholds): KneeSearch {
+  if (test.protocol !== 'udp') throw new UsageError('--find-knee finds where loss passes max_loss_percent: it needs UDP (--udp)');
+  if (steps > 1) throw new UsageError('--find-knee picks its own rates, step by step: run it without --profile, --sweep or --repeat');
+  if (opts.retest) throw new UsageError('--find-knee and --retest: one at a time');
+  if (thresholds.max_loss_percent === null) throw new UsageError('--find-knee needs [thresholds] max_loss_percent, the loss that marks the knee');
+  // --bitrate, when given, is the highest rate to try.
+  return new KneeSearch(thresholds.max_loss_percent, opts.test?.bitrate ?? KNEE_MAX_BPS);
 }
 
 /** A step that never ran (every host failed before the first): the results still say so. */

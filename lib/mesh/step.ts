@@ -7,7 +7,7 @@ import type { TestParams } from '../inventory/types.js';
 import type { RoundInfo } from '../results/build.js';
 import type { Journal } from '../results/journal.js';
 import type { HostResult } from '../results/types.js';
-import type { InstanceRecord } from '../protocol/messages.js';
+import type { InstanceRecord, IperfOptions } from '../protocol/messages.js';
 import { COLLECT_WAIT_MS } from '../protocol/timeouts.js';
 import type { Thresholds } from '../results/verdict/thresholds.js';
 import { asError, runRound, startServers, type RunState } from './phases.js';
@@ -41,6 +41,8 @@ export interface StepContext {
   measureClock: boolean;
   /** Steps in the run. */
   steps: number;
+  /** Options of one flow over the step's (--find-knee: each pair at its own rate). */
+  flowOptions?: (f: Flow) => Partial<IperfOptions>;
 }
 
 export async function measureStep(run: RunState, step: Step, test: TestParams, ctx: StepContext): Promise<StepOutcome> {
@@ -54,6 +56,7 @@ export async function measureStep(run: RunState, step: Step, test: TestParams, c
   for (const r of plan.refused) run.fail(r.host, { code: 'max_processes', message: r.message });
   // Ids are unique for the daemon's whole life: a later step's carry its number ("s2:h1>h2#0").
   if (step.index > 0) for (const f of plan.flows) f.id = `s${step.index}:${f.id}`;
+  if (ctx.flowOptions) for (const f of plan.flows) f.options = { ...f.options, ...ctx.flowOptions(f) };
   const out: StepOutcome = { step, test, flows: plan.flows, rounds: [], records: run.records, processes: plan.processes, serversPerRound: plan.serversPerRound };
   run.flows = plan.flows;
   ctx.journal?.plan({

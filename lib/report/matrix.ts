@@ -98,6 +98,11 @@ function campaignLines(doc: ResultsDocument): string[] {
       for (const [dst, p] of Object.entries(destinations)) if (p.summary.unstable) unstable.add(`${src} -> ${dst} (${stepName({ ...s, repetition: 0 }).replace(/, repetition 0$/, '')}: throughput cv ${p.summary.stats?.throughput_bps?.cv})`);
     }
   }
+  const knees = Object.entries(doc.sources).flatMap(([src, { destinations }]) => Object.entries(destinations).flatMap(([dst, p]) => (p.summary.knee_bps !== undefined ? [{ pair: `${src} -> ${dst}`, knee: p.summary.knee_bps }] : [])));
+  if (knees.length) {
+    knees.sort((a, b) => (a.knee ?? -1) - (b.knee ?? -1));
+    lines.push(`knee, the highest rate within max_loss_percent, lowest first:`, ...knees.slice(0, 12).map((k) => `  ${k.pair}: ${k.knee === null ? 'below the lowest rate tried' : formatBps(k.knee)}`), ...(knees.length > 12 ? [`  … ${knees.length - 12} more in results.json (knee_bps)`] : []));
+  }
   if (unstable.size) lines.push(`unstable over repetitions (throughput varies by more than ${UNSTABLE_CV * 100} %):`, ...[...unstable].map((u) => `  ${u}`));
   return lines;
 }

@@ -106,3 +106,20 @@ function summed(all: (HostConnections | undefined)[]): HostConnections {
   out.success_rate = total ? Math.round(((out.as_client.ok + out.as_server.ok) / total) * 1e4) / 1e4 : null;
   return out;
 }
+
+/**
+ * --find-knee: each pair's knee on its summaries (the top level's and every step's), as the rate
+ * the pair offered there: the per-process rate found times its streams and processes.
+ */
+export function withKnees(doc: ResultsDocument, knees: Map<string, number | null>): void {
+  const perPair = (doc.run.parameters.parallel ?? 1) * doc.run.parameters.processes;
+  const all = [doc.sources, ...(doc.steps ?? []).map((s) => s.sources)];
+  for (const sources of all) {
+    for (const [src, { destinations }] of Object.entries(sources)) {
+      for (const [dst, pair] of Object.entries(destinations)) {
+        const k = knees.get(`${src}>${dst}`);
+        if (k !== undefined) pair.summary.knee_bps = k === null ? null : k * perPair;
+      }
+    }
+  }
+}

@@ -212,6 +212,8 @@ export interface PairSummary {
   stats?: Partial<Record<StatMetric, Stats>>;
   /** Over the repetitions its throughput varies by more than UNSTABLE_CV (coefficient of variation), or its loss by more than max_loss_percent: a flapping link. */
   unstable?: boolean;
+  /** --find-knee: the highest rate the pair offered with its loss within max_loss_percent (null: not even the lowest tried). */
+  knee_bps?: number | null;
 }
 
 export type StatMetric = 'throughput_bps' | 'lost_percent' | 'jitter_ms' | 'rtt_mean_us';
