@@ -7,6 +7,8 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { chromium } from 'playwright-core';
+import { existsSync } from 'node:fs';
 import { hostFiles } from '../lib/lab/lab.js';
 import { formatMatrix, loadInventory, runMesh, type MeshEvent, type ResultsDocument } from '../lib/index.js';
 import { canRunLab, leftovers, NO_LAB_REASON, withLab } from './helpers/lab.js';
@@ -14,6 +16,7 @@ import { eventually } from './helpers/procs.js';
 import { schemaErrors } from './helpers/schema.js';
 
 const skip = !canRunLab && NO_LAB_REASON;
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const BIN = new URL('../bin/meshperf.js', import.meta.url).pathname;
 const logins = (dir: string, host: string) => (readFileSync(hostFiles(dir, host).log, 'utf8').match(/Accepted publickey/g) ?? []).length;
 
@@ -55,6 +58,28 @@ t.test('2 profiles × 3 sweep points × 3 repetitions: one login per host, every
   t.equal(csv.length, 18 * 20, 'one CSV row per instance of every step');
   t.same([csv[0]!.step, csv[0]!.profile, csv[0]!.point, csv[0]!.repetition], ['0', 'one', 'bitrate=20000000', '1'], 'with the step\'s columns');
   t.same(await leftovers(lab), [], 'nothing left running');
+
+  // report.html, in a real Chromium: each pair against the sweep, bars as wide as the medians.
+  if (CHROMIUM) {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    t.teardown(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(`file://${path.join(out, 'report.html')}`);
+    const table = await page.$$eval('#campaign tr', (trs) => trs.map((tr) => [...tr.children].map((c) => ({ text: c.textContent ?? '', width: (c.querySelector('.bar') as HTMLElement | null)?.getBoundingClientRect().width ?? 0 }))));
+    t.equal(table.length, 21, 'a row per pair, under the header');
+    t.same(table[0]!.slice(1).map((c) => c.text), ['profile one, bitrate=20.0 Mbit/s', 'profile one, bitrate=40.0 Mbit/s', 'profile one, bitrate=80.0 Mbit/s', 'profile two, bitrate=20.0 Mbit/s', 'profile two, bitrate=40.0 Mbit/s', 'profile two, bitrate=80.0 Mbit/s'], 'a column per profile and sweep point');
+    const widths = table[1]!.slice(1).map((c) => c.width);
+    const ratio = (a: number, b: number) => widths[b]! / widths[a]!;
+    t.ok(Math.abs(ratio(0, 1) - 2) < 0.2 && Math.abs(ratio(1, 2) - 2) < 0.2 && Math.abs(ratio(0, 3) - 2) < 0.2, `the bars grow with the rate: ${widths.map((w) => w.toFixed(0)).join(', ')} px`);
+    t.equal(await page.$$eval('#steps li', (li) => li.length), 18, 'every step listed');
+  }
+  const om = spawnSync(process.execPath, [BIN, 'report', out, '--format', 'openmetrics', '--profile', 'two'], { encoding: 'utf8' });
+  t.equal(om.status, 0, om.stderr);
+  t.match(om.stdout, /meshperf_pair_throughput_bps\{src="h1",dst="h2",plane="default",step="10",profile="two",point="bitrate=20000000",repetition="1"\} /, 'OpenMetrics labels carry the step, profile and point');
+  t.notMatch(om.stdout, /profile="one"/, '--profile keeps that profile\'s steps');
+  const one = spawnSync(process.execPath, [BIN, 'report', out, '--step', '18', '--format', 'json'], { encoding: 'utf8' });
+  t.equal(JSON.parse(one.stdout).run.parameters.bitrate, 80e6, '--step 18: the last step as a run of its own');
+  t.equal(spawnSync(process.execPath, [BIN, 'report', out, '--step', '19'], { encoding: 'utf8' }).status, 2, '--step past the end: exit 2');
 });
 
 t.test('--repeat 5 with one link made to flap (5 % loss toggled between repetitions): its pairs are unstable, the others not', { skip }, async (t) => {

@@ -23,6 +23,8 @@ interface ReportArgs {
   src?: string[];
   dst?: string[];
   plane?: string;
+  step?: string;
+  profile?: string;
   metric: Metric;
   failed?: boolean;
   below?: string;
@@ -49,6 +51,8 @@ export function reportCommand(say: Say): CommandModule {
         .option('src', { type: 'string', array: true, describe: 'only these sources: host names, globs (*, ?, [34], [a-c]) or ranges (node[001-010]), repeatable' })
         .option('dst', { type: 'string', array: true, describe: 'only these destinations: host names, globs or ranges, repeatable' })
         .option('plane', { type: 'string', describe: 'only this plane (rail), with its own per-pair summaries' })
+        .option('step', { type: 'string', describe: 'a campaign: only its Nth step (1-based, as the run listed them), as a run of its own' })
+        .option('profile', { type: 'string', describe: 'a campaign: only the steps of this profile' })
         .option('metric', { choices: METRICS, default: 'throughput' as Metric, describe: 'what the matrix, markdown and HTML show' })
         .option('failed', { type: 'boolean', describe: 'only pairs that fail their thresholds' })
         .option('below', { type: 'string', describe: 'only pairs below this rate, K/M/G (e.g. 500M)' })
@@ -62,7 +66,9 @@ export function reportCommand(say: Say): CommandModule {
       if (a.plane !== undefined && !doc.run.parameters.planes.includes(a.plane)) throw new UsageError(`--plane ${a.plane}: this run measured ${doc.run.parameters.planes.map((p) => `"${p}"`).join(', ')}`);
       const unmatched = unmatchedFilters(doc, { src: a.src, dst: a.dst });
       if (unmatched.length) throw new UsageError(unmatched.join('\n'));
-      await emit(renderReport(doc, { format: a.format, metric: a.metric, src: a.src, dst: a.dst, plane: a.plane, failed: a.failed, below }), a.out, say);
+      const step = a.step === undefined ? undefined : /^\d+$/.test(a.step) && Number(a.step) >= 1 ? Number(a.step) : NaN;
+      if (Number.isNaN(step)) throw new UsageError(`--step must be a step's number, 1 or more, got ${JSON.stringify(a.step)}`);
+      await emit(renderReport(doc, { format: a.format, metric: a.metric, src: a.src, dst: a.dst, plane: a.plane, failed: a.failed, below, step, profile: a.profile }), a.out, say);
     },
   };
 }

@@ -3,12 +3,16 @@
  * file: it recolours the heatmap for the metric chosen (every cell carries each metric as a
  * data- attribute) and draws the timeline from the JSON embedded in the page. Nothing is fetched.
  */
+/** Text for HTML: nothing in it can open or close an element or an attribute. */
+export const esc = (v: unknown) => String(v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
 export const PAGE_CSS = `
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.4em;margin:0}h2{font-size:1.1em;margin-top:1.6em}
 table{border-collapse:collapse}th,td{padding:.3em .6em;border:1px solid #ddd;text-align:right;white-space:nowrap}
 th{background:#f4f4f4}td.self,td.none{background:#fafafa;color:#aaa;text-align:center}
 td.total,th.total{background:#eef;font-weight:600}
+#campaign td{position:relative;isolation:isolate;text-align:left;min-width:9em}#campaign .bar{position:absolute;left:0;top:0;bottom:0;background:#dbe8f7;z-index:-1}
 td[data-verdict=fail]{outline:2px solid #b00020;outline-offset:-2px;font-weight:600}
 .good{color:#176317}.bad{color:#b00020;font-weight:600}.note{color:#666;font-size:.9em}
 #timeline{min-height:340px}

@@ -13,10 +13,10 @@ import { suspectText } from './markdown.js';
 import { PairRow } from './pairs.js';
 import { timeline } from './timeline.js';
 import { uplot } from './uplot.js';
-import { PAGE_CSS, PAGE_SCRIPT } from './html-page.js';
+import { esc, PAGE_CSS, PAGE_SCRIPT } from './html-page.js';
+import { campaignSection } from './html-campaign.js';
 
-/** Text for HTML: nothing in it can open or close an element or an attribute. */
-export const esc = (v: unknown) => String(v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export { esc } from './html-page.js';
 /** JSON inside a <script> element: nothing in it may close the element. */
 const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
 
@@ -36,6 +36,7 @@ export function html(doc: ResultsDocument, rows: PairRow[], metric: Metric = 'th
 <p class="${s.pairs_fail ? 'bad' : 'good'}" id="verdict">${s.pairs_fail ? `${s.pairs_fail} of ${s.pairs} pairs fail their thresholds` : `all ${s.pairs} pairs pass`} · median pair ${s.median_pair_throughput_bps === null ? 'n/a' : formatBps(s.median_pair_throughput_bps)} · ${s.hosts_failed} host(s) failed · aggregate ${formatBps(s.aggregate_throughput_bps)}</p></header>
 ${warnings(doc)}
 ${suspects(doc)}
+${campaignSection(doc)}
 <section><h2>Heatmap</h2>
 <label>metric <select id="metric">${METRICS.map((m) => `<option${m === metric ? ' selected' : ''}>${m}</option>`).join('')}</select></label>
 ${heatmap(doc, rows, metric)}

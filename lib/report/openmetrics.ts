@@ -26,7 +26,8 @@ const PAIR_FAMILIES: Family[] = [
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 const labels = (l: Record<string, string>) => `{${Object.entries(l).map(([k, v]) => `${k}="${esc(v)}"`).join(',')}}`;
 
-export function openMetrics(doc: ResultsDocument, rows: PairRow[]): string {
+/** `sets`: the pairs to expose, each set with labels of its own (a campaign's step); one set for a run. */
+export function openMetrics(doc: ResultsDocument, sets: { labels: Record<string, string>; rows: PairRow[] }[]): string {
   const out: string[] = [];
   const run = { run_id: doc.run.id };
   const gauge = (name: string, help: string, samples: [Record<string, string>, number][]) => {
@@ -34,10 +35,12 @@ export function openMetrics(doc: ResultsDocument, rows: PairRow[]): string {
     out.push(`# TYPE ${name} gauge`, `# HELP ${name} ${help}`, ...samples.map(([l, v]) => `${name}${labels(l)} ${v}`));
   };
   for (const f of PAIR_FAMILIES) {
-    const samples = rows.flatMap((r): [Record<string, string>, number][] => {
-      const v = f.value(r.summary);
-      return v === null ? [] : [[{ src: r.src, dst: r.dst, plane: r.plane ?? r.planes.join('+') }, v]];
-    });
+    const samples = sets.flatMap(({ labels: extra, rows }) =>
+      rows.flatMap((r): [Record<string, string>, number][] => {
+        const v = f.value(r.summary);
+        return v === null ? [] : [[{ src: r.src, dst: r.dst, plane: r.plane ?? r.planes.join('+'), ...extra }, v]];
+      }),
+    );
     gauge(f.name, f.help, samples);
   }
   const s = doc.summary;

@@ -4,7 +4,8 @@
  */
 import path from 'node:path';
 import { writeAtomic } from '../results/files.js';
-import type { ResultsDocument } from '../results/types.js';
+import type { ResultsDocument, StepResult } from '../results/types.js';
+import { selectSteps, type StepFilter } from './steps.js';
 import { pairsCsv } from './csv.js';
 import { html } from './html.js';
 import { markdown } from './markdown.js';
@@ -15,14 +16,15 @@ import { filterDocument, PairFilter, pairRows } from './pairs.js';
 export const REPORT_FORMATS = ['matrix', 'csv', 'json', 'markdown', 'html', 'openmetrics'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-export interface ReportOptions extends PairFilter {
+export interface ReportOptions extends PairFilter, StepFilter {
   format?: ReportFormat;
   metric?: Metric;
 }
 
 export const REPORT_HTML = 'report.html';
 
-export function renderReport(doc: ResultsDocument, o: ReportOptions = {}): string {
+export function renderReport(whole: ResultsDocument, o: ReportOptions = {}): string {
+  const doc = selectSteps(whole, o);
   const rows = pairRows(doc, o);
   const metric = o.metric ?? 'throughput';
   switch (o.format ?? 'matrix') {
@@ -37,8 +39,14 @@ export function renderReport(doc: ResultsDocument, o: ReportOptions = {}): strin
     case 'html':
       return html(doc, rows, metric);
     case 'openmetrics':
-      return openMetrics(doc, rows);
+      // A campaign: every step's pairs, labelled with the step.
+      return openMetrics(doc, doc.steps ? doc.steps.map((s) => ({ labels: stepLabels(s), rows: pairRows({ ...doc, sources: s.sources }, o) })) : [{ labels: {}, rows }]);
   }
+}
+
+/** A step's labels in OpenMetrics: which step (1-based), its profile, sweep point and repetition. */
+function stepLabels(s: StepResult): Record<string, string> {
+  return { step: String(s.index + 1), profile: s.profile ?? '', point: Object.entries(s.point).map(([k, v]) => `${k}=${v}`).join(';'), repetition: String(s.repetition) };
 }
 
 /** report.html beside results.json in `dir`. */
