@@ -106,6 +106,12 @@ t.test('--repeat 5 with one link made to flap (5 % loss toggled between repetiti
   // The same reading in every repetition's copy of the pair.
   t.same(doc.steps!.map((s) => s.sources.h5!.destinations.h1!.summary.stats), doc.steps!.map(() => first.h5!.destinations.h1!.summary.stats));
   t.match(formatMatrix(doc), /unstable over repetitions[^\n]*\n {2}h5 -> h1 \(/, 'the terminal names them');
+  // Verdicts over the repetitions go by the medians: the two lossy readings fail h5's pairs on
+  // their own, the median (0 % in three of five) passes them.
+  t.ok(doc.steps![1]!.summary.pairs_fail >= 4, `a lossy repetition alone fails ${doc.steps![1]!.summary.pairs_fail} pairs`);
+  t.same(doc.steps!.map((s) => s.median_summary?.pairs_fail), [0, 0, 0, 0, 0], 'on the medians over all five, none fails');
+  t.equal(first.h5!.destinations.h1!.summary.median_verdict, 'pass');
+  t.match(formatMatrix(doc), /over its 5 repetitions, on each pair's median: all 20 pairs pass/);
   t.equal(schemaErrors(doc), '');
 });
 

@@ -241,7 +241,9 @@ async function runAndReport(
 export function exitCode(doc: ResultsDocument): number {
   const all = doc.steps?.map((s) => s.summary) ?? [doc.summary];
   if (all.some((s) => s.hosts_failed > 0 || s.pairs_ok !== s.pairs)) return EXIT.someFailed;
-  return all.some((s) => s.pairs_fail > 0) ? EXIT.thresholds : EXIT.ok;
+  // With repetitions, a step's pairs are judged on their medians over them.
+  const failing = doc.steps?.map((s) => (s.median_summary ?? s.summary).pairs_fail) ?? [doc.summary.pairs_fail];
+  return failing.some((n) => n > 0) ? EXIT.thresholds : EXIT.ok;
 }
 
 /** --profile, --sweep, --repeat as runMesh takes them (each checked, or a UsageError). */

@@ -91,6 +91,12 @@ function campaignLines(doc: ResultsDocument): string[] {
   for (const s of doc.steps!) {
     const m = s.summary;
     lines.push(`  ${s.index + 1}. ${stepName(s)}: ${m.pairs_ok}/${m.pairs} pairs ok, ${m.pairs_fail} fail, median pair ${m.median_pair_throughput_bps === null ? '—' : formatBps(m.median_pair_throughput_bps)}${s.interrupted ? ' (interrupted)' : ''}`);
+    const r = s.median_summary;
+    // Once per profile and point, after its last repetition: the verdict on the medians.
+    if (r && s.repetition === r.repetitions) {
+      const first = r.suspects[0];
+      lines.push(`     over its ${r.repetitions} repetitions, on each pair's median: ${r.pairs_fail ? `${r.pairs_fail} pairs fail` : `all ${r.pairs_pass} pairs pass`}${first ? `; first suspect: ${first.evidence}` : ''}`);
+    }
   }
   const unstable = new Set<string>();
   for (const s of doc.steps!) {

@@ -9,6 +9,8 @@
  */
 import type { HostConnections } from './connections.js';
 import { stats } from './stats.js';
+import { applyVerdicts } from './verdict/apply.js';
+import { defaultThresholds } from './verdict/thresholds.js';
 import type { PairSummary, ResultsDocument, StatMetric, StepLabel, StepResult } from './types.js';
 
 /** Coefficient of variation of a pair's throughput over repetitions above which it is unstable (a healthy lab link: under 0.1). */
@@ -30,6 +32,7 @@ export function composeCampaign(built: { step: StepLabel; doc: ResultsDocument }
   }));
   addStats(steps);
   const first = built[0]!.doc;
+  addMedianVerdicts(first, steps);
   const last = built[built.length - 1]!.doc;
   const labels = built.map((b) => b.step);
   return {
@@ -73,6 +76,40 @@ function addStats(steps: StepResult[]): void {
       }
       const unstable = isUnstable(out, group[0]!.parameters.thresholds?.max_loss_percent ?? null);
       for (const p of summaries) Object.assign(p, { stats: out, unstable });
+    }
+  }
+}
+
+/**
+ * With repetitions, the verdicts and suspects of each step's pairs over all its repetitions:
+ * judged again on a copy whose pairs carry their medians, as applyVerdicts judges a run. One
+ * noisy repetition then does not fail a pair, nor does one lucky one pass it.
+ */
+function addMedianVerdicts(first: ResultsDocument, steps: StepResult[]): void {
+  const groups = new Map<string, StepResult[]>();
+  for (const s of steps) groups.set(JSON.stringify([s.profile, s.point]), [...(groups.get(JSON.stringify([s.profile, s.point])) ?? []), s]);
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const base = group[0]!;
+    const medians: ResultsDocument['sources'] = {};
+    for (const [src, { destinations }] of Object.entries(base.sources)) {
+      medians[src] = { destinations: {} };
+      for (const [dst, pair] of Object.entries(destinations)) {
+        const st = pair.summary.stats ?? {};
+        const m = Object.fromEntries(METRICS.flatMap((k) => (st[k] ? [[k, st[k]!.median]] : [])));
+        medians[src]!.destinations[dst] = { ...pair, summary: { ...pair.summary, ...m } };
+      }
+    }
+    const judged = applyVerdicts({ ...first, run: { ...first.run, parameters: { ...base.parameters }, rounds: base.rounds }, summary: { ...base.summary }, sources: medians }, base.parameters.thresholds ?? defaultThresholds());
+    const { pairs_pass, pairs_fail, median_pair_throughput_bps, suspects } = judged.summary;
+    for (const s of group) {
+      s.median_summary = { repetitions: group.length, pairs_pass, pairs_fail, median_pair_throughput_bps, suspects };
+      for (const [src, { destinations }] of Object.entries(s.sources)) {
+        for (const [dst, pair] of Object.entries(destinations)) {
+          const v = judged.sources[src]?.destinations[dst]?.summary.verdict;
+          if (v) pair.summary.median_verdict = v;
+        }
+      }
     }
   }
 }

@@ -212,6 +212,8 @@ export interface PairSummary {
   stats?: Partial<Record<StatMetric, Stats>>;
   /** Over the repetitions its throughput varies by more than UNSTABLE_CV (coefficient of variation), or its loss by more than max_loss_percent: a flapping link. */
   unstable?: boolean;
+  /** With repetitions: its verdict on its medians over the step's repetitions (median_summary). */
+  median_verdict?: Verdict;
   /** --find-knee: the highest rate the pair offered with its loss within max_loss_percent (null: not even the lowest tried). */
   knee_bps?: number | null;
 }
@@ -344,6 +346,8 @@ export interface StepResult extends StepLabel {
   rounds: RoundResult[];
   summary: RunSummary;
   sources: Record<string, { destinations: Record<string, PairResult> }>;
+  /** With repetitions: the verdicts and suspects over all of this step's, judged on each pair's medians (the same in each repetition). */
+  median_summary?: Pick<RunSummary, 'pairs_pass' | 'pairs_fail' | 'median_pair_throughput_bps' | 'suspects'> & { repetitions: number };
 }
 
 /** One metric of a pair over the repetitions of its step (results/stats.ts). */
