@@ -9,7 +9,8 @@ export type { Inventory, HostConfig, Schedule, SshDefaults, TestParams } from '.
 export { OPTIONS, OPTION_LIST, checkValue, optionConflicts, readValue } from './shared/options.js';
 export type { OptionKey, OptionSpec, IperfOptions, Tuning } from './shared/options.js';
 export { runMesh, newRunId, planCampaign } from './mesh/run.js';
-export { campaignSteps, parseSweep, stepWords, MAX_STEPS } from './mesh/campaign.js';
+export { campaignSteps, parseSweep, MAX_STEPS } from './mesh/campaign.js';
+export { stepWords } from './results/campaign.js';
 export type { Step, CampaignSpec } from './mesh/campaign.js';
 export { BUILTIN_PROFILES } from './inventory/profiles.js';
 export { dryRun } from './mesh/dry-run.js';

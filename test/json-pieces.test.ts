@@ -4,7 +4,8 @@ import t from 'tap';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { jsonPieces, writePiecesAtomic } from '../lib/results/json-pieces.js';
+import { jsonPieces } from '../lib/results/json-pieces.js';
+import { writePiecesAtomic } from '../lib/results/files.js';
 
 const samples: Record<string, unknown> = {
   scalars: [1, 'two', true, null, -0, 1e21, 'quote " and \\ and \n newline'],

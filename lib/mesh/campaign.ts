@@ -9,6 +9,7 @@ import { checkValue, optionConflicts, OptionKey, readValue, SWEEP_KEYS } from '.
 import type { TestParams } from '../shared/options.js';
 import { UsageError } from '../shared/errors.js';
 import { closest } from '../shared/did-you-mean.js';
+import { stepWords } from '../results/campaign.js';
 
 export interface CampaignSpec {
   /** Profile names, in the order to run them; none: the options as they are. */
@@ -56,12 +57,6 @@ export function campaignSteps(base: TestParams, overrides: Partial<TestParams>, 
     }
   });
   return steps;
-}
-
-/** "profile tcp8, bitrate=100000000": a step in words, for messages and progress. */
-export function stepWords(profile: string | null, point: Record<string, unknown>): string {
-  const parts = [...(profile ? [`profile ${profile}`] : []), ...Object.entries(point).map(([k, v]) => `${k}=${v}`)];
-  return parts.join(', ') || 'the run';
 }
 
 function crossProduct(axes: [string, unknown[]][]): Record<string, unknown>[] {

@@ -5,6 +5,7 @@
  * pair whose readings flapped is marked unstable. Without steps: nothing.
  */
 import type { PairSummary, ResultsDocument, StepResult } from '../results/types.js';
+import { groupSteps, stepWords } from '../results/campaign.js';
 import { esc } from './html-page.js';
 import { formatBps } from './matrix.js';
 
@@ -13,11 +14,8 @@ const MAX_PAIRS = 400;
 
 export function campaignSection(doc: ResultsDocument): string {
   if (!doc.steps) return '';
-  const groups = new Map<string, StepResult[]>();
-  for (const s of doc.steps) {
-    const key = [s.profile ? `profile ${s.profile}` : '', ...Object.entries(s.point).map(([k, v]) => `${k}=${typeof v === 'number' && k === 'bitrate' ? formatBps(v) : v}`)].filter(Boolean).join(', ') || 'the run';
-    groups.set(key, [...(groups.get(key) ?? []), s]);
-  }
+  // Headed in words, with the rate as people read it.
+  const groups = new Map(groupSteps(doc.steps).map((g) => [stepWords(g[0]!.profile, Object.fromEntries(Object.entries(g[0]!.point).map(([k, v]) => [k, k === 'bitrate' && typeof v === 'number' ? formatBps(v) : v]))), g] as const));
   const pairs = [...new Set(doc.steps.flatMap((s) => Object.entries(s.sources).flatMap(([src, { destinations }]) => Object.keys(destinations).map((dst) => `${src}>${dst}`))))];
   const shown = pairs.slice(0, MAX_PAIRS);
   const summaryOf = (g: StepResult[], key: string): PairSummary | undefined => {
@@ -34,7 +32,7 @@ export function campaignSection(doc: ResultsDocument): string {
     return `<td class="${p.unstable ? 'bad unstable' : ''}" data-bps="${m}"><div class="bar" style="width:${((100 * m) / widest).toFixed(1)}%"></div>${esc(formatBps(m))}${spread}${loss === null || loss === undefined ? '' : ` · ${loss.toFixed(1)} % lost`}${p.unstable ? ' · unstable' : ''}</td>`;
   };
   const steps = doc.steps
-    .map((s) => `<li>${esc(stepName(s))}: ${s.summary.pairs_ok}/${s.summary.pairs} pairs ok, ${s.summary.pairs_fail} fail, median pair ${s.summary.median_pair_throughput_bps === null ? 'n/a' : esc(formatBps(s.summary.median_pair_throughput_bps))}${s.interrupted ? ' (interrupted)' : ''}</li>`)
+    .map((s) => `<li>${esc(`${stepWords(s.profile, s.point)}, repetition ${s.repetition}`)}: ${s.summary.pairs_ok}/${s.summary.pairs} pairs ok, ${s.summary.pairs_fail} fail, median pair ${s.summary.median_pair_throughput_bps === null ? 'n/a' : esc(formatBps(s.summary.median_pair_throughput_bps))}${s.interrupted ? ' (interrupted)' : ''}</li>`)
     .join('');
   const c = doc.run.campaign;
   return `<section><h2>Campaign: ${c ? `${c.steps_run} of ${c.steps}` : doc.steps.length} steps</h2>
@@ -43,9 +41,4 @@ export function campaignSection(doc: ResultsDocument): string {
     .map((k) => `<tr data-pair="${esc(k)}"><td>${esc(k.replace('>', ' → '))}</td>${[...groups.values()].map((g) => cell(summaryOf(g, k))).join('')}</tr>`)
     .join('')}</table>${pairs.length > shown.length ? `<p class="note">${pairs.length - shown.length} more pairs in results.json.</p>` : ''}
 <ol id="steps">${steps}</ol></section>`;
-}
-
-function stepName(s: StepResult): string {
-  const what = [...(s.profile ? [`profile ${s.profile}`] : []), ...Object.entries(s.point).map(([k, v]) => `${k}=${v}`)].join(', ') || 'the run';
-  return `${what}, repetition ${s.repetition}`;
 }

@@ -1,6 +1,6 @@
 /** The source x destination table printed at the end of a run (and by meshperf report), of any metric. */
 import type { PairResult, PairSummary, ResultsDocument, StepLabel } from '../results/types.js';
-import { UNSTABLE_CV } from '../results/campaign.js';
+import { stepWords, UNSTABLE_CV } from '../results/campaign.js';
 
 export const METRICS = ['throughput', 'loss', 'jitter', 'retransmits', 'rtt'] as const;
 export type Metric = (typeof METRICS)[number];
@@ -80,8 +80,7 @@ export function formatMatrix(doc: ResultsDocument, metric: Metric = 'throughput'
 }
 
 function stepName(s: StepLabel): string {
-  const what = [...(s.profile ? [`profile ${s.profile}`] : []), ...Object.entries(s.point).map(([k, v]) => `${k}=${v}`)].join(', ') || 'the run';
-  return `${what}, repetition ${s.repetition}`;
+  return `${stepWords(s.profile, s.point)}, repetition ${s.repetition}`;
 }
 
 /** A campaign's steps, one line each, and the pairs whose readings varied over repetitions. */
@@ -101,7 +100,7 @@ function campaignLines(doc: ResultsDocument): string[] {
   const unstable = new Set<string>();
   for (const s of doc.steps!) {
     for (const [src, { destinations }] of Object.entries(s.sources)) {
-      for (const [dst, p] of Object.entries(destinations)) if (p.summary.unstable) unstable.add(`${src} -> ${dst} (${stepName({ ...s, repetition: 0 }).replace(/, repetition 0$/, '')}: throughput cv ${p.summary.stats?.throughput_bps?.cv})`);
+      for (const [dst, p] of Object.entries(destinations)) if (p.summary.unstable) unstable.add(`${src} -> ${dst} (${stepWords(s.profile, s.point)}: throughput cv ${p.summary.stats?.throughput_bps?.cv})`);
     }
   }
   const knees = Object.entries(doc.sources).flatMap(([src, { destinations }]) => Object.entries(destinations).flatMap(([dst, p]) => (p.summary.knee_bps !== undefined ? [{ pair: `${src} -> ${dst}`, knee: p.summary.knee_bps }] : [])));

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { writeAtomic } from '../results/files.js';
 import type { ResultsDocument, StepResult } from '../results/types.js';
 import { selectSteps, type StepFilter } from './steps.js';
+import { pointText } from '../results/campaign.js';
 import { pairsCsv } from './csv.js';
 import { html } from './html.js';
 import { markdown } from './markdown.js';
@@ -46,7 +47,7 @@ export function renderReport(whole: ResultsDocument, o: ReportOptions = {}): str
 
 /** A step's labels in OpenMetrics: which step (1-based), its profile, sweep point and repetition. */
 function stepLabels(s: StepResult): Record<string, string> {
-  return { step: String(s.index + 1), profile: s.profile ?? '', point: Object.entries(s.point).map(([k, v]) => `${k}=${v}`).join(';'), repetition: String(s.repetition) };
+  return { step: String(s.index + 1), profile: s.profile ?? '', point: pointText(s.point), repetition: String(s.repetition) };
 }
 
 /** report.html beside results.json in `dir`. */

@@ -7,7 +7,7 @@
  * UNSTABLE_CV or its loss across max_loss_percent: one reading per pair cannot tell a flapping
  * link from noise, five can.
  */
-import type { HostConnections } from './connections.js';
+import { sumConnections } from './connections.js';
 import { stats } from './stats.js';
 import { applyVerdicts } from './verdict/apply.js';
 import { defaultThresholds } from './verdict/thresholds.js';
@@ -17,6 +17,26 @@ import type { PairSummary, ResultsDocument, StatMetric, StepLabel, StepResult } 
 export const UNSTABLE_CV = 0.25;
 
 const METRICS: StatMetric[] = ['throughput_bps', 'lost_percent', 'jitter_ms', 'rtt_mean_us'];
+
+/** "profile tcp8, bitrate=100000000": a step in words (without its repetition), for messages, the terminal and the report. */
+export function stepWords(profile: string | null, point: Record<string, unknown>): string {
+  return [...(profile ? [`profile ${profile}`] : []), ...Object.entries(point).map(([k, v]) => `${k}=${v}`)].join(', ') || 'the run';
+}
+
+/** A sweep point as one field: "bitrate=100000000;parallel=2" (results.csv, OpenMetrics). */
+export function pointText(point: Record<string, unknown>): string {
+  return Object.entries(point).map(([k, v]) => `${k}=${v}`).join(';');
+}
+
+/** The steps of each profile and sweep point: its repetitions, in the order they ran. */
+export function groupSteps<S extends StepLabel>(steps: S[]): S[][] {
+  const groups = new Map<string, S[]>();
+  for (const s of steps) {
+    const key = JSON.stringify([s.profile, s.point]);
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  return [...groups.values()];
+}
 
 export function composeCampaign(built: { step: StepLabel; doc: ResultsDocument }[], planned: number): ResultsDocument {
   const steps: StepResult[] = built.map(({ step, doc }) => ({
@@ -42,7 +62,7 @@ export function composeCampaign(built: { step: StepLabel; doc: ResultsDocument }
       finished_at: last.run.finished_at,
       interrupted: built.some((b) => b.doc.run.interrupted) || built.length < planned,
       // The hosts as they ended, their connections counted over every step.
-      hosts: last.run.hosts.map((h) => ({ ...h, connections: summed(built.map((b) => b.doc.run.hosts.find((x) => x.name === h.name)?.connections)) })),
+      hosts: last.run.hosts.map((h) => ({ ...h, connections: sumConnections(built.map((b) => b.doc.run.hosts.find((x) => x.name === h.name)?.connections)) })),
       campaign: {
         steps: planned,
         steps_run: built.length,
@@ -57,12 +77,7 @@ export function composeCampaign(built: { step: StepLabel; doc: ResultsDocument }
 
 /** Each pair's stats over the repetitions of its step (same profile and point), in each of them. */
 function addStats(steps: StepResult[]): void {
-  const groups = new Map<string, StepResult[]>();
-  for (const s of steps) {
-    const key = JSON.stringify([s.profile, s.point]);
-    groups.set(key, [...(groups.get(key) ?? []), s]);
-  }
-  for (const group of groups.values()) {
+  for (const group of groupSteps(steps)) {
     const pairs = new Set(group.flatMap((s) => Object.entries(s.sources).flatMap(([src, { destinations }]) => Object.keys(destinations).map((dst) => `${src}>${dst}`))));
     for (const key of pairs) {
       const [src, dst] = key.split('>') as [string, string];
@@ -86,9 +101,7 @@ function addStats(steps: StepResult[]): void {
  * noisy repetition then does not fail a pair, nor does one lucky one pass it.
  */
 function addMedianVerdicts(first: ResultsDocument, steps: StepResult[]): void {
-  const groups = new Map<string, StepResult[]>();
-  for (const s of steps) groups.set(JSON.stringify([s.profile, s.point]), [...(groups.get(JSON.stringify([s.profile, s.point])) ?? []), s]);
-  for (const group of groups.values()) {
+  for (const group of groupSteps(steps)) {
     if (group.length < 2) continue;
     const base = group[0]!;
     const medians: ResultsDocument['sources'] = {};
@@ -129,18 +142,6 @@ function isUnstable(st: NonNullable<PairSummary['stats']>, maxLoss: number | nul
 function sweepOf(labels: StepLabel[]): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const l of labels) for (const [k, v] of Object.entries(l.point)) if (!(out[k] ??= []).some((x) => x === v)) out[k]!.push(v);
-  return out;
-}
-
-function summed(all: (HostConnections | undefined)[]): HostConnections {
-  const zero = () => ({ total: 0, ok: 0, failed: 0, interrupted: 0 });
-  const out: HostConnections = { as_client: zero(), as_server: zero(), success_rate: null };
-  for (const c of all) {
-    if (!c) continue;
-    for (const role of ['as_client', 'as_server'] as const) for (const k of ['total', 'ok', 'failed', 'interrupted'] as const) out[role][k] += c[role][k];
-  }
-  const total = out.as_client.total + out.as_server.total;
-  out.success_rate = total ? Math.round(((out.as_client.ok + out.as_server.ok) / total) * 1e4) / 1e4 : null;
   return out;
 }
 

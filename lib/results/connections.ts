@@ -27,6 +27,17 @@ export function hostConnections(hosts: string[], flows: { client: string; server
   return out;
 }
 
+/** Counts over several runs of the same hosts (a campaign's steps), the rate over them all. */
+export function sumConnections(all: (HostConnections | undefined)[]): HostConnections {
+  const out: HostConnections = { as_client: none(), as_server: none(), success_rate: null };
+  for (const c of all) {
+    if (!c) continue;
+    for (const role of ['as_client', 'as_server'] as const) for (const k of ['total', 'ok', 'failed', 'interrupted'] as const) out[role][k] += c[role][k];
+  }
+  out.success_rate = ratio(out.as_client.ok + out.as_server.ok, out.as_client.total + out.as_server.total);
+  return out;
+}
+
 /** a / b to four places, null when there is nothing to divide by. */
 export function ratio(a: number, b: number): number | null {
   return b > 0 ? Math.round((a / b) * 10000) / 10000 : null;

@@ -1,5 +1,5 @@
 /** Files that appear whole or not at all, in directories made safely. */
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -27,7 +27,31 @@ async function isDir(d: string): Promise<boolean> {
 }
 
 export async function writeAtomic(file: string, text: string): Promise<void> {
+  await writePiecesAtomic(file, [text]);
+}
+
+/** Flush to the file once this much text is waiting: few syscalls, a bounded buffer. */
+const CHUNK_CHARS = 1 << 20;
+
+/** Write the pieces to `file` whole or not at all: a temporary name, then a rename. */
+export async function writePiecesAtomic(file: string, pieces: Iterable<string>): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
+  const fh = await open(tmp, 'w');
+  try {
+    let buf = '';
+    for (const p of pieces) {
+      buf += p;
+      if (buf.length >= CHUNK_CHARS) {
+        await fh.write(buf);
+        buf = '';
+      }
+    }
+    await fh.write(buf);
+    await fh.close();
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw err;
+  }
   await rename(tmp, file);
 }

@@ -13,8 +13,8 @@ import type { Thresholds } from './verdict/thresholds.js';
 import { buildResults, PlannedFlow, RoundInfo } from './build.js';
 import type { HostResult, ResultsDocument, StepLabel } from './types.js';
 import { composeCampaign } from './campaign.js';
-import { ensureDir } from './files.js';
-import { jsonFilePieces, writePiecesAtomic } from './json-pieces.js';
+import { ensureDir, writePiecesAtomic } from './files.js';
+import { jsonFilePieces } from './json-pieces.js';
 
 export const PARTIAL_DIR = 'partial';
 const FORMAT = 'meshperf.partial/v1';
@@ -141,28 +141,29 @@ export async function removeJournal(outDir: string): Promise<void> {
 export async function recoverResults(outDir: string): Promise<ResultsDocument> {
   const root = path.join(outDir, PARTIAL_DIR);
   const later = (await readdir(root).catch(() => [] as string[])).filter((n) => /^step-\d+$/.test(n)).sort();
-  if (!later.length) return recoverStep(root, root).then((r) => r.doc);
-  // A campaign: each step from its own directory (the first's is partial/ itself), the hosts'
-  // states from partial/. A step with no plan never began.
-  const steps = [await recoverStep(root, root)];
-  for (const sub of later) if (await exists(path.join(root, sub, 'plan.json'))) steps.push(await recoverStep(path.join(root, sub), root));
+  // The hosts' states as they changed, kept in partial/ for every step: read once.
+  const states: HostResult[] = [];
+  for (const n of (await readdir(root).catch(() => [] as string[])).filter((n) => n.startsWith('host-') && n.endsWith('.json')).sort()) {
+    states.push((JSON.parse(await readFile(path.join(root, n), 'utf8')) as HostEntry).host);
+  }
+  if (!later.length) return recoverStep(root, states).then((r) => r.doc);
+  // A campaign: each step from its own directory (the first's is partial/ itself). A step with
+  // no plan never began.
+  const steps = [await recoverStep(root, states)];
+  for (const sub of later) if (await exists(path.join(root, sub, 'plan.json'))) steps.push(await recoverStep(path.join(root, sub), states));
   const total = Math.max(...steps.map((s) => s.total ?? steps.length), steps.length);
   return composeCampaign(steps.map((s) => ({ step: s.step, doc: s.doc })), total);
 }
 
-/** One step's results from its directory of the journal; host states from `root`. */
-async function recoverStep(dir: string, root: string): Promise<{ step: StepLabel; total?: number; doc: ResultsDocument }> {
+/** One step's results from its directory of the journal; `states`: the hosts' as they changed, oldest first. */
+async function recoverStep(dir: string, states: HostResult[]): Promise<{ step: StepLabel; total?: number; doc: ResultsDocument }> {
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
   const read = async <T>(name: string): Promise<T> => JSON.parse(await readFile(path.join(dir, name), 'utf8')) as T;
   if (!names.includes('plan.json')) throw new Error(`${dir} holds no plan.json: nothing to recover (was --out the run's directory?)`);
   const plan = await read<PlanEntry>('plan.json');
   if (plan.format !== FORMAT) throw new Error(`${dir}/plan.json is not a meshperf journal (${FORMAT})`);
   const hosts = new Map(plan.hosts.map((h) => [h.name, h]));
-  const rootNames = dir === root ? names : (await readdir(root).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
-  for (const n of rootNames.filter((n) => n.startsWith('host-'))) {
-    const { host } = JSON.parse(await readFile(path.join(root, n), 'utf8')) as HostEntry;
-    hosts.set(host.name, host);
-  }
+  for (const host of states) hosts.set(host.name, host);
   const records: InstanceRecord[] = [];
   for (const n of names.filter((n) => n.startsWith('round-') && n.split('-').length > 2)) records.push(...(await read<RecordsEntry>(n)).records);
   for (const n of names.filter((n) => n.startsWith('stop-'))) records.push(...(await read<RecordsEntry>(n)).records);

@@ -5,10 +5,6 @@
  * the largest piece in memory is one instance, whatever the run. The output is byte for byte what
  * JSON.stringify(value, null, indent) would print.
  */
-import { open, rename, rm } from 'node:fs/promises';
-
-/** Flush to the file once this much text is waiting: few syscalls, a bounded buffer. */
-const CHUNK_CHARS = 1 << 20;
 
 /** The pieces of JSON.stringify(value, null, indent), walking `depth` levels of objects and arrays. */
 export function* jsonPieces(value: unknown, depth: number, indent = 0, level = 0): Generator<string> {
@@ -51,27 +47,4 @@ function toJsonValue(x: unknown): unknown {
 /** A nested value printed alone starts at column 0: its inner lines move to where it sits. */
 function reindent(text: string, indent: number, level: number): string {
   return indent && level ? text.replaceAll('\n', '\n' + ' '.repeat(indent * level)) : text;
-}
-
-/** Write the pieces to `file` whole or not at all: a temporary name, then a rename. */
-export async function writePiecesAtomic(file: string, pieces: Iterable<string>): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    let buf = '';
-    for (const p of pieces) {
-      buf += p;
-      if (buf.length >= CHUNK_CHARS) {
-        await fh.write(buf);
-        buf = '';
-      }
-    }
-    await fh.write(buf);
-    await fh.close();
-  } catch (err) {
-    await fh.close().catch(() => {});
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await rename(tmp, file);
 }

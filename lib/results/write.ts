@@ -1,9 +1,10 @@
 /** Writing results.json and results.csv; each file appears whole or not at all (temp + rename). */
 import { stringify } from 'csv-stringify/sync';
 import path from 'node:path';
-import { ensureDir, writeAtomic } from './files.js';
-import { jsonFilePieces, writePiecesAtomic } from './json-pieces.js';
+import { ensureDir, writeAtomic, writePiecesAtomic } from './files.js';
+import { jsonFilePieces } from './json-pieces.js';
 import { removeJournal } from './journal.js';
+import { pointText } from './campaign.js';
 import type { ResultsDocument } from './types.js';
 
 export const CSV_COLUMNS = [
@@ -54,7 +55,7 @@ export function csvRows(doc: ResultsDocument): Record<(typeof CSV_COLUMNS)[numbe
     const label = {
       step: step.index ?? '',
       profile: step.profile ?? '',
-      point: Object.entries(step.point).map(([k, v]) => `${k}=${v}`).join(';'),
+      point: pointText(step.point),
       repetition: step.repetition ?? '',
     };
     for (const [source, { destinations }] of Object.entries(step.sources)) {
